@@ -20,3 +20,6 @@ def wechat_fake_command(host, port, appid, secret, pages):
     app = create_fake_app(appid=appid, secret=secret, pages=pages)
     click.echo(f"Fake WeChat API for appid {appid} on http://{host}:{port}/ (see docs/wechat-fake.md)")
     run_simple(host, port, app, threaded=True)
+
+
+COMMANDS = [wechat_fake_command]

@@ -1,0 +1,244 @@
+import marshmallow as ma
+from flask import url_for
+from marshmallow import fields, validate
+
+from core.accounts.schemas import UserSchema
+from core.pagination import PageArgsSchema, list_schema
+
+
+# -- estates ----------------------------------------------------------------------------------
+
+class EstateSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String(allow_none=True)
+    name = fields.String()
+    province = fields.String()
+    city = fields.String()
+    district = fields.String()
+    address = fields.String()
+    lat = fields.Float(allow_none=True)
+    lng = fields.Float(allow_none=True)
+    households = fields.Integer()
+    status = fields.String()
+
+
+class EstateBriefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    district = fields.String()
+
+
+class EstateWriteSchema(ma.Schema):
+    """Validated again in community.services.clean_estate (shared with the pages and the CSV import)."""
+    code = fields.String(allow_none=True, validate=validate.Length(max=64))
+    name = fields.String(required=True, validate=validate.Length(1, 128))
+    province = fields.String(required=True, validate=validate.Length(1, 32))
+    city = fields.String(required=True, validate=validate.Length(1, 32))
+    district = fields.String(required=True, validate=validate.Length(1, 32))
+    address = fields.String(load_default="", validate=validate.Length(max=255))
+    lat = fields.Decimal(allow_none=True, validate=validate.Range(-90, 90), as_string=True)
+    lng = fields.Decimal(allow_none=True, validate=validate.Range(-180, 180), as_string=True)
+    households = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    status = fields.String(load_default="active", validate=validate.OneOf(["active", "inactive"]))
+
+
+class EstatePatchSchema(EstateWriteSchema):
+    class Meta:
+        partial = True
+
+
+class EstateQueryArgsSchema(PageArgsSchema):
+    q = fields.String(load_default=None, validate=validate.Length(max=64),
+                      metadata={"description": "name contains, or exact estate code"})
+    province = fields.String(load_default=None)
+    city = fields.String(load_default=None)
+    district = fields.String(load_default=None)
+
+
+class AdminEstateQueryArgsSchema(EstateQueryArgsSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["active", "inactive"]))
+
+
+# -- engineers --------------------------------------------------------------------------------
+
+class EngineerSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    employee_no = fields.String()
+    status = fields.String()
+    user_id = fields.Integer(allow_none=True)
+    claimed_at = fields.DateTime(allow_none=True)
+    invite_expires_at = fields.DateTime(allow_none=True)
+    left_at = fields.DateTime(allow_none=True)
+    estates = fields.List(fields.Nested(EstateBriefSchema))
+
+
+class EngineerCreatedSchema(EngineerSchema):
+    invite_code = fields.String(metadata={"description": "one-time code, shown only in this response"})
+
+
+class InviteSchema(ma.Schema):
+    invite_code = fields.String()
+    invite_expires_at = fields.DateTime()
+
+
+class EngineerCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 64))
+    phone = fields.String(required=True, validate=validate.Length(1, 20))
+    employee_no = fields.String(required=True, validate=validate.Length(1, 32))
+    estate_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class EngineerPatchSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(1, 64))
+    phone = fields.String(validate=validate.Length(1, 20))
+
+
+class EngineerQueryArgsSchema(PageArgsSchema):
+    q = fields.String(load_default=None, validate=validate.Length(max=64),
+                      metadata={"description": "name contains, or exact employee number or phone"})
+    status = fields.String(load_default=None, validate=validate.OneOf(["invited", "active", "left"]))
+    estate_id = fields.Integer(load_default=None)
+
+
+class EstateIdsSchema(ma.Schema):
+    estate_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(max=500))
+
+
+class DeactivateSchema(ma.Schema):
+    reassign_to = fields.Integer(load_default=None, metadata={"description": "engineer who takes the customers"})
+
+
+class ReassignSchema(ma.Schema):
+    to_engineer_id = fields.Integer(required=True)
+    estate_id = fields.Integer(load_default=None, metadata={"description": "only this estate's customers"})
+
+
+class MovedSchema(ma.Schema):
+    moved = fields.Integer()
+
+
+class ClaimSchema(ma.Schema):
+    invite_code = fields.String(required=True, validate=validate.Length(1, 32))
+
+
+# -- binding ----------------------------------------------------------------------------------
+
+class BindingCodeCreateSchema(ma.Schema):
+    estate_id = fields.Integer(required=True)
+    visit_ref = fields.String(load_default=None, validate=validate.Length(max=64),
+                              metadata={"description": "work-order number of this visit"})
+
+
+class BindingCodeSchema(ma.Schema):
+    scene = fields.String()
+    expires_at = fields.DateTime()
+    estate = fields.Nested(EstateBriefSchema)
+    visit_ref = fields.String(allow_none=True)
+    image_url = fields.Method("dump_image_url")
+
+    def dump_image_url(self, code):
+        return url_for("community.binding_code_image", scene=code.scene, _external=True)
+
+
+class BindingCreateSchema(ma.Schema):
+    code = fields.String(required=True, validate=validate.Length(1, 128),
+                         metadata={"description": "the code from wx.login()"})
+    scene = fields.String(required=True, validate=validate.Length(1, 64),
+                          metadata={"description": "decodeURIComponent(query.scene)"})
+    rating = fields.Integer(load_default=None, validate=validate.Range(1, 5))
+    comment = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class EngineerPublicSchema(ma.Schema):
+    """What a resident sees of their steward."""
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    status = fields.String()
+
+
+class StewardSchema(ma.Schema):
+    binding_id = fields.Integer(attribute="id")
+    engineer = fields.Nested(EngineerPublicSchema)
+    estate = fields.Nested(EstateBriefSchema)
+    since = fields.DateTime(attribute="started_at")
+
+
+class VisitSchema(ma.Schema):
+    id = fields.Integer()
+    estate_id = fields.Integer()
+    visit_ref = fields.String(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BindingResultSchema(ma.Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserSchema)
+    result = fields.String(metadata={"description": "created | unchanged | kept | switched"})
+    steward = fields.Nested(StewardSchema, allow_none=True)
+    estate = fields.Nested(EstateBriefSchema)
+    visit = fields.Nested(VisitSchema)
+
+
+class ResidencySchema(ma.Schema):
+    estate = fields.Nested(EstateBriefSchema)
+    source = fields.String()
+    joined_at = fields.DateTime()
+
+
+class JoinEstateSchema(ma.Schema):
+    estate_id = fields.Integer(required=True)
+
+
+StewardListSchema = list_schema(StewardSchema)
+ResidencyListSchema = list_schema(ResidencySchema)
+
+
+# -- customers --------------------------------------------------------------------------------
+
+def mask_phone(phone):
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
+
+
+class CustomerSchema(ma.Schema):
+    user_id = fields.Integer(attribute="resident_id")
+    display_name = fields.String(attribute="resident.display_name")
+    phone = fields.Function(lambda b: mask_phone(b.resident.phone))
+    estate = fields.Nested(EstateBriefSchema)
+    since = fields.DateTime(attribute="started_at")
+    start_reason = fields.String()
+
+
+class CustomerQueryArgsSchema(PageArgsSchema):
+    estate_id = fields.Integer(load_default=None)
+
+
+class CustomerDetailSchema(ma.Schema):
+    """The steward sees their own customer's full phone number (to call them), unlike in lists."""
+    user_id = fields.Integer(attribute="resident.id")
+    display_name = fields.String(attribute="resident.display_name")
+    phone = fields.String(attribute="resident.phone", allow_none=True)
+    since = fields.DateTime(attribute="binding.started_at")
+    bound_estate = fields.Nested(EstateBriefSchema, attribute="binding.estate")
+    estates = fields.List(fields.Nested(ResidencySchema))
+    visits = fields.List(fields.Nested(VisitSchema))
+
+
+class BindingHistorySchema(ma.Schema):
+    id = fields.Integer()
+    engineer = fields.Nested(EngineerPublicSchema)
+    estate = fields.Nested(EstateBriefSchema)
+    started_at = fields.DateTime()
+    start_reason = fields.String()
+    ended_at = fields.DateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    ended_by_id = fields.Integer(allow_none=True)
+
+
+BindingHistoryListSchema = list_schema(BindingHistorySchema)

@@ -1,0 +1,63 @@
+"""Login, logout and the caller's own account."""
+from flask import current_app
+
+from core.accounts import services
+from core.accounts.auth import auth_required, bearer_token, current_api_user, rate_key_username
+from core.accounts.schemas import PasswordLoginSchema, PasswordSchema, TokenSchema, UserSchema, WeChatLoginSchema
+from core.blueprint import Blueprint
+from core.extensions import limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与账号")
+
+
+def _limit(setting):
+    return lambda: current_app.config[setting]
+
+
+def token_response(user, kind):
+    token, record = services.issue_token(user, kind)
+    return {"token": token, "expires_at": record.expires_at, "user": user}
+
+
+@bp.route("/auth/wechat-login", methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
+@bp.arguments(WeChatLoginSchema)
+@bp.response(200, TokenSchema)
+def wechat_login(body):
+    """Exchange a wx.login code for a bearer token (the user is created on first login)"""
+    return token_response(services.login_with_wechat(body["code"]), "wechat")
+
+
+@bp.route("/auth/password-login", methods=["POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
+@limiter.limit(_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_username)
+@bp.arguments(PasswordLoginSchema)
+@bp.response(200, TokenSchema)
+def password_login(body):
+    """Staff (admin, agent, engineer) bearer token from username and password"""
+    return token_response(services.authenticate_password(body["username"], body["password"]), "password")
+
+
+@bp.route("/auth/logout", methods=["POST"])
+@auth_required()
+@bp.response(204)
+def logout():
+    """Revoke the token this request carries"""
+    services.revoke_token(bearer_token())
+
+
+@bp.route("/me")
+@auth_required()
+@bp.response(200, UserSchema)
+def me():
+    """The caller's account"""
+    return current_api_user()
+
+
+@bp.route("/me/password", methods=["PUT"])
+@auth_required("engineer", "agent", "admin")
+@bp.arguments(PasswordSchema)
+@bp.response(204)
+def set_my_password(body):
+    """Set the caller's web-console password (staff only)"""
+    services.set_password(current_api_user(), body["password"])

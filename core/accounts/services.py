@@ -1,0 +1,178 @@
+"""Accounts: WeChat and password login, bearer tokens, users and roles."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from core import crypto
+from core.accounts.models import STAFF_ROLES, ApiToken, User, WeChatIdentity
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from core.extensions import db
+from core.wechat import gateway
+
+TOKEN_PREFIX = "lnl_"
+SESSION_KEY_PURPOSE = "wechat-session-key"
+MIN_PASSWORD_LENGTH = 8
+# A hash to compare against when the username is unknown, so timing does not reveal which usernames exist.
+_DUMMY_HASH = generate_password_hash("linli-dummy-password")
+
+
+# -- WeChat login -----------------------------------------------------------------------------
+
+def login_with_wechat(code: str) -> User:
+    """Exchange a wx.login code and return the user for that openid, creating a resident if new.
+
+    The openid comes only from WeChat's answer, never from the client. The session_key is
+    sealed and stored on the identity; it never leaves the server.
+    """
+    info = gateway.code_to_session(code)
+    appid = current_app.config["WECHAT_APPID"]
+    openid, unionid = info["openid"], info.get("unionid")
+    identity = _identity(appid, openid)
+    if identity is None:
+        identity = _create_identity(appid, openid, unionid)
+    user = identity.user
+    if user.status != "active":
+        raise Forbidden("该账号已被停用", code="account_disabled")
+    identity.session_key_sealed = crypto.seal(info["session_key"], SESSION_KEY_PURPOSE)
+    identity.last_login_at = utcnow()
+    if unionid and not identity.unionid:
+        identity.unionid = unionid
+    db.session.flush()
+    return user
+
+
+def _identity(appid: str, openid: str) -> WeChatIdentity | None:
+    return db.session.scalars(sa.select(WeChatIdentity).where(
+        WeChatIdentity.appid == appid, WeChatIdentity.openid == openid)).first()
+
+
+def _create_identity(appid: str, openid: str, unionid: str | None) -> WeChatIdentity:
+    """First login of this openid; the same person in another of our apps (same unionid) keeps one user."""
+    user = None
+    if unionid:
+        user = db.session.scalars(sa.select(User).join(WeChatIdentity).where(
+            WeChatIdentity.unionid == unionid).limit(1)).first()
+    try:
+        with db.session.begin_nested():
+            if user is None:
+                user = User(roles=frozenset({"resident"}))
+                db.session.add(user)
+            identity = WeChatIdentity(user=user, appid=appid, openid=openid, unionid=unionid)
+            db.session.add(identity)
+    except sa.exc.IntegrityError:
+        # A concurrent first login (double tap) created it: use theirs.
+        identity = _identity(appid, openid)
+        if identity is None:
+            raise
+    return identity
+
+
+def session_key_of(user: User) -> str | None:
+    """The latest session_key of a user's identity in our app (for decrypting encryptedData)."""
+    identity = db.session.scalars(sa.select(WeChatIdentity).where(
+        WeChatIdentity.user_id == user.id, WeChatIdentity.appid == current_app.config["WECHAT_APPID"])).first()
+    if identity is None or identity.session_key_sealed is None:
+        return None
+    return crypto.unseal(identity.session_key_sealed, SESSION_KEY_PURPOSE)
+
+
+# -- bearer tokens ----------------------------------------------------------------------------
+
+def issue_token(user: User, kind: str) -> tuple[str, ApiToken]:
+    token = crypto.new_token(TOKEN_PREFIX)
+    record = ApiToken(user_id=user.id, token_hash=crypto.token_hash(token), kind=kind,
+                      expires_at=utcnow() + timedelta(days=current_app.config["TOKEN_TTL_DAYS"]))
+    db.session.add(record)
+    db.session.flush()
+    return token, record
+
+
+def user_for_token(token: str) -> User | None:
+    """The active user behind a live token, in one query; None when unknown, expired or revoked."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    record = db.session.scalars(sa.select(ApiToken).where(
+        ApiToken.token_hash == crypto.token_hash(token),
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > utcnow())).first()
+    if record is None or record.user.status != "active":
+        return None
+    return record.user
+
+
+def revoke_token(token: str) -> None:
+    db.session.execute(sa.update(ApiToken).where(
+        ApiToken.token_hash == crypto.token_hash(token), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def revoke_all_tokens(user: User) -> int:
+    return db.session.execute(sa.update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())).rowcount
+
+
+# -- passwords and staff ----------------------------------------------------------------------
+
+def authenticate_password(username: str, password: str, *, staff_only: bool = True) -> User:
+    user = db.session.scalars(sa.select(User).where(User.username == username)).first()
+    ok = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password)
+    if not ok or user is None or user.password_hash is None:
+        raise Unauthorized("用户名或密码错误", code="invalid_credentials")
+    if user.status != "active":
+        raise Forbidden("该账号已被停用", code="account_disabled")
+    if staff_only and not user.roles & STAFF_ROLES:
+        raise Forbidden("该账号没有后台权限", code="not_staff")
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Set a web password; other web sessions end (the session id includes the hash)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"密码至少 {MIN_PASSWORD_LENGTH} 位",
+                               details={"fields": {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]}})
+    if password.isdigit():
+        raise ValidationFailed("密码不能全是数字", details={"fields": {"password": ["must not be digits only"]}})
+    user.password_hash = generate_password_hash(password)
+    db.session.flush()
+
+
+def create_staff(username: str, password: str, roles: set[str], display_name: str = "") -> User:
+    username = username.strip()
+    if not username:
+        raise ValidationFailed("用户名不能为空", details={"fields": {"username": ["required"]}})
+    if db.session.scalars(sa.select(User.id).where(User.username == username)).first():
+        raise Conflict("用户名已存在", code="username_taken")
+    user = User(username=username, display_name=display_name or username, roles=frozenset(roles))
+    db.session.add(user)
+    set_password(user, password)
+    return user
+
+
+def add_role(user: User, role: str) -> None:
+    user.roles = user.roles | {role}
+
+
+def remove_role(user: User, role: str) -> None:
+    user.roles = user.roles - {role}
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+def web_user(session_id: str) -> User | None:
+    """Flask-Login loader: "<id>:<password hash tail>" → the user while that password stands."""
+    user_id, _, tail = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.get_id() != session_id:
+        return None
+    return user

@@ -1,0 +1,131 @@
+"""Settings from environment variables; SQLite + fake WeChat by default.
+
+Every setting is documented in README.md ("Settings"). `load_config()` returns a
+plain dict so tests can override any key through `create_app({...})`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("LINLI_INSTANCE_DIR", ROOT / "instance"))
+
+FAKE_APPID = "wx_fake_appid"
+FAKE_SECRET = "fake_secret"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _dev_secret_key() -> str:
+    """A per-checkout random key kept under instance/, so dev sessions survive restarts."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_config() -> dict:
+    env = _env("LINLI_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"LINLI_ENV must be development or production, got {env!r}")
+    production = env == "production"
+
+    def required(name: str, dev_default):
+        value = _env(name)
+        if value is None:
+            if production:
+                raise ConfigError(f"{name} must be set when LINLI_ENV=production")
+            return dev_default() if callable(dev_default) else dev_default
+        return value
+
+    redis_url = _env("REDIS_URL")
+    cfg = {
+        "LINLI_ENV": env,
+        "SECRET_KEY": required("SECRET_KEY", _dev_secret_key),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            required("DATABASE_URL", lambda: f"sqlite:///{INSTANCE_DIR / 'linli.db'}")
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        # WeChat
+        "WECHAT_API_BASE": required("WECHAT_API_BASE", "http://127.0.0.1:5001/"),
+        "WECHAT_APPID": required("WECHAT_APPID", FAKE_APPID),
+        "WECHAT_SECRET": required("WECHAT_SECRET", FAKE_SECRET),
+        "WECHAT_TIMEOUT": _int("WECHAT_TIMEOUT", 5),
+        "WECHAT_BIND_PAGE": _env("WECHAT_BIND_PAGE", "pages/bind/index"),
+        "WECHAT_ENV_VERSION": _env("WECHAT_ENV_VERSION", "release"),
+        # Accounts
+        "TOKEN_TTL_DAYS": _int("TOKEN_TTL_DAYS", 30),
+        "ENGINEER_INVITE_TTL_DAYS": _int("ENGINEER_INVITE_TTL_DAYS", 14),
+        # Steward binding
+        "BINDING_CODE_TTL_SECONDS": _int("BINDING_CODE_TTL_SECONDS", 7200),
+        "BINDING_CODE_MAX_USES": _int("BINDING_CODE_MAX_USES", 10),
+        "STEWARD_PROTECTION_DAYS": _int("STEWARD_PROTECTION_DAYS", 180),
+        # Rate limits (Flask-Limiter syntax); shared through Redis when REDIS_URL is set
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        "RATELIMIT_LOGIN_PER_IP": _env("RATELIMIT_LOGIN_PER_IP", "30/minute;600/hour"),
+        "RATELIMIT_LOGIN_PER_ACCOUNT": _env("RATELIMIT_LOGIN_PER_ACCOUNT", "10/minute;50/hour"),
+        "RATELIMIT_BINDING_PER_IP": _env("RATELIMIT_BINDING_PER_IP", "30/minute;600/hour"),
+        "RATELIMIT_CODES_PER_USER": _env("RATELIMIT_CODES_PER_USER", "20/minute;300/day"),
+        "RATELIMIT_CODES_PER_IP": _env("RATELIMIT_CODES_PER_IP", "60/minute"),
+        # Web
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", ""),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Linli 邻里 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "JSON_SORT_KEYS": False,
+    }
+    return cfg

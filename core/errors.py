@@ -1,0 +1,171 @@
+"""APIError and the one JSON error shape: {"error": {"code", "message", "details"}}.
+
+Services raise these classes; `register_error_handlers` is the one place that turns
+any error (ours, werkzeug's, webargs validation, IntegrityError, rate limits) into HTTP.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "请求无效"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 status: int | None = None, details: dict | None = None,
+                 headers: dict | None = None):
+        self.message = message or self.message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class BadRequest(APIError):
+    pass
+
+
+class Unauthorized(APIError):
+    status, code, message = 401, "unauthorized", "请先登录"
+
+
+class Forbidden(APIError):
+    status, code, message = 403, "forbidden", "没有权限执行此操作"
+
+
+class NotFound(APIError):
+    status, code, message = 404, "not_found", "资源不存在"
+
+
+class Conflict(APIError):
+    status, code, message = 409, "conflict", "与现有数据冲突"
+
+
+class Gone(APIError):
+    status, code, message = 410, "gone", "资源已失效"
+
+
+class ValidationFailed(APIError):
+    status, code, message = 422, "validation_error", "提交的数据有误"
+
+
+class RateLimited(APIError):
+    status, code, message = 429, "rate_limited", "操作太频繁，请稍后再试"
+
+
+class UpstreamError(APIError):
+    status, code, message = 502, "upstream_error", "微信服务暂时不可用，请稍后再试"
+
+
+class ServiceUnavailable(APIError):
+    status, code, message = 503, "service_unavailable", "服务繁忙，请稍后再试"
+
+
+_HTTP_CODES = {
+    400: ("bad_request", "请求无效"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "没有权限执行此操作"),
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "与现有数据冲突"),
+    413: ("payload_too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("validation_error", "提交的数据有误"),
+    429: ("rate_limited", "操作太频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误"),
+}
+
+
+def error_body(status: int, code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _wants_html() -> bool:
+    """Pages get an HTML error page; the API (and anything asking for JSON) gets JSON."""
+    if request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
+
+
+def _respond(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
+    if _wants_html():
+        resp = current_app.make_response(
+            (render_template("error.html", status=status, code=code, message=message, details=details or {}), status))
+    else:
+        resp = jsonify(error_body(status, code, message, details))
+        resp.status_code = status
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    return resp
+
+
+def _from_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    code, message = _HTTP_CODES.get(status, (exc.name.lower().replace(" ", "_"), exc.description or exc.name))
+    details: dict = {}
+    headers: dict = {}
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if messages is not None:
+        # webargs: {"json": {...}} or {"query": {...}}; invalid JSON arrives as 400 with {"json": [..]}
+        if status == 400 and messages == {"json": ["Invalid JSON body."]}:
+            code, message = "invalid_json", "请求体不是合法的 JSON"
+        else:
+            fields: dict = {}
+            for location, errs in messages.items():
+                if isinstance(errs, dict):
+                    fields.update(errs)
+                else:
+                    fields[location] = errs
+            details["fields"] = fields
+    allowed = getattr(exc, "valid_methods", None)
+    if status == 405 and allowed:
+        headers["Allow"] = ", ".join(allowed)
+        details["allowed"] = list(allowed)
+    if status == 429:
+        limit = getattr(exc, "limit", None)
+        if limit is not None:
+            details["limit"] = str(limit.limit)
+        retry = exc.get_headers() if hasattr(exc, "get_headers") else []
+        for name, value in retry:
+            if name.lower() == "retry-after":
+                headers["Retry-After"] = value
+    return _respond(status, code, message, details, headers)
+
+
+def register_error_handlers(app):
+    from core.extensions import db
+
+    @app.errorhandler(APIError)
+    def handle_api_error(exc: APIError):
+        db.session.rollback()
+        return _respond(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        return _from_http_exception(exc)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(exc: IntegrityError):
+        # Mapped generically: the constraint lost a race or the input duplicates existing data.
+        db.session.rollback()
+        log.info("integrity error answered as 409: %s", exc.orig)
+        return _respond(409, "conflict", "与现有数据冲突，请刷新后重试")
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        if app.config.get("PROPAGATE_UNEXPECTED_ERRORS"):
+            raise exc
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500, "internal_error", "服务器内部错误，请稍后重试")

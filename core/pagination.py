@@ -1,0 +1,96 @@
+"""Cursor (keyset) pagination: `?limit=&cursor=` → {"items": [...], "next_cursor": str | null}.
+
+No OFFSET: the cursor carries the sort key of the last row and the next page starts
+strictly after it, so every page is an index range scan however deep the reader goes.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+from core.errors import BadRequest
+from core.extensions import db
+
+MAX_LIMIT = 100
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(1, MAX_LIMIT),
+                              metadata={"description": f"page size, 1–{MAX_LIMIT}"})
+    cursor = ma.fields.String(load_default=None, metadata={"description": "next_cursor of the previous page"})
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, arity: int) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(
+            isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+        raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
+    return values
+
+
+def paginate(stmt: sa.Select, keys: Sequence[sa.ColumnElement], *, limit: int, cursor: str | None,
+             descending: bool = True, key_of: Callable[[Any], Sequence[Any]] | None = None,
+             scalars: bool = True) -> Page:
+    """Run `stmt` ordered by `keys` (the last one unique, e.g. the id) and cut one page.
+
+    `key_of(row)` returns the key values of a row (default: the attributes named like `keys`).
+    """
+    if cursor:
+        after = decode_cursor(cursor, len(keys))
+        row_key = sa.tuple_(*keys) if len(keys) > 1 else keys[0]
+        bound = sa.tuple_(*after) if len(keys) > 1 else after[0]
+        stmt = stmt.where(row_key < bound if descending else row_key > bound)
+    stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
+    result = db.session.execute(stmt)
+    rows = list(result.scalars() if scalars else result)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if key_of is None:
+        names = [k.key for k in keys]
+        key_of = lambda row: [getattr(row, n) for n in names]  # noqa: E731
+    next_cursor = encode_cursor(key_of(rows[-1])) if more and rows else None
+    return Page(rows, next_cursor)
+
+
+_schemas: dict[str, type[ma.Schema]] = {}
+
+
+def _wrapper_schema(item_schema: type[ma.Schema], suffix: str, paged: bool) -> type[ma.Schema]:
+    name = item_schema.__name__.removesuffix("Schema") + suffix
+    if name not in _schemas:
+        attrs = {"items": ma.fields.List(ma.fields.Nested(item_schema))}
+        if paged:
+            attrs["next_cursor"] = ma.fields.String(allow_none=True)
+        _schemas[name] = type(name, (ma.Schema,), attrs)
+    return _schemas[name]
+
+
+def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """A response schema {"items": [item], "next_cursor"} named after the item schema."""
+    return _wrapper_schema(item_schema, "PageSchema", paged=True)
+
+
+def list_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """A response schema {"items": [item]} for short, unpaged lists."""
+    return _wrapper_schema(item_schema, "ListSchema", paged=False)

@@ -1,0 +1,192 @@
+"""The one place that builds wechatpy clients and turns WeChat failures into our errors.
+
+- The API base URL is configurable (WECHAT_API_BASE), so the fake server stands in for WeChat.
+- The access token comes from `cgi-bin/stable_token` and lives in the database (WeChatKV),
+  shared by every process; stable_token returns the same token while it is valid, so
+  processes refreshing at once do not knock each other's token out.
+- Clients are built with auto_retry=False (wechatpy's own retry recurses without a cap);
+  on 40001/40014/42001 we drop the stored token, fetch it again and retry once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+import requests
+import sqlalchemy as sa
+from flask import current_app
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.session import SessionStorage
+
+from core.db import utcnow
+from core.errors import APIError, BadRequest, Forbidden, ServiceUnavailable, UpstreamError
+from core.extensions import db
+from core.wechat.models import WeChatKV
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = {40001, 40014, 42001}
+BUSY_ERRORS = {-1, None}  # None: an HTTP-level failure (wechatpy could not read an errcode)
+RATE_ERRORS = {45009, 45011}
+# Refresh a little before WeChat's expiry so a token never dies in flight.
+TOKEN_MARGIN = 120
+
+
+class DatabaseStorage(SessionStorage):
+    """wechatpy SessionStorage on its own short transactions (never the request's session)."""
+
+    def get(self, key, default=None):
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.select(WeChatKV.value, WeChatKV.expires_at).where(WeChatKV.key == key)).first()
+        if row is None:
+            return default
+        value, expires_at = row
+        if expires_at is not None and expires_at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None):
+            return default
+        return json.loads(value)
+
+    def set(self, key, value, ttl=None):
+        expires_at = utcnow() + timedelta(seconds=max(int(ttl) - TOKEN_MARGIN, 1)) if ttl else None
+        table = WeChatKV.__table__
+        with db.engine.begin() as conn:
+            updated = conn.execute(table.update().where(table.c.key == key).values(
+                value=json.dumps(value), expires_at=expires_at)).rowcount
+            if not updated:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(table.insert().values(key=key, value=json.dumps(value), expires_at=expires_at))
+                except sa.exc.IntegrityError:  # another process inserted it first: take ours
+                    conn.execute(table.update().where(table.c.key == key).values(
+                        value=json.dumps(value), expires_at=expires_at))
+
+    def delete(self, key):
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(WeChatKV).where(WeChatKV.key == key))
+
+
+class GatewayClient(WeChatClient):
+    """WeChatClient with a configurable base URL and the access token from stable_token."""
+
+    def __init__(self, appid, secret, api_base, timeout, session):
+        super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=False)
+        self.API_BASE_URL = api_base + "cgi-bin/"
+        self.wxa.API_BASE_URL = api_base
+        self.api_base = api_base
+
+    def fetch_access_token(self):
+        res = self._http.post(self.api_base + "cgi-bin/stable_token", timeout=self.timeout, data=json.dumps({
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+            "force_refresh": False}))
+        try:
+            res.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeChatClientException(None, None, client=self, request=exc.request, response=exc.response)
+        result = res.json()
+        if result.get("errcode", 0) != 0:
+            raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self,
+                                        request=res.request, response=res)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = int(time.time()) + expires_in - TOKEN_MARGIN
+        return result
+
+
+def client() -> GatewayClient:
+    """The app's client (one per app and process; its token lives in the database)."""
+    ext = current_app.extensions
+    if "linli.wechat" not in ext:
+        cfg = current_app.config
+        base = cfg["WECHAT_API_BASE"]
+        ext["linli.wechat"] = GatewayClient(cfg["WECHAT_APPID"], cfg["WECHAT_SECRET"],
+                                            base if base.endswith("/") else base + "/",
+                                            cfg["WECHAT_TIMEOUT"], DatabaseStorage())
+    return ext["linli.wechat"]
+
+
+def _translate(exc: Exception, call: str) -> APIError:
+    errcode = getattr(exc, "errcode", None)
+    details = {"wechat_call": call, "errcode": errcode}
+    if errcode in RATE_ERRORS:
+        return ServiceUnavailable("微信接口调用太频繁，请稍后再试", code="wechat_rate_limited",
+                                  details=details, headers={"Retry-After": "60"})
+    if errcode in BUSY_ERRORS or not isinstance(exc, WeChatClientException):
+        return UpstreamError("微信服务暂时不可用，请稍后再试", code="wechat_unavailable", details=details)
+    return UpstreamError("微信接口返回错误", code="wechat_error", details=details)
+
+
+def _call(name: str, fn, *, retry_busy: bool):
+    """Run one WeChat call: refresh the token once on a token error, retry once when WeChat is busy."""
+    c = client()
+    for attempt in (1, 2):
+        try:
+            return fn(c)
+        except WeChatClientException as exc:
+            last = exc
+            if attempt == 1 and exc.errcode in TOKEN_ERRORS:
+                log.info("wechat %s: errcode %s, refreshing the access token", name, exc.errcode)
+                c.session.delete(c.access_token_key)
+                c.expires_at = None
+                continue
+            if attempt == 1 and retry_busy and exc.errcode in BUSY_ERRORS:
+                log.warning("wechat %s: busy (errcode %s), retrying once", name, exc.errcode)
+                continue
+            break
+        except requests.RequestException as exc:
+            last = exc
+            if attempt == 1 and retry_busy:
+                log.warning("wechat %s: %s, retrying once", name, type(exc).__name__)
+                continue
+            break
+    log.warning("wechat %s failed: errcode=%s", name, getattr(last, "errcode", type(last).__name__))
+    raise _translate(last, name)
+
+
+# -- the calls the platform makes ------------------------------------------------------------
+
+LOGIN_ERRORS = {
+    40029: (BadRequest, "wechat_code_invalid", "登录凭证无效或已过期，请重新进入小程序"),
+    40163: (BadRequest, "wechat_code_used", "登录凭证已使用，请重新登录"),
+    40226: (Forbidden, "wechat_user_blocked", "微信判定该账号存在风险，暂时无法登录"),
+}
+
+
+def code_to_session(js_code: str) -> dict:
+    """Exchange a wx.login code: {"openid", "session_key", "unionid"?}.
+
+    Called with access_token=None: jscode2session needs no token, and wechatpy would
+    otherwise fetch one first, making every login depend on the token call.
+    """
+    cfg = current_app.config
+
+    def call(c):
+        return c.get("sns/jscode2session", api_base_url=c.api_base, params={
+            "appid": cfg["WECHAT_APPID"], "secret": cfg["WECHAT_SECRET"], "js_code": js_code,
+            "grant_type": "authorization_code", "access_token": None})
+
+    try:
+        # A failed exchange may have consumed the code, so it is never retried here.
+        return _call("jscode2session", call, retry_busy=False)
+    except UpstreamError as exc:
+        known = LOGIN_ERRORS.get(exc.details.get("errcode"))
+        if known:
+            cls, code, message = known
+            raise cls(message, code=code) from None
+        raise
+
+
+def unlimited_code_image(scene: str, page: str) -> bytes:
+    """The mini-program code picture for a scene (wxa/getwxacodeunlimit)."""
+    cfg = current_app.config
+    body = {"scene": scene, "page": page, "check_path": cfg["WECHAT_ENV_VERSION"] == "release",
+            "env_version": cfg["WECHAT_ENV_VERSION"], "width": 430}
+
+    def call(c):
+        res = c.post("wxa/getwxacodeunlimit", api_base_url=c.api_base, data=body)
+        if isinstance(res, dict):  # JSON without errcode: not an image
+            raise WeChatClientException(None, "no image in response")
+        return res.content
+
+    return _call("getwxacodeunlimit", call, retry_busy=True)

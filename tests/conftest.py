@@ -1,0 +1,302 @@
+"""One suite, two databases.
+
+- SQLite (default): the schema is built once by the Alembic migrations into a template file,
+  and every test gets a fresh copy of it.
+- PostgreSQL (TEST_DATABASE_URL=postgresql://…): the suite creates its own database on that
+  server, builds the schema with the migrations once, empties the tables after each test and
+  drops the database at the end, so runs never collide. If the server cannot be reached the
+  run fails: it never skips silently.
+
+WeChat is the fake server (core.wechat.fake) on a loopback port, reached by real wechatpy calls.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import requests
+import sqlalchemy as sa
+
+from core import create_app
+from core.wechat.fake import FakeWeChatServer
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + TEST_DATABASE_URL if ON_POSTGRES else 'SQLite (file per test)'}"
+
+
+def _app_config(database_url: str, wechat_base: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "PROPAGATE_UNEXPECTED_ERRORS": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WECHAT_API_BASE": wechat_base,
+        "WECHAT_APPID": "wx_fake_appid",
+        "WECHAT_SECRET": "fake_secret",
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "linli.test",
+        **extra,
+    }
+
+
+def _migrate(database_url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_app_config(database_url, "http://127.0.0.1:9/"))
+    with app.app_context():
+        upgrade()
+        from core.extensions import db
+        db.engine.dispose()
+
+
+def _postgres_admin_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """SQLite: a migrated template file. PostgreSQL: the URL of a fresh migrated database."""
+    if not ON_POSTGRES:
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        _migrate(f"sqlite:///{path}")
+        yield str(path)
+        return
+    admin_url = _postgres_admin_url(TEST_DATABASE_URL)
+    name = f"linli_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}", returncode=3)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin_url)
+    url = urlunsplit(parts._replace(path="/" + name))
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if not ON_POSTGRES:
+        path = tmp_path / "test.db"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+        return
+    yield database_template
+    _truncate_all(database_template)
+
+
+def _truncate_all(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        tables = conn.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        if tables:
+            conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+# -- the fake WeChat server -------------------------------------------------------------------
+
+class WeChat:
+    """Test controls of the fake WeChat server."""
+
+    def __init__(self, server: FakeWeChatServer):
+        self.server = server
+        self.url = server.url
+        self.http = requests.Session()
+
+    def control(self, method: str, path: str, **kwargs):
+        response = self.http.request(method, self.url + "_fake/" + path, timeout=5, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def code(self, openid: str | None = None, unionid: str | None = None) -> str:
+        """A one-shot wx.login code for that openid (a new openid when omitted)."""
+        body = {k: v for k, v in (("openid", openid), ("unionid", unionid)) if v}
+        return self.control("POST", "codes", json=body)["code"]
+
+    def fault(self, endpoint: str, count: int = 1, **kwargs) -> None:
+        self.control("POST", "faults", json={"endpoint": endpoint, "count": count, **kwargs})
+
+    def calls(self, endpoint: str | None = None) -> list[dict]:
+        calls = self.control("GET", "calls")["calls"]
+        return [c for c in calls if endpoint is None or c["endpoint"] == endpoint]
+
+    def advance(self, seconds: int) -> None:
+        self.control("POST", "clock", json={"advance_seconds": seconds})
+
+    def reset(self) -> None:
+        self.control("POST", "reset")
+
+
+@pytest.fixture(scope="session")
+def wechat_server():
+    with FakeWeChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+def wechat(wechat_server):
+    wx = WeChat(wechat_server)
+    wx.reset()
+    yield wx
+    wx.http.close()
+
+
+# -- the app ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def app_config(database_url, wechat):
+    """Override keys here (e.g. `app_config["RATELIMIT_ENABLED"] = True`) before using `app`."""
+    return _app_config(database_url, wechat.url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    yield app
+    from core.extensions import db
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for service tests."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- factories: fixtures that return callables ------------------------------------------------
+
+@dataclass
+class Account:
+    user_id: int
+    token: str
+    openid: str | None = None
+
+    @property
+    def headers(self) -> dict:
+        return bearer(self.token)
+
+
+@dataclass
+class EngineerAccount(Account):
+    engineer_id: int = 0
+    employee_no: str = ""
+
+
+@pytest.fixture
+def make_estate(app):
+    counter = iter(range(1, 10**6))
+
+    def make(**fields) -> int:
+        from community import services
+        from core.extensions import db
+        n = next(counter)
+        data = {"name": f"测试小区{n}", "province": "广东省", "city": "深圳市", "district": "南山区",
+                "address": f"科技园路{n}号", "households": 1000, **fields}
+        with app.app_context():
+            estate = services.create_estate(data)
+            db.session.commit()
+            return estate.id
+    return make
+
+
+@pytest.fixture
+def login(client, wechat):
+    """Log a resident in through the fake WeChat; returns an Account."""
+    def do(openid: str | None = None, unionid: str | None = None) -> Account:
+        openid = openid or f"o{uuid.uuid4().hex[:27]}"
+        response = client.post("/api/v1/auth/wechat-login", json={"code": wechat.code(openid, unionid)})
+        assert response.status_code == 200, response.json
+        return Account(user_id=response.json["user"]["id"], token=response.json["token"], openid=openid)
+    return do
+
+
+@pytest.fixture
+def make_admin(app, client):
+    counter = iter(range(1, 10**6))
+
+    def make(username: str | None = None, password: str = "admin-pass-1") -> Account:
+        from core.accounts import services as accounts
+        from core.extensions import db
+        username = username or f"admin{next(counter)}"
+        with app.app_context():
+            user = accounts.create_staff(username, password, {"admin"})
+            db.session.commit()
+            user_id = user.id
+        response = client.post("/api/v1/auth/password-login", json={"username": username, "password": password})
+        assert response.status_code == 200, response.json
+        return Account(user_id=user_id, token=response.json["token"])
+    return make
+
+
+@pytest.fixture
+def admin(make_admin):
+    return make_admin()
+
+
+@pytest.fixture
+def make_engineer(client, admin, login):
+    """An engineer created by the admin API and claimed from the mini-program; returns EngineerAccount."""
+    counter = iter(range(1, 10**6))
+
+    def make(estate_ids: list[int] = (), name: str | None = None) -> EngineerAccount:
+        n = next(counter)
+        employee_no = f"E{n:05d}{uuid.uuid4().hex[:4]}"
+        response = client.post("/api/v1/admin/engineers", headers=admin.headers, json={
+            "name": name or f"工程师{n}", "phone": f"1380000{n:04d}", "employee_no": employee_no,
+            "estate_ids": list(estate_ids)})
+        assert response.status_code == 201, response.json
+        engineer_id, invite = response.json["id"], response.json["invite_code"]
+        account = login()
+        response = client.post("/api/v1/engineer/claim", headers=account.headers, json={"invite_code": invite})
+        assert response.status_code == 200, response.json
+        return EngineerAccount(user_id=account.user_id, token=account.token, openid=account.openid,
+                               engineer_id=engineer_id, employee_no=employee_no)
+    return make
+
+
+@pytest.fixture
+def mint_code(client):
+    def mint(engineer: EngineerAccount, estate_id: int, **extra) -> dict:
+        response = client.post("/api/v1/engineer/binding-codes", headers=engineer.headers,
+                               json={"estate_id": estate_id, **extra})
+        assert response.status_code == 201, response.json
+        return response.json
+    return mint
+
+
+@pytest.fixture
+def bind(client, wechat):
+    """Scan + one binding call, as the mini-program does. Returns the response."""
+    def do(scene: str, openid: str | None = None, **extra):
+        openid = openid or f"o{uuid.uuid4().hex[:27]}"
+        return client.post("/api/v1/bindings", json={"code": wechat.code(openid), "scene": scene, **extra})
+    return do
