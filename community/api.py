@@ -1,5 +1,5 @@
 """The mini-program API for residents and engineers: estates, binding, stewards, customers."""
-from flask import Response, current_app
+from flask import Response
 
 from community import services
 from community.schemas import (BindingCodeCreateSchema, BindingCodeSchema, BindingCreateSchema,
@@ -9,15 +9,11 @@ from community.schemas import (BindingCodeCreateSchema, BindingCodeSchema, Bindi
 from core.accounts.api import token_response
 from core.accounts.auth import auth_required, current_api_user, rate_key_user
 from core.blueprint import Blueprint
-from core.extensions import limiter
+from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
 from core.pagination import page_schema
 
 bp = Blueprint("community", __name__, url_prefix="/api/v1", description="小区、管家绑定与客户")
-
-
-def _limit(setting):
-    return lambda: current_app.config[setting]
 
 
 # -- estates ----------------------------------------------------------------------------------
@@ -42,7 +38,7 @@ def get_estate(estate_id):
 # -- binding ----------------------------------------------------------------------------------
 
 @bp.route("/bindings", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_BINDING_PER_IP"))
+@limiter.limit(limit_from("RATELIMIT_BINDING_PER_IP"))
 @bp.arguments(BindingCreateSchema)
 @bp.response(200, BindingResultSchema)
 def create_binding(body):
@@ -104,8 +100,8 @@ def leave_estate(estate_id):
 # -- engineers --------------------------------------------------------------------------------
 
 @bp.route("/engineer/claim", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
-@limiter.limit(_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_user)
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"))
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_user)
 @auth_required()
 @bp.arguments(ClaimSchema)
 @bp.response(200, EngineerSchema)
@@ -123,8 +119,8 @@ def engineer_me():
 
 
 @bp.route("/engineer/binding-codes", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_CODES_PER_USER"), key_func=rate_key_user)
-@limiter.limit(_limit("RATELIMIT_CODES_PER_IP"))
+@limiter.limit(limit_from("RATELIMIT_CODES_PER_USER"), key_func=rate_key_user)
+@limiter.limit(limit_from("RATELIMIT_CODES_PER_IP"))
 @auth_required("engineer")
 @idempotent
 @bp.arguments(BindingCodeCreateSchema)

@@ -3,6 +3,7 @@ from flask import url_for
 from marshmallow import fields, validate
 
 from core.accounts.schemas import UserSchema
+from core.formatting import mask_phone
 from core.pagination import PageArgsSchema, list_schema
 
 
@@ -201,10 +202,6 @@ ResidencyListSchema = list_schema(ResidencySchema)
 
 
 # -- customers --------------------------------------------------------------------------------
-
-def mask_phone(phone):
-    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
-
 
 class CustomerSchema(ma.Schema):
     user_id = fields.Integer(attribute="resident_id")

@@ -159,6 +159,20 @@ def upsert_estates(rows: list[dict]) -> None:
            update=[f for f in ESTATE_FIELDS if f != "code"] + ["updated_at"])
 
 
+def overview_counts() -> dict:
+    """Headline numbers for the admin overview."""
+    day_start = utcnow() - timedelta(days=1)
+    count = lambda stmt: db.session.scalar(stmt)  # noqa: E731
+    return {
+        "estates": count(sa.select(sa.func.count()).select_from(Estate)),
+        "engineers": count(sa.select(sa.func.count()).where(Engineer.status == "active")),
+        "invited": count(sa.select(sa.func.count()).where(Engineer.status == "invited")),
+        "customers": count(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None))),
+        "bindings_24h": count(sa.select(sa.func.count()).where(StewardBinding.started_at >= day_start)),
+        "visits_24h": count(sa.select(sa.func.count()).where(Visit.created_at >= day_start)),
+    }
+
+
 # -- engineers --------------------------------------------------------------------------------
 
 def _normalise_invite(code: str) -> str:
@@ -251,6 +265,13 @@ def get_engineer(engineer_id: int) -> Engineer:
     engineer = db.session.get(Engineer, engineer_id)
     if engineer is None:
         raise NotFound("工程师不存在", code="engineer_not_found")
+    return engineer
+
+
+def engineer_by_employee_no(employee_no: str) -> Engineer:
+    engineer = db.session.scalars(sa.select(Engineer).where(Engineer.employee_no == employee_no)).first()
+    if engineer is None:
+        raise NotFound(f"工号 {employee_no} 不存在", code="engineer_not_found")
     return engineer
 
 

@@ -9,6 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.config import INSTANCE_DIR, ROOT, load_config
+from core.formatting import register_template_helpers
 
 # Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
 FEATURES = ("core", "core.wechat", "core.accounts", "community")
@@ -26,6 +27,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_template_helpers(app)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -114,6 +115,8 @@ def _from_http_exception(exc: HTTPException):
     code, message = _HTTP_CODES.get(status, (exc.name.lower().replace(" ", "_"), exc.description or exc.name))
     details: dict = {}
     headers: dict = {}
+    if isinstance(exc, CSRFError):
+        code, message = "csrf_failed", "页面已过期或来源无效，请刷新后重试"
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if messages is not None:

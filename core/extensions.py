@@ -1,5 +1,6 @@
 """Extensions, created unbound here and bound to the app in core.create_app."""
 import marshmallow as ma
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -36,6 +37,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Limits are attached per route (login, binding, code minting); none apply by default.
 limiter = Limiter(key_func=get_remote_address)
+
+
+def limit_from(setting: str):
+    """A Flask-Limiter limit read from the app's config at request time (e.g. "30/minute;600/hour")."""
+    return lambda: current_app.config[setting]
 api = LinliApi(spec_kwargs={"components": {"securitySchemes": {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/auth/*-login"},
 }}})

@@ -1,17 +1,12 @@
 """Login, logout and the caller's own account."""
-from flask import current_app
 
 from core.accounts import services
 from core.accounts.auth import auth_required, bearer_token, current_api_user, rate_key_username
 from core.accounts.schemas import PasswordLoginSchema, PasswordSchema, TokenSchema, UserSchema, WeChatLoginSchema
 from core.blueprint import Blueprint
-from core.extensions import limiter
+from core.extensions import limit_from, limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与账号")
-
-
-def _limit(setting):
-    return lambda: current_app.config[setting]
 
 
 def token_response(user, kind):
@@ -20,7 +15,7 @@ def token_response(user, kind):
 
 
 @bp.route("/auth/wechat-login", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"))
 @bp.arguments(WeChatLoginSchema)
 @bp.response(200, TokenSchema)
 def wechat_login(body):
@@ -29,8 +24,8 @@ def wechat_login(body):
 
 
 @bp.route("/auth/password-login", methods=["POST"])
-@limiter.limit(_limit("RATELIMIT_LOGIN_PER_IP"))
-@limiter.limit(_limit("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_username)
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"))
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_username)
 @bp.arguments(PasswordLoginSchema)
 @bp.response(200, TokenSchema)
 def password_login(body):

@@ -67,9 +67,10 @@ def rate_key_user() -> str:
 
 
 def rate_key_username() -> str:
-    body = request.get_json(silent=True)
+    """Flask-Limiter key: the username being tried (JSON body or form), else the client address."""
+    body = request.get_json(silent=True) if request.is_json else request.form
     username = body.get("username") if isinstance(body, dict) else None
-    return f"username:{str(username)[:64].lower()}" if username else f"ip:{request.remote_addr}"
+    return f"username:{str(username)[:64].strip().lower()}" if username else f"ip:{request.remote_addr}"
 
 
 def page_roles_required(*roles: str):

@@ -1,0 +1,87 @@
+"""Web sessions for staff: login, logout, own password."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from core.accounts import services
+from core.accounts.auth import rate_key_username
+from core.errors import APIError
+from core.extensions import db, limit_from, limiter
+
+bp = Blueprint("web", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("用户名 / 工号", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired()])
+    password = PasswordField("新密码", validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField("确认新密码", validators=[DataRequired(), EqualTo("password", "两次输入的密码不一致")])
+
+
+def home_for(user) -> str:
+    if user.has_role("admin"):
+        return url_for("community_pages.admin_home")
+    if user.has_role("engineer"):
+        return url_for("community_pages.workbench")
+    return url_for("web.login")
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only local paths: never redirect a fresh login to another site.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"), methods=["POST"])
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=rate_key_username)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate_password(form.username.data.strip(), form.password.data)
+        except APIError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.authenticate_password(current_user.username, form.current.data, staff_only=False)
+            services.set_password(current_user, form.password.data)
+        except APIError as exc:
+            form.password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            login_user(current_user)  # the session id carries the new hash
+            flash("密码已修改", "success")
+            return redirect(home_for(current_user))
+    return render_template("auth/password.html", form=form)

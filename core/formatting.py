@@ -1,0 +1,23 @@
+"""Display helpers shared by pages and API schemas."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# Business days, months and displayed times are Asia/Shanghai.
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return value.astimezone(BUSINESS_TZ).strftime(fmt) if value else ""
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****0000: enough to recognise a customer, not enough to harvest numbers."""
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
+
+
+def register_template_helpers(app) -> None:
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_global(BUSINESS_TZ, "tz")
