@@ -12,7 +12,7 @@ from core.config import INSTANCE_DIR, ROOT, load_config
 from core.formatting import register_template_helpers
 
 # Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
-FEATURES = ("core", "core.wechat", "core.accounts", "community")
+FEATURES = ("core", "core.wechat", "core.accounts", "community", "demo")
 
 
 def create_app(overrides: dict | None = None) -> Flask:

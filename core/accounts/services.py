@@ -30,20 +30,24 @@ def login_with_wechat(code: str) -> User:
     sealed and stored on the identity; it never leaves the server.
     """
     info = gateway.code_to_session(code)
-    appid = current_app.config["WECHAT_APPID"]
-    openid, unionid = info["openid"], info.get("unionid")
-    identity = _identity(appid, openid)
-    if identity is None:
-        identity = _create_identity(appid, openid, unionid)
-    user = identity.user
-    if user.status != "active":
+    identity = wechat_identity(info["openid"], info.get("unionid"))
+    if identity.user.status != "active":
         raise Forbidden("该账号已被停用", code="account_disabled")
     identity.session_key_sealed = crypto.seal(info["session_key"], SESSION_KEY_PURPOSE)
     identity.last_login_at = utcnow()
-    if unionid and not identity.unionid:
-        identity.unionid = unionid
     db.session.flush()
-    return user
+    return identity.user
+
+
+def wechat_identity(openid: str, unionid: str | None = None) -> WeChatIdentity:
+    """The identity of an openid in our app, created with its user (a resident) when new."""
+    appid = current_app.config["WECHAT_APPID"]
+    identity = _identity(appid, openid)
+    if identity is None:
+        identity = _create_identity(appid, openid, unionid)
+    elif unionid and not identity.unionid:
+        identity.unionid = unionid
+    return identity
 
 
 def _identity(appid: str, openid: str) -> WeChatIdentity | None:

@@ -695,10 +695,11 @@ class FakeWeChatServer:
         self._server = None
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "FakeWeChatServer":
+    def start(self, port: int = 0) -> "FakeWeChatServer":
+        """Serve on 127.0.0.1:`port` (0: a free port)."""
         if self._server is not None:
             raise RuntimeError("fake WeChat server already started")
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True, request_handler=_QuietHandler)
         # Do not wait for handler threads on close: clients may keep connections open.
         self._server.block_on_close = False
         self.url = f"http://127.0.0.1:{self._server.server_port}/"

@@ -4,6 +4,8 @@
 - The access token comes from `cgi-bin/stable_token` and lives in the database (WeChatKV),
   shared by every process; stable_token returns the same token while it is valid, so
   processes refreshing at once do not knock each other's token out.
+- Call WeChat with no write pending in the request's transaction: the token store writes on
+  its own connection, and SQLite would make it wait for the pending write.
 - Clients are built with auto_retry=False (wechatpy's own retry recurses without a cap);
   on 40001/40014/42001 we drop the stored token, fetch it again and retry once.
 """

@@ -1,0 +1,47 @@
+"""`flask demo`: migrate, load demo data, start the fake WeChat and serve the app."""
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from core.wechat.fake import FakeWeChatServer
+from demo import data
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--seed-only", is_flag=True, help="Migrate and load the demo data, then exit.")
+@with_appcontext
+def demo(host, port, seed_only):
+    """Run the platform on its embedded defaults: SQLite, fake WeChat, demo data."""
+    cfg = current_app.config
+    if cfg["LINLI_ENV"] == "production":
+        raise click.ClickException("flask demo refuses to run with LINLI_ENV=production")
+    base = urlsplit(cfg["WECHAT_API_BASE"])
+    if base.hostname not in ("127.0.0.1", "localhost"):
+        raise click.ClickException(f"WECHAT_API_BASE is {cfg['WECHAT_API_BASE']}: the demo needs the fake WeChat")
+    fake = FakeWeChatServer(appid=cfg["WECHAT_APPID"], secret=cfg["WECHAT_SECRET"])
+    fake.start(port=base.port or 80)
+    try:
+        upgrade()
+        if data.seed():
+            click.echo("Demo data loaded.")
+        if seed_only:
+            return
+        click.echo(f"""
+  邻里 Linli demo
+  Console      http://{host}:{port}/login
+    admin      {data.ADMIN[0]} / {data.ADMIN[1]}
+    engineers  {', '.join(e[2] for e in data.ENGINEERS)} / {data.ENGINEER_PASSWORD}
+  API docs     http://{host}:{port}/api/docs
+  Fake WeChat  {fake.url}  (controls: docs/wechat-fake.md)
+""")
+        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        fake.stop()
+
+
+COMMANDS = [demo]

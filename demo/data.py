@@ -1,0 +1,62 @@
+"""A small, believable data set: estates in Shenzhen, three engineers, residents bound at visits."""
+from __future__ import annotations
+
+import random
+
+import sqlalchemy as sa
+
+from community import services as community
+from core.accounts import services as accounts
+from core.accounts.models import User
+from core.extensions import db
+
+ADMIN = ("admin", "linli-admin")
+ENGINEER_PASSWORD = "linli-engineer"
+ESTATES = [
+    ("SZ-NS-0001", "翠竹苑", "南山区", "南山大道 1088 号", 22.5329, 113.9300, 1260),
+    ("SZ-NS-0002", "海岸城公寓", "南山区", "文心五路 33 号", 22.5176, 113.9361, 840),
+    ("SZ-FT-0003", "桃源村三期", "福田区", "深南大道 6008 号", 22.5431, 114.0579, 2100),
+    ("SZ-BA-0004", "碧海花园", "宝安区", "新湖路 99 号", 22.5533, 113.8830, 1500),
+    ("SZ-LG-0005", "万科城", "龙岗区", "坂雪岗大道 3003 号", 22.6448, 114.0622, 3200),
+]
+ENGINEERS = [
+    ("王建国", "13800138001", "E1001", [0, 1]),
+    ("李明", "13800138002", "E1002", [1, 2, 3]),
+    ("张伟", "13800138003", "E1003", [3, 4]),
+]
+SURNAMES = "陈林黄周吴徐孙马朱胡郭何高罗郑梁谢宋唐许"
+
+
+def seed() -> bool:
+    """Load the demo data once and commit; returns False when it is already there.
+
+    Commits before minting codes: a WeChat call must not wait on a pending write (SQLite
+    would lock the shared token store).
+    """
+    if db.session.scalars(sa.select(User.id).where(User.username == ADMIN[0])).first():
+        return False
+    rng = random.Random(7)
+    accounts.create_staff(*ADMIN, {"admin"}, display_name="演示管理员")
+    estates = [community.create_estate({
+        "code": code, "name": name, "province": "广东省", "city": "深圳市", "district": district,
+        "address": address, "lat": lat, "lng": lng, "households": households,
+    }) for code, name, district, address, lat, lng, households in ESTATES]
+    engineers = []
+    for name, phone, employee_no, covered in ENGINEERS:
+        engineer, invite = community.create_engineer(
+            {"name": name, "phone": phone, "employee_no": employee_no}, [estates[i].id for i in covered])
+        user = accounts.wechat_identity(f"demo-engineer-{employee_no}").user
+        community.claim_engineer(user, invite)
+        accounts.set_password(user, ENGINEER_PASSWORD)
+        engineers.append((engineer, covered))
+    db.session.commit()
+    for n, (engineer, covered) in enumerate(engineers):
+        for i in covered:
+            code = community.mint_binding_code(engineer, estates[i].id, visit_ref=f"WO{2026110 + n}{i}")
+            for k in range(rng.randint(2, 4)):
+                resident = accounts.wechat_identity(f"demo-resident-{engineer.employee_no}-{i}-{k}").user
+                resident.display_name = rng.choice(SURNAMES) + rng.choice(["先生", "女士"])
+                resident.phone = f"139{rng.randint(10000000, 99999999)}"
+                community.bind(resident, code, rating=rng.choice([None, 4, 5, 5]))
+            db.session.commit()
+    return True
