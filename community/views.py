@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from community import services
@@ -68,7 +69,7 @@ class EstateForm(FlaskForm):
     lat = StringField("纬度", validators=[Optional()])
     lng = StringField("经度", validators=[Optional()])
     households = StringField("户数", validators=[Optional()])
-    status = SelectField("状态", choices=[("active", "正常"), ("inactive", "停用")])
+    status = SelectField("状态", choices=[SelectChoice("active", "正常"), SelectChoice("inactive", "停用")])
 
 
 @bp.route("/admin/estates")
@@ -146,7 +147,8 @@ def engineer_detail(engineer_id):
     q = request.args.get("q") or None
     candidates = services.search_estates(q=q, status="active", limit=10).items if q else []
     reassign = ReassignForm()
-    reassign.estate_id.choices = [("", "全部客户")] + [(str(e.id), e.name) for e in engineer.estates]
+    reassign.estate_id.choices = [SelectChoice("", "全部客户")] + [SelectChoice(str(e.id), e.name)
+                                                                 for e in engineer.estates]
     return render_template("admin/engineer.html", nav="engineers", engineer=engineer, q=q, candidates=candidates,
                            password_form=PasswordForm(), reassign_form=reassign,
                            customers=services.customers_of(engineer, limit=5).items)
@@ -254,7 +256,7 @@ def customer(user_id):
 def binding_code():
     engineer = services.engineer_of(current_user)
     form = BindingCodeForm()
-    form.estate_id.choices = [(e.id, f"{e.name}（{e.district}）") for e in engineer.estates]
+    form.estate_id.choices = [SelectChoice(e.id, f"{e.name}（{e.district}）") for e in engineer.estates]
     code = None
     if form.validate_on_submit():
         code = _apply(lambda: services.mint_binding_code(engineer, form.estate_id.data, form.visit_ref.data or None),

@@ -5,6 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from werkzeug.serving import run_simple
 
 from core.wechat.fake import FakeWeChatServer
 from demo import data
@@ -39,7 +40,8 @@ def demo(host, port, seed_only):
   API docs     http://{host}:{port}/api/docs
   Fake WeChat  {fake.url}  (controls: docs/wechat-fake.md)
 """)
-        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # Not app.run(): Flask ignores it inside a CLI command.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         fake.stop()
 
