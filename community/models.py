@@ -60,9 +60,8 @@ class Engineer(db.Model):
     left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    user: Mapped[User | None] = relationship(lazy="joined")
-    estates: Mapped[list[Estate]] = relationship(secondary="engineer_estates", lazy="selectin",
-                                                 order_by="Estate.id")
+    user: Mapped[User | None] = relationship()
+    estates: Mapped[list[Estate]] = relationship(secondary="engineer_estates", order_by="Estate.id")
 
     __table_args__ = (sa.CheckConstraint("status in ('invited', 'active', 'left')", name="status"),)
 
@@ -135,7 +134,7 @@ class StewardBinding(db.Model):
 
     engineer: Mapped[Engineer] = relationship(lazy="joined", innerjoin=True)
     estate: Mapped[Estate] = relationship(lazy="joined", innerjoin=True)
-    resident: Mapped[User] = relationship(foreign_keys=[resident_id], lazy="joined", innerjoin=True)
+    resident: Mapped[User] = relationship(foreign_keys=[resident_id])
 
     __table_args__ = (
         sa.Index("uq_steward_bindings_active_resident", "resident_id", unique=True,
