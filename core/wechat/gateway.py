@@ -46,7 +46,7 @@ class DatabaseStorage(SessionStorage):
         if row is None:
             return default
         value, expires_at = row
-        if expires_at is not None and expires_at.replace(tzinfo=None) <= utcnow().replace(tzinfo=None):
+        if expires_at is not None and expires_at <= utcnow():
             return default
         return json.loads(value)
 
