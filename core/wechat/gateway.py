@@ -23,7 +23,7 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
-from core.db import utcnow
+from core.db import upsert, utcnow
 from core.errors import APIError, BadRequest, Forbidden, ServiceUnavailable, UpstreamError
 from core.extensions import db
 from core.wechat.models import WeChatKV
@@ -38,11 +38,26 @@ TOKEN_MARGIN = 120
 
 
 class DatabaseStorage(SessionStorage):
-    """wechatpy SessionStorage on its own short transactions (never the request's session)."""
+    """wechatpy SessionStorage on its own short transactions (never the request's session).
+
+    Except on SQLite: one writer per file, so a second connection cannot write while the request
+    holds the write lock (e.g. an Idempotency-Key record written before the WeChat call) and
+    would wait out busy_timeout, then fail. There the store uses the request's session; the token
+    is committed with the request, and a token lost to a rollback is fetched again (stable_token
+    answers the same one while it is valid).
+    """
+
+    @staticmethod
+    def _in_session() -> bool:
+        return db.engine.dialect.name == "sqlite"
 
     def get(self, key, default=None):
-        with db.engine.connect() as conn:
-            row = conn.execute(sa.select(WeChatKV.value, WeChatKV.expires_at).where(WeChatKV.key == key)).first()
+        stmt = sa.select(WeChatKV.value, WeChatKV.expires_at).where(WeChatKV.key == key)
+        if self._in_session():
+            row = db.session.execute(stmt).first()
+        else:
+            with db.engine.connect() as conn:
+                row = conn.execute(stmt).first()
         if row is None:
             return default
         value, expires_at = row
@@ -53,6 +68,10 @@ class DatabaseStorage(SessionStorage):
     def set(self, key, value, ttl=None):
         expires_at = utcnow() + timedelta(seconds=max(int(ttl) - TOKEN_MARGIN, 1)) if ttl else None
         table = WeChatKV.__table__
+        if self._in_session():
+            upsert(table, [{"key": key, "value": json.dumps(value), "expires_at": expires_at}],
+                   key=["key"], update=["value", "expires_at"])
+            return
         with db.engine.begin() as conn:
             updated = conn.execute(table.update().where(table.c.key == key).values(
                 value=json.dumps(value), expires_at=expires_at)).rowcount
@@ -65,8 +84,12 @@ class DatabaseStorage(SessionStorage):
                         value=json.dumps(value), expires_at=expires_at))
 
     def delete(self, key):
+        stmt = sa.delete(WeChatKV).where(WeChatKV.key == key)
+        if self._in_session():
+            db.session.execute(stmt)
+            return
         with db.engine.begin() as conn:
-            conn.execute(sa.delete(WeChatKV).where(WeChatKV.key == key))
+            conn.execute(stmt)
 
 
 class GatewayClient(WeChatClient):
