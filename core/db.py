@@ -69,6 +69,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_begin_before_savepoint(conn, name):
+    # pysqlite emits BEGIN only before INSERT/UPDATE/DELETE, so a SAVEPOINT that comes first
+    # opens the transaction itself and its RELEASE commits everything: a later rollback of the
+    # request would then leave the savepoint's rows behind. Open the transaction explicitly.
+    if conn.dialect.name == "sqlite":
+        dbapi_connection = conn.connection.dbapi_connection
+        if not dbapi_connection.in_transaction:
+            dbapi_connection.execute("BEGIN")
+
+
 def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str]) -> None:
     """INSERT … ON CONFLICT (key) DO UPDATE, on PostgreSQL and SQLite alike."""
     from core.extensions import db
