@@ -18,6 +18,7 @@ from core.errors import BadRequest
 from core.extensions import db
 
 MAX_LIMIT = 100
+INT64 = 2**63
 
 
 class PageArgsSchema(ma.Schema):
@@ -37,14 +38,32 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, arity: int) -> list:
+def _python_type(key: sa.ColumnElement) -> type | None:
+    try:
+        return key.type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _fits(value: Any, expected: type | None) -> bool:
+    """The value can be compared with a key of that type (a mismatch or an out-of-range
+    integer is a database error on PostgreSQL, an OverflowError on SQLite)."""
+    if expected is int:
+        return isinstance(value, int) and -INT64 <= value < INT64
+    if expected is str:
+        return isinstance(value, str)
+    return True
+
+
+def decode_cursor(cursor: str, arity: int, types: Sequence[type | None] | None = None) -> list:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity or not all(
-            isinstance(v, (int, str)) and not isinstance(v, bool) for v in values):
+            isinstance(v, (int, str)) and not isinstance(v, bool) for v in values) or (
+            types is not None and not all(_fits(v, t) for v, t in zip(values, types))):
         raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
     return values
 
@@ -57,7 +76,7 @@ def paginate(stmt: sa.Select, keys: Sequence[sa.ColumnElement], *, limit: int, c
     `key_of(row)` returns the key values of a row (default: the attributes named like `keys`).
     """
     if cursor:
-        after = decode_cursor(cursor, len(keys))
+        after = decode_cursor(cursor, len(keys), [_python_type(k) for k in keys])
         row_key = sa.tuple_(*keys) if len(keys) > 1 else keys[0]
         bound = sa.tuple_(*after) if len(keys) > 1 else after[0]
         stmt = stmt.where(row_key < bound if descending else row_key > bound)
