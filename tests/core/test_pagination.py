@@ -1,0 +1,129 @@
+"""Cursor pagination: pages chain without overlap or gaps; bad limits and cursors are client errors."""
+import base64
+import json
+
+import pytest
+
+from core.pagination import encode_cursor
+
+
+def walk(client, url: str, headers: dict, limit: int) -> list[list[dict]]:
+    """Follow next_cursor from the first page to the last; returns the pages."""
+    pages, cursor = [], None
+    sep = "&" if "?" in url else "?"
+    while True:
+        query = f"{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(url + query, headers=headers)
+        assert response.status_code == 200, response.json
+        pages.append(response.json["items"])
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 50, "pagination does not end"
+
+
+def test_admin_estates_chain_across_pages(client, admin, make_estate):
+    ids = [make_estate() for _ in range(7)]
+    pages = walk(client, "/api/v1/admin/estates", admin.headers, limit=3)
+    assert [len(p) for p in pages] == [3, 3, 1]
+    seen = [e["id"] for page in pages for e in page]
+    assert seen == sorted(ids, reverse=True)  # newest first, no overlap, no gap
+
+
+def test_exact_multiple_of_the_limit_ends_with_a_null_cursor(client, admin, make_estate):
+    for _ in range(6):
+        make_estate()
+    pages = walk(client, "/api/v1/admin/estates", admin.headers, limit=3)
+    assert [len(p) for p in pages] == [3, 3]
+
+
+def test_rows_added_between_pages_do_not_shift_the_next_page(client, admin, make_estate):
+    ids = [make_estate() for _ in range(5)]
+    first = client.get("/api/v1/admin/estates?limit=2", headers=admin.headers).json
+    assert [e["id"] for e in first["items"]] == sorted(ids, reverse=True)[:2]
+    make_estate()  # newer than everything: an OFFSET scan would repeat a row on the next page
+    second = client.get(f"/api/v1/admin/estates?limit=2&cursor={first['next_cursor']}", headers=admin.headers).json
+    assert [e["id"] for e in second["items"]] == sorted(ids, reverse=True)[2:4]
+
+
+def test_filters_hold_on_every_page(client, admin, make_estate):
+    wanted = [make_estate(city="广州市") if i % 2 else make_estate(city="深圳市") for i in range(9)]
+    guangzhou = [wanted[i] for i in range(9) if i % 2]
+    pages = walk(client, "/api/v1/admin/estates?city=%E5%B9%BF%E5%B7%9E%E5%B8%82", admin.headers, limit=1)
+    assert [e["id"] for page in pages for e in page] == sorted(guangzhou, reverse=True)
+
+
+def test_engineer_customers_chain_across_pages(client, make_estate, make_engineer, mint_code, bind):
+    estate = make_estate()
+    engineer = make_engineer([estate])
+    other = make_engineer([estate])
+    scene = mint_code(engineer, estate)["scene"]
+    residents = []
+    for _ in range(7):
+        response = bind(scene)
+        assert response.status_code == 200, response.json
+        residents.append(response.json["user"]["id"])
+    assert bind(mint_code(other, estate)["scene"]).status_code == 200  # someone else's customer
+
+    pages = walk(client, "/api/v1/engineer/customers", engineer.headers, limit=2)
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    seen = [c["user_id"] for page in pages for c in page]
+    assert seen == list(reversed(residents))
+    assert len(set(seen)) == 7
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc"])
+def test_limit_out_of_bounds_is_422(client, admin, limit):
+    response = client.get(f"/api/v1/admin/estates?limit={limit}", headers=admin.headers)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+    assert set(response.json["error"]["details"]["fields"]) == {"limit"}
+
+
+@pytest.mark.parametrize("limit", [1, 100])
+def test_limit_bounds_are_inclusive(client, admin, make_estate, limit):
+    make_estate()
+    make_estate()
+    response = client.get(f"/api/v1/admin/estates?limit={limit}", headers=admin.headers)
+    assert response.status_code == 200
+    assert len(response.json["items"]) == min(limit, 2)
+    assert (response.json["next_cursor"] is None) == (limit >= 2)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+GARBAGE_CURSORS = {
+    "not base64": "%%%not-base64",
+    "random text": "zzz",
+    "base64 of non-json": _b64(b"\xff\xfe\x00garbage"),
+    "json object": _b64(json.dumps({"id": 1}).encode()),
+    "wrong arity": encode_cursor([1, 2]),
+    "empty list": encode_cursor([]),
+    "float": encode_cursor([1.5]),
+    "boolean": encode_cursor([True]),
+    "null": encode_cursor([None]),
+    "nested": encode_cursor([[1]]),
+    # Well-formed cursors whose value cannot be an id: the database must never see them.
+    "text for an integer key": encode_cursor(["abc"]),
+    "integer beyond 64 bits": encode_cursor([10**30]),
+    "negative beyond 64 bits": encode_cursor([-(10**30)]),
+}
+
+
+@pytest.mark.parametrize("cursor", GARBAGE_CURSORS.values(), ids=GARBAGE_CURSORS.keys())
+def test_garbage_cursor_is_400_invalid_cursor(client, admin, make_estate, cursor):
+    make_estate()
+    response = client.get("/api/v1/admin/estates", headers=admin.headers, query_string={"cursor": cursor})
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["code"] == "invalid_cursor"
+    assert response.json["error"]["details"]["fields"] == {"cursor": ["invalid cursor"]}
+
+
+def test_garbage_cursor_on_engineer_customers(client, make_estate, make_engineer):
+    engineer = make_engineer([make_estate()])
+    response = client.get("/api/v1/engineer/customers", headers=engineer.headers,
+                          query_string={"cursor": encode_cursor(["x"])})
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_cursor"
