@@ -6,6 +6,7 @@ any error (ours, werkzeug's, webargs validation, IntegrityError, rate limits) in
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -110,6 +111,19 @@ def _respond(status: int, code: str, message: str, details: dict | None = None, 
     return resp
 
 
+def _retry_after() -> int:
+    """Seconds until the breached limit's window resets.
+
+    Flask-Limiter's RateLimitExceeded carries no Retry-After (it adds one only with its
+    headers turned on for every response), so it is computed from the breached limit here.
+    """
+    from core.extensions import limiter
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    return max(1, int(breached.reset_at - time.time()))
+
+
 def _from_http_exception(exc: HTTPException):
     status = exc.code or 500
     code, message = _HTTP_CODES.get(status, (exc.name.lower().replace(" ", "_"), exc.description or exc.name))
@@ -139,10 +153,7 @@ def _from_http_exception(exc: HTTPException):
         limit = getattr(exc, "limit", None)
         if limit is not None:
             details["limit"] = str(limit.limit)
-        retry = exc.get_headers() if hasattr(exc, "get_headers") else []
-        for name, value in retry:
-            if name.lower() == "retry-after":
-                headers["Retry-After"] = value
+        headers["Retry-After"] = str(_retry_after())
     return _respond(status, code, message, details, headers)
 
 
