@@ -45,8 +45,12 @@ class EstateWriteSchema(ma.Schema):
 
 
 class EstatePatchSchema(EstateWriteSchema):
-    class Meta:
-        partial = True
+    """Every field optional: only the fields sent change (and no load_default fills the rest)."""
+
+    # marshmallow has no Meta.partial; partial is a constructor (or load) argument.
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
 
 class EstateQueryArgsSchema(PageArgsSchema):
