@@ -11,6 +11,7 @@ WeChat is the fake server (core.wechat.fake) on a loopback port, reached by real
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -159,6 +160,21 @@ def wechat(wechat_server):
 
 
 # -- the app ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """scrypt costs ~0.2 s per hash and nearly every test logs staff in: hash with a cheap
+    PBKDF2 instead (check_password_hash reads the method from the hash; the code paths are the same)."""
+    from werkzeug.security import generate_password_hash
+
+    from core.accounts import services as accounts
+    fast = functools.partial(generate_password_hash, method="pbkdf2:sha256:1000")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(accounts, "generate_password_hash", fast)
+    patch.setattr(accounts, "_DUMMY_HASH", fast("linli-dummy-password"))
+    yield
+    patch.undo()
+
 
 @pytest.fixture
 def app_config(database_url, wechat):
