@@ -6,6 +6,13 @@ from core.accounts.schemas import UserSchema
 from core.formatting import mask_phone
 from core.pagination import PageArgsSchema, list_schema
 
+# Ids are positive BIGINTs: a larger number is a validation error here, not a database error later.
+ID_RANGE = validate.Range(1, 2**63 - 1)
+
+
+def id_field(**kwargs) -> fields.Integer:
+    return fields.Integer(validate=ID_RANGE, **kwargs)
+
 
 # -- estates ----------------------------------------------------------------------------------
 
@@ -93,7 +100,7 @@ class EngineerCreateSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     phone = fields.String(required=True, validate=validate.Length(1, 20))
     employee_no = fields.String(required=True, validate=validate.Length(1, 32))
-    estate_ids = fields.List(fields.Integer(), load_default=list)
+    estate_ids = fields.List(id_field(), load_default=list)
 
 
 class EngineerPatchSchema(ma.Schema):
@@ -105,20 +112,20 @@ class EngineerQueryArgsSchema(PageArgsSchema):
     q = fields.String(load_default=None, validate=validate.Length(max=64),
                       metadata={"description": "name contains, or exact employee number or phone"})
     status = fields.String(load_default=None, validate=validate.OneOf(["invited", "active", "left"]))
-    estate_id = fields.Integer(load_default=None)
+    estate_id = id_field(load_default=None)
 
 
 class EstateIdsSchema(ma.Schema):
-    estate_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(max=500))
+    estate_ids = fields.List(id_field(), required=True, validate=validate.Length(max=500))
 
 
 class DeactivateSchema(ma.Schema):
-    reassign_to = fields.Integer(load_default=None, metadata={"description": "engineer who takes the customers"})
+    reassign_to = id_field(load_default=None, metadata={"description": "engineer who takes the customers"})
 
 
 class ReassignSchema(ma.Schema):
-    to_engineer_id = fields.Integer(required=True)
-    estate_id = fields.Integer(load_default=None, metadata={"description": "only this estate's customers"})
+    to_engineer_id = id_field(required=True)
+    estate_id = id_field(load_default=None, metadata={"description": "only this estate's customers"})
 
 
 class MovedSchema(ma.Schema):
@@ -132,7 +139,7 @@ class ClaimSchema(ma.Schema):
 # -- binding ----------------------------------------------------------------------------------
 
 class BindingCodeCreateSchema(ma.Schema):
-    estate_id = fields.Integer(required=True)
+    estate_id = id_field(required=True)
     visit_ref = fields.String(load_default=None, validate=validate.Length(max=64),
                               metadata={"description": "work-order number of this visit"})
 
@@ -198,7 +205,7 @@ class ResidencySchema(ma.Schema):
 
 
 class JoinEstateSchema(ma.Schema):
-    estate_id = fields.Integer(required=True)
+    estate_id = id_field(required=True)
 
 
 StewardListSchema = list_schema(StewardSchema)
@@ -217,7 +224,7 @@ class CustomerSchema(ma.Schema):
 
 
 class CustomerQueryArgsSchema(PageArgsSchema):
-    estate_id = fields.Integer(load_default=None)
+    estate_id = id_field(load_default=None)
 
 
 class CustomerDetailSchema(ma.Schema):

@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from core.config import INSTANCE_DIR, ROOT, load_config
 from core.formatting import register_template_helpers
@@ -15,9 +16,18 @@ from core.formatting import register_template_helpers
 FEATURES = ("core", "core.wechat", "core.accounts", "community", "demo")
 
 
+class BigIntConverter(IntegerConverter):
+    """`<int:…>` up to the largest BIGINT: a longer number is a 404, never a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask("linli", instance_path=str(INSTANCE_DIR), root_path=str(ROOT),
                 template_folder="templates", static_folder="static")
+    app.url_map.converters["int"] = BigIntConverter  # before any route is added
     app.config.update(load_config())
     app.config.update(overrides or {})
     configure_logging(app)
