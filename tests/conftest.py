@@ -101,11 +101,29 @@ def database_url(database_template, tmp_path):
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table and restart the id sequences.
+
+    DELETE in foreign-key order is ~7x faster than TRUNCATE on a test's few rows (TRUNCATE makes
+    new files for every table: ~0.3 s per test); TRUNCATE stays the fallback.
+    """
+    from core.extensions import db
+
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
         tables = conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )).scalars().all()
+        sequences = conn.execute(sa.text(
+            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")).scalars().all()
+        ordered = [t.name for t in reversed(db.metadata.sorted_tables) if t.name in tables]
+        if len(ordered) == len(tables):
+            try:
+                with conn.begin_nested():
+                    conn.exec_driver_sql("; ".join([*(f'DELETE FROM "{t}"' for t in ordered),
+                                                    *(f'ALTER SEQUENCE "{q}" RESTART' for q in sequences)]))
+                tables = []
+            except sa.exc.IntegrityError:  # a foreign-key cycle no order satisfies
+                pass
         if tables:
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     engine.dispose()
