@@ -1,7 +1,6 @@
 """Bearer tokens: who they authenticate, how they end, and that only their hash is stored."""
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from core import crypto
@@ -39,11 +38,13 @@ def test_me_answers_with_the_token(client, login):
     assert "password_hash" not in response.json
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Token abc", "bearer lnl_nope", "lnl_abc"])
-def test_malformed_authorization_is_401(client, header):
-    response = client.get("/api/v1/me", headers={"Authorization": header})
-    assert response.status_code == 401
-    assert response.json["error"]["code"] in ("unauthorized", "invalid_token")
+def test_malformed_authorization_is_401(client):
+    for header, code in (("Bearer", "unauthorized"), ("Bearer ", "unauthorized"), ("Token abc", "unauthorized"),
+                         ("lnl_abc", "unauthorized"), ("bearer lnl_nope", "invalid_token"),
+                         ("Bearer not-our-prefix", "invalid_token")):
+        response = client.get("/api/v1/me", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.json["error"]["code"] == code, header
 
 
 def test_scheme_is_case_insensitive(client, login):
