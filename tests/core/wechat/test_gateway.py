@@ -215,3 +215,24 @@ def test_a_refresh_by_one_instance_serves_the_other(app_config, app, client, wec
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_unreachable_wechat_is_502_wechat_unavailable(app_config, client, wechat, engineer_and_estate):
+    engineer, estate = engineer_and_estate
+    # Another worker whose WeChat connection is down (nothing listens on port 9).
+    down = create_app({**app_config, "WECHAT_API_BASE": "http://127.0.0.1:9/", "WECHAT_TIMEOUT": 2})
+    try:
+        down_client = down.test_client()
+        response = down_client.post("/api/v1/auth/wechat-login", json={"code": wechat.code()})
+        assert_wechat_error(response, 502, "wechat_unavailable", None)
+        response = down_client.post("/api/v1/engineer/binding-codes", headers=engineer.headers,
+                                    json={"estate_id": estate})
+        assert_wechat_error(response, 502, "wechat_unavailable", None)
+    finally:
+        from core.extensions import db
+        with down.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    # Nothing was minted meanwhile; the healthy worker still works.
+    assert wechat.calls("wxa/getwxacodeunlimit") == []
+    assert mint(client, engineer, estate).status_code == 201
