@@ -2,7 +2,6 @@
 append-only history, self-binding, code uses, one rating per visit, revoked codes and coverage."""
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from core import create_app
@@ -267,9 +266,13 @@ def test_code_max_uses(request, app_config, wechat):
     # A resident who already used it may repeat the call: that is not a new use.
     again = bind(scene, openid="oUse1")
     assert again.status_code == 200 and again.json["result"] == "unchanged"
-    # The refused resident was not bound and did not join the estate.
+    # The refused call left nothing behind: not even the account its login had just created.
     client = use("client")
     assert len(client.get("/api/v1/engineer/customers", headers=engineer.headers).json["items"]) == 2
+    from core.accounts.models import WeChatIdentity
+    from core.extensions import db
+    with use("app").app_context():
+        assert db.session.scalars(sa.select(WeChatIdentity).where(WeChatIdentity.openid == "oUse3")).all() == []
     # A fresh code serves the third resident.
     assert bind(use("mint_code")(engineer, estate)["scene"], openid="oUse3").status_code == 200
 

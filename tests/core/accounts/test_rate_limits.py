@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = "redis://127.0.0.1:6379/15"
