@@ -344,7 +344,9 @@ def _jscode2session(st: _State, query, body):
 
 def _qr_jpeg(content: str, width: int, color: tuple[int, int, int]) -> bytes:
     """A width x width JPEG of a QR code (whole-pixel modules, centred)."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    # A fixed mask keeps the symbol valid and scannable and skips qrcode's search for the best
+    # of eight masks, five times the cost: the fake must not be the slow part of a benchmark.
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, mask_pattern=0)
     qr.add_data(content)
     qr.make(fit=True)
     matrix = qr.get_matrix()
