@@ -45,13 +45,23 @@ class DatabaseStorage(SessionStorage):
     would wait out busy_timeout, then fail. There the store uses the request's session; the token
     is committed with the request, and a token lost to a rollback is fetched again (stable_token
     answers the same one while it is valid).
+
+    Reads go through a process-local copy until its expiry, so a WeChat call costs no database
+    round trip; after a token error the next read takes the database's token when another process
+    has refreshed it meanwhile, and fetches a new one otherwise (`invalidate`).
     """
+
+    def __init__(self):
+        self._local: dict[str, tuple[object, object]] = {}
 
     @staticmethod
     def _in_session() -> bool:
         return db.engine.dialect.name == "sqlite"
 
     def get(self, key, default=None):
+        value, expires_at = self._local.get(key, (None, None))
+        if value is not None and (expires_at is None or expires_at > utcnow()):
+            return value
         stmt = sa.select(WeChatKV.value, WeChatKV.expires_at).where(WeChatKV.key == key)
         if self._in_session():
             row = db.session.execute(stmt).first()
@@ -63,10 +73,13 @@ class DatabaseStorage(SessionStorage):
         value, expires_at = row
         if expires_at is not None and expires_at <= utcnow():
             return default
-        return json.loads(value)
+        value = json.loads(value)
+        self._local[key] = (value, expires_at)
+        return value
 
     def set(self, key, value, ttl=None):
         expires_at = utcnow() + timedelta(seconds=max(int(ttl) - TOKEN_MARGIN, 1)) if ttl else None
+        self._local[key] = (value, expires_at)
         table = WeChatKV.__table__
         if self._in_session():
             upsert(table, [{"key": key, "value": json.dumps(value), "expires_at": expires_at}],
@@ -83,7 +96,15 @@ class DatabaseStorage(SessionStorage):
                     conn.execute(table.update().where(table.c.key == key).values(
                         value=json.dumps(value), expires_at=expires_at))
 
+    def invalidate(self, key):
+        """WeChat refused our token: forget it, unless the database already holds a newer one
+        (another process refreshed it), which the next read then takes."""
+        failed, _ = self._local.pop(key, (None, None))
+        if failed is None or self.get(key) == failed:
+            self.delete(key)
+
     def delete(self, key):
+        self._local.pop(key, None)
         stmt = sa.delete(WeChatKV).where(WeChatKV.key == key)
         if self._in_session():
             db.session.execute(stmt)
@@ -152,7 +173,7 @@ def _call(name: str, fn, *, retry_busy: bool):
             last = exc
             if attempt == 1 and exc.errcode in TOKEN_ERRORS:
                 log.info("wechat %s: errcode %s, refreshing the access token", name, exc.errcode)
-                c.session.delete(c.access_token_key)
+                c.session.invalidate(c.access_token_key)
                 c.expires_at = None
                 continue
             if attempt == 1 and retry_busy and exc.errcode in BUSY_ERRORS:
