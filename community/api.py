@@ -7,7 +7,7 @@ from community.schemas import (BindingCodeCreateSchema, BindingCodeSchema, Bindi
                                CustomerSchema, EngineerSchema, EstateQueryArgsSchema, EstateSchema,
                                JoinEstateSchema, ResidencyListSchema, ResidencySchema, StewardListSchema)
 from core.accounts.api import token_response
-from core.accounts.auth import auth_required, current_api_user, rate_key_user
+from core.accounts.auth import auth_required, current_api_user, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
@@ -67,7 +67,7 @@ def binding_code_image(scene):
 @bp.response(200, StewardListSchema)
 def my_stewards():
     """My steward (管家): the engineer who looks after me"""
-    return {"items": services.stewards_of(current_api_user())}
+    return {"items": services.stewards_of(current_principal().id)}
 
 
 @bp.route("/me/estates")
@@ -115,7 +115,7 @@ def claim(body):
 @bp.response(200, EngineerSchema)
 def engineer_me():
     """My engineer profile and the estates I cover"""
-    return services.engineer_of(current_api_user())
+    return services.engineer_of(current_principal().id)
 
 
 @bp.route("/engineer/binding-codes", methods=["POST"])
@@ -127,7 +127,7 @@ def engineer_me():
 @bp.response(201, BindingCodeSchema)
 def create_binding_code(body):
     """A binding code (mini-program code) for a visit in one of my estates"""
-    engineer = services.engineer_of(current_api_user())
+    engineer = services.engineer_of(current_principal().id)
     return services.mint_binding_code(engineer, body["estate_id"], body["visit_ref"])
 
 
@@ -137,7 +137,7 @@ def create_binding_code(body):
 @bp.response(200, page_schema(CustomerSchema))
 def my_customers(args):
     """My customers, newest first (only mine)"""
-    return services.customers_of(services.engineer_of(current_api_user()), **args)
+    return services.customers_of(services.engineer_of(current_principal().id), **args)
 
 
 @bp.route("/engineer/customers/<int:user_id>")
@@ -145,4 +145,4 @@ def my_customers(args):
 @bp.response(200, CustomerDetailSchema)
 def my_customer(user_id):
     """One of my customers, with my visits to them (anyone else's customer is a 404)"""
-    return services.customer_of(services.engineer_of(current_api_user()), user_id)
+    return services.customer_of(services.engineer_of(current_principal().id), user_id)

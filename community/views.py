@@ -238,7 +238,7 @@ class BindingCodeForm(FlaskForm):
 @bp.route("/engineer/")
 @engineer_only
 def workbench():
-    engineer = services.engineer_of(current_user)
+    engineer = services.engineer_of(current_user.id)
     estate_id = request.args.get("estate_id", type=int)
     page = services.customers_of(engineer, estate_id=estate_id, **_cursor_args())
     return render_template("engineer/index.html", nav="customers", engineer=engineer, page=page, estate_id=estate_id)
@@ -247,14 +247,14 @@ def workbench():
 @bp.route("/engineer/customers/<int:user_id>")
 @engineer_only
 def customer(user_id):
-    detail = services.customer_of(services.engineer_of(current_user), user_id)
+    detail = services.customer_of(services.engineer_of(current_user.id), user_id)
     return render_template("engineer/customer.html", nav="customers", detail=detail)
 
 
 @bp.route("/engineer/code", methods=["GET", "POST"])
 @engineer_only
 def binding_code():
-    engineer = services.engineer_of(current_user)
+    engineer = services.engineer_of(current_user.id)
     form = BindingCodeForm()
     form.estate_id.choices = [SelectChoice(e.id, f"{e.name}（{e.district}）") for e in engineer.estates]
     code = None

@@ -87,7 +87,7 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             required("DATABASE_URL", lambda: f"sqlite:///{INSTANCE_DIR / 'linli.db'}")
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_PRE_PING", True), "pool_recycle": 1800},
         "REDIS_URL": redis_url,
         # WeChat
         "WECHAT_API_BASE": required("WECHAT_API_BASE", "http://127.0.0.1:5001/"),

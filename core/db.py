@@ -80,12 +80,9 @@ def _sqlite_begin_before_savepoint(conn, name):
             dbapi_connection.execute("BEGIN")
 
 
-def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE, on PostgreSQL and SQLite alike."""
+def _dialect_insert():
     from core.extensions import db
 
-    if not rows:
-        return
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -93,6 +90,28 @@ def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str])
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - we support these two
         raise NotImplementedError(dialect)
-    stmt = insert(table).values(rows)
+    return insert
+
+
+def insert_or_nothing(model, values: dict, conflict: list[str], where: sa.ColumnElement | None = None):
+    """INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING the new ORM object, or None when the
+    row exists (also when a concurrent transaction inserted it first): race-safe without a savepoint.
+
+    `where` names a partial unique index (its WHERE clause).
+    """
+    from core.extensions import db
+
+    stmt = _dialect_insert()(model).values(**values).on_conflict_do_nothing(
+        index_elements=conflict, index_where=where).returning(model)
+    return db.session.scalars(stmt).first()
+
+
+def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE, on PostgreSQL and SQLite alike."""
+    from core.extensions import db
+
+    if not rows:
+        return
+    stmt = _dialect_insert()(table).values(rows)
     stmt = stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in update})
     db.session.execute(stmt)

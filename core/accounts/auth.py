@@ -10,6 +10,7 @@ from flask_login import current_user
 from core.accounts import services
 from core.accounts.models import User
 from core.errors import Forbidden, Unauthorized
+from core.extensions import db
 
 _UNSET = object()
 
@@ -22,31 +23,37 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def current_api_user() -> User | None:
-    """The user behind the request's bearer token (looked up once per request)."""
-    user = g.get("api_user", _UNSET)
-    if user is _UNSET:
+def current_principal() -> services.Principal | None:
+    """Who the request's bearer token belongs to (looked up once per request)."""
+    principal = g.get("api_principal", _UNSET)
+    if principal is _UNSET:
         token = bearer_token()
-        user = services.user_for_token(token) if token else None
-        g.api_user = user
-    return user
+        principal = services.principal_for_token(token) if token else None
+        g.api_principal = principal
+    return principal
 
 
-def require_api_user(*roles: str) -> User:
-    user = current_api_user()
-    if user is None:
+def current_api_user() -> User | None:
+    """The caller's User row, loaded when a view needs more than the id and roles."""
+    principal = current_principal()
+    return db.session.get(User, principal.id) if principal else None
+
+
+def require_api_user(*roles: str) -> services.Principal:
+    principal = current_principal()
+    if principal is None:
         if bearer_token():
             raise Unauthorized("登录已失效，请重新登录", code="invalid_token")
         raise Unauthorized()
-    if roles and not user.has_role(*roles):
+    if roles and not principal.has_role(*roles):
         raise Forbidden()
-    return user
+    return principal
 
 
 def auth_required(*roles: str):
     """API view decorator: a valid bearer token (with one of `roles`, when given).
 
-    The view receives nothing extra; it calls `current_api_user()`.
+    The view receives nothing extra; it calls `current_principal()` or `current_api_user()`.
     """
     def decorator(view):
         @wraps(view)
@@ -62,8 +69,8 @@ def auth_required(*roles: str):
 
 def rate_key_user() -> str:
     """Flask-Limiter key: the authenticated user, else the client address."""
-    user = current_api_user()
-    return f"user:{user.id}" if user else f"ip:{request.remote_addr}"
+    principal = current_principal()
+    return f"user:{principal.id}" if principal else f"ip:{request.remote_addr}"
 
 
 def rate_key_username() -> str:

@@ -1,6 +1,7 @@
 """Accounts: WeChat and password login, bearer tokens, users and roles."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -30,23 +31,26 @@ def login_with_wechat(code: str) -> User:
     sealed and stored on the identity; it never leaves the server.
     """
     info = gateway.code_to_session(code)
-    identity = wechat_identity(info["openid"], info.get("unionid"))
+    identity = wechat_identity(info["openid"], info.get("unionid"),
+                               session_key_sealed=crypto.seal(info["session_key"], SESSION_KEY_PURPOSE))
     if identity.user.status != "active":
         raise Forbidden("该账号已被停用", code="account_disabled")
-    identity.session_key_sealed = crypto.seal(info["session_key"], SESSION_KEY_PURPOSE)
-    identity.last_login_at = utcnow()
-    db.session.flush()
     return identity.user
 
 
-def wechat_identity(openid: str, unionid: str | None = None) -> WeChatIdentity:
-    """The identity of an openid in our app, created with its user (a resident) when new."""
+def wechat_identity(openid: str, unionid: str | None = None, *,
+                    session_key_sealed: str | None = None) -> WeChatIdentity:
+    """The identity of an openid in our app, created with its user (a resident) when new;
+    a login (`session_key_sealed` given) records its session key and time."""
     appid = current_app.config["WECHAT_APPID"]
     identity = _identity(appid, openid)
     if identity is None:
-        identity = _create_identity(appid, openid, unionid)
-    elif unionid and not identity.unionid:
+        return _create_identity(appid, openid, unionid, session_key_sealed)
+    if unionid and not identity.unionid:
         identity.unionid = unionid
+    if session_key_sealed:
+        identity.session_key_sealed, identity.last_login_at = session_key_sealed, utcnow()
+    db.session.flush()
     return identity
 
 
@@ -55,7 +59,7 @@ def _identity(appid: str, openid: str) -> WeChatIdentity | None:
         WeChatIdentity.appid == appid, WeChatIdentity.openid == openid)).first()
 
 
-def _create_identity(appid: str, openid: str, unionid: str | None) -> WeChatIdentity:
+def _create_identity(appid: str, openid: str, unionid: str | None, session_key_sealed: str | None) -> WeChatIdentity:
     """First login of this openid; the same person in another of our apps (same unionid) keeps one user."""
     user = None
     if unionid:
@@ -66,13 +70,16 @@ def _create_identity(appid: str, openid: str, unionid: str | None) -> WeChatIden
             if user is None:
                 user = User(roles=frozenset({"resident"}))
                 db.session.add(user)
-            identity = WeChatIdentity(user=user, appid=appid, openid=openid, unionid=unionid)
+            identity = WeChatIdentity(user=user, appid=appid, openid=openid, unionid=unionid,
+                                      session_key_sealed=session_key_sealed)
             db.session.add(identity)
     except sa.exc.IntegrityError:
         # A concurrent first login (double tap) created it: use theirs.
         identity = _identity(appid, openid)
         if identity is None:
             raise
+        if session_key_sealed:
+            identity.session_key_sealed, identity.last_login_at = session_key_sealed, utcnow()
     return identity
 
 
@@ -96,17 +103,32 @@ def issue_token(user: User, kind: str) -> tuple[str, ApiToken]:
     return token, record
 
 
-def user_for_token(token: str) -> User | None:
+@dataclass(frozen=True)
+class Principal:
+    """Who an API request acts as: enough to authorise it without loading the ORM user."""
+
+    id: int
+    roles: frozenset
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+# Every API request runs this, so it is a Core statement built once (bound parameters per call):
+# an ORM load here cost more than the rest of a simple read.
+_users, _tokens = User.__table__.c, ApiToken.__table__.c  # table columns: no ORM compile step
+_PRINCIPAL_FOR_TOKEN = sa.select(_users.id, _users.roles).join_from(
+    User.__table__, ApiToken.__table__, _tokens.user_id == _users.id).where(
+    _tokens.token_hash == sa.bindparam("token_hash"), _tokens.revoked_at.is_(None),
+    _tokens.expires_at > sa.bindparam("now", type_=_tokens.expires_at.type), _users.status == "active")
+
+
+def principal_for_token(token: str) -> Principal | None:
     """The active user behind a live token, in one query; None when unknown, expired or revoked."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    record = db.session.scalars(sa.select(ApiToken).where(
-        ApiToken.token_hash == crypto.token_hash(token),
-        ApiToken.revoked_at.is_(None),
-        ApiToken.expires_at > utcnow())).first()
-    if record is None or record.user.status != "active":
-        return None
-    return record.user
+    row = db.session.execute(_PRINCIPAL_FOR_TOKEN, {"token_hash": crypto.token_hash(token), "now": utcnow()}).first()
+    return Principal(row.id, row.roles) if row else None
 
 
 def revoke_token(token: str) -> None:
