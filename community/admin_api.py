@@ -22,7 +22,7 @@ bp = Blueprint("admin_community", __name__, url_prefix="/api/v1/admin", descript
 @bp.response(201, EstateSchema)
 def create_estate(body):
     """Create an estate"""
-    return services.create_estate(body)
+    return services.create_estate(body, actor=current_api_user())
 
 
 @bp.route("/estates")
@@ -48,7 +48,7 @@ def get_estate(estate_id):
 @bp.response(200, EstateSchema)
 def update_estate(body, estate_id):
     """Change an estate's fields"""
-    return services.update_estate(services.get_estate(estate_id), body)
+    return services.update_estate(services.get_estate(estate_id), body, actor=current_api_user())
 
 
 @bp.route("/engineers", methods=["POST"])
@@ -59,7 +59,7 @@ def update_estate(body, estate_id):
 def create_engineer(body):
     """Create an engineer; the response carries their one-time invite code"""
     estate_ids = body.pop("estate_ids")
-    engineer, invite = services.create_engineer(body, estate_ids)
+    engineer, invite = services.create_engineer(body, estate_ids, actor=current_api_user())
     engineer.invite_code = invite
     return engineer
 
@@ -87,7 +87,7 @@ def get_engineer(engineer_id):
 @bp.response(200, EngineerSchema)
 def update_engineer(body, engineer_id):
     """Change an engineer's name or phone"""
-    return services.update_engineer(services.get_engineer(engineer_id), body)
+    return services.update_engineer(services.get_engineer(engineer_id), body, actor=current_api_user())
 
 
 @bp.route("/engineers/<int:engineer_id>/estates", methods=["PUT"])
@@ -96,7 +96,8 @@ def update_engineer(body, engineer_id):
 @bp.response(200, EngineerSchema)
 def set_engineer_estates(body, engineer_id):
     """Replace the estates an engineer covers"""
-    return services.set_engineer_estates(services.get_engineer(engineer_id), body["estate_ids"])
+    return services.set_engineer_estates(services.get_engineer(engineer_id), body["estate_ids"],
+                                         actor=current_api_user())
 
 
 @bp.route("/engineers/<int:engineer_id>/invite", methods=["POST"])
@@ -105,7 +106,7 @@ def set_engineer_estates(body, engineer_id):
 def renew_invite(engineer_id):
     """A new invite code for an engineer who has not claimed yet (the old one stops working)"""
     engineer = services.get_engineer(engineer_id)
-    code = services.renew_invite(engineer)
+    code = services.renew_invite(engineer, actor=current_api_user())
     return {"invite_code": code, "invite_expires_at": engineer.invite_expires_at}
 
 
@@ -115,7 +116,7 @@ def renew_invite(engineer_id):
 @bp.response(204)
 def set_engineer_password(body, engineer_id):
     """Set the web-workbench password of a claimed engineer"""
-    accounts.set_password(services.engineer_account(services.get_engineer(engineer_id)), body["password"])
+    services.set_engineer_password(services.get_engineer(engineer_id), body["password"], actor=current_api_user())
 
 
 @bp.route("/engineers/<int:engineer_id>/deactivate", methods=["POST"])

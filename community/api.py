@@ -49,7 +49,7 @@ def create_binding(body):
     user, outcome = services.bind_by_scene(body["code"], body["scene"], rating=body["rating"],
                                            comment=body["comment"])
     return {**token_response(user, "wechat"), "result": outcome.result, "steward": outcome.binding,
-            "estate": outcome.estate, "visit": outcome.visit}
+            "estate": outcome.estate, "visit": outcome.visit, "points": outcome}
 
 
 @bp.route("/binding-codes/<scene>/image")

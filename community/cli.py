@@ -7,6 +7,7 @@ file size: only the current batch and the error report's first lines are ever he
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import csv
 import io
 import os
@@ -22,6 +23,7 @@ from flask.cli import AppGroup
 
 from community import services
 from community.models import Estate
+from core import audit
 from core.errors import ValidationFailed
 from core.extensions import db
 
@@ -132,6 +134,10 @@ def import_command(path, encoding, batch_size, errors_path, show_errors, dry_run
         if report is not None:
             report.close()
     elapsed = time.monotonic() - started
+    if not dry_run:  # one audit row per run, not per estate
+        audit.record(None, "estate.import", "estate_file", os.path.basename(path)[:64],
+                     after={**dataclasses.asdict(stats), "seconds": round(elapsed, 1)})
+        db.session.commit()
     if report.count > report.shown:
         rest = f"……另有 {report.count - report.shown:,} 行错误未显示"
         click.echo(rest + (f"，全部错误见 {errors_path}" if errors_path else "，加 --errors FILE 可导出全部错误"),

@@ -188,6 +188,15 @@ class VisitSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
+class PointsOutcomeSchema(ma.Schema):
+    granted = fields.Integer(attribute="points", metadata={"description": "points granted by this call"})
+    refused = fields.Method("dump_refused", metadata={"description": "why no points, when a rule refused"})
+
+    def dump_refused(self, outcome):
+        refused = outcome.points_refused
+        return {"code": refused.code, "message": refused.message} if refused else None
+
+
 class BindingResultSchema(ma.Schema):
     token = fields.String()
     expires_at = fields.DateTime()
@@ -196,6 +205,7 @@ class BindingResultSchema(ma.Schema):
     steward = fields.Nested(StewardSchema, allow_none=True)
     estate = fields.Nested(EstateBriefSchema)
     visit = fields.Nested(VisitSchema)
+    points = fields.Nested(PointsOutcomeSchema)
 
 
 class ResidencySchema(ma.Schema):

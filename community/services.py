@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from community.models import (BindingCode, Engineer, EngineerEstate, Estate, Residency, StewardBinding,
                               Visit)
-from core import crypto
+from core import audit, crypto
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
@@ -32,6 +32,7 @@ from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, Validat
 from core.extensions import db
 from core.pagination import Page, paginate
 from core.wechat import gateway
+from points import services as points
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -113,22 +114,29 @@ def clean_estate(data: dict, *, partial: bool = False) -> dict:
     return out
 
 
-def create_estate(data: dict) -> Estate:
+def _estate_state(estate: Estate) -> dict:
+    return {f: getattr(estate, f) for f in ESTATE_FIELDS}
+
+
+def create_estate(data: dict, *, actor: User | None) -> Estate:
     fields = clean_estate(data)
     _check_estate_code_free(fields.get("code"))
     estate = Estate(**fields)
     db.session.add(estate)
     db.session.flush()
+    audit.record(actor, "estate.create", "estate", estate.id, after=_estate_state(estate))
     return estate
 
 
-def update_estate(estate: Estate, data: dict) -> Estate:
+def update_estate(estate: Estate, data: dict, *, actor: User | None) -> Estate:
     fields = clean_estate(data, partial=True)
     if fields.get("code") and fields["code"] != estate.code:
         _check_estate_code_free(fields["code"])
+    before = _estate_state(estate)
     for name, value in fields.items():
         setattr(estate, name, value)
     db.session.flush()
+    audit.record(actor, "estate.update", "estate", estate.id, before=before, after=_estate_state(estate))
     return estate
 
 
@@ -231,7 +239,12 @@ def _clean_engineer(data: dict, *, partial: bool = False) -> dict:
     return out
 
 
-def create_engineer(data: dict, estate_ids: list[int] | None = None) -> tuple[Engineer, str]:
+def _engineer_state(engineer: Engineer) -> dict:
+    return {"name": engineer.name, "phone": engineer.phone, "employee_no": engineer.employee_no,
+            "status": engineer.status, "user_id": engineer.user_id}
+
+
+def create_engineer(data: dict, estate_ids: list[int] | None = None, *, actor: User | None) -> tuple[Engineer, str]:
     """Create an engineer and their one-time invite code (returned once, stored hashed)."""
     fields = _clean_engineer(data)
     if db.session.scalars(sa.select(Engineer.id).where(Engineer.employee_no == fields["employee_no"])).first():
@@ -240,22 +253,34 @@ def create_engineer(data: dict, estate_ids: list[int] | None = None) -> tuple[En
     invite = _new_invite(engineer)
     db.session.add(engineer)
     db.session.flush()
+    audit.record(actor, "engineer.create", "engineer", engineer.id, after=_engineer_state(engineer))
     if estate_ids:
-        set_engineer_estates(engineer, estate_ids)
+        set_engineer_estates(engineer, estate_ids, actor=actor)
     return engineer, invite
 
 
-def update_engineer(engineer: Engineer, data: dict) -> Engineer:
+def update_engineer(engineer: Engineer, data: dict, *, actor: User | None) -> Engineer:
+    before = _engineer_state(engineer)
     for name, value in _clean_engineer(data, partial=True).items():
         setattr(engineer, name, value)
     db.session.flush()
+    audit.record(actor, "engineer.update", "engineer", engineer.id, before=before, after=_engineer_state(engineer))
     return engineer
 
 
-def renew_invite(engineer: Engineer) -> str:
+def renew_invite(engineer: Engineer, *, actor: User | None) -> str:
     if engineer.status != "invited":
         raise Conflict("该工程师已激活，无需邀请码", code="engineer_already_claimed")
-    return _new_invite(engineer)
+    invite = _new_invite(engineer)
+    audit.record(actor, "engineer.invite.renew", "engineer", engineer.id,
+                 after={"invite_expires_at": engineer.invite_expires_at})
+    return invite
+
+
+def set_engineer_password(engineer: Engineer, password: str, *, actor: User | None) -> None:
+    """An admin sets a claimed engineer's workbench password (audited; the password is not)."""
+    accounts.set_password(engineer_account(engineer), password)
+    audit.record(actor, "engineer.password.set", "engineer", engineer.id)
 
 
 def claim_engineer(user: User, invite_code: str) -> Engineer:
@@ -327,7 +352,7 @@ def list_engineers(*, q: str | None = None, status: str | None = None, estate_id
     return paginate(stmt.options(sa.orm.selectinload(Engineer.estates)), [Engineer.id], limit=limit, cursor=cursor)
 
 
-def set_engineer_estates(engineer: Engineer, estate_ids: list[int]) -> Engineer:
+def set_engineer_estates(engineer: Engineer, estate_ids: list[int], *, actor: User | None) -> Engineer:
     """Replace the estates an engineer covers."""
     wanted = set(estate_ids)
     found = set(db.session.scalars(sa.select(Estate.id).where(Estate.id.in_(wanted))))
@@ -343,6 +368,9 @@ def set_engineer_estates(engineer: Engineer, estate_ids: list[int]) -> Engineer:
         db.session.add(EngineerEstate(engineer_id=engineer.id, estate_id=estate_id))
     db.session.flush()
     db.session.expire(engineer, ["estates"])
+    if wanted != current:
+        audit.record(actor, "engineer.estates.set", "engineer", engineer.id,
+                     before={"estate_ids": sorted(current)}, after={"estate_ids": sorted(wanted)})
     return engineer
 
 
@@ -367,6 +395,8 @@ def reassign_customers(source: Engineer, target: Engineer, actor: User, estate_i
                                       estate_id=binding.estate_id, start_reason="reassigned"))
         moved += 1
     db.session.flush()
+    audit.record(actor, "engineer.customers.reassign", "engineer", source.id,
+                 after={"to_engineer_id": target.id, "estate_id": estate_id, "moved": moved})
     return moved
 
 
@@ -385,6 +415,9 @@ def deactivate_engineer(engineer: Engineer, actor: User, reassign_to: Engineer |
         user = db.session.get(User, engineer.user_id)
         accounts.remove_role(user, "engineer")
     db.session.flush()
+    audit.record(actor, "engineer.deactivate", "engineer", engineer.id, before={"status": "active"},
+                 after={"status": "left", "reassign_to": getattr(reassign_to, "id", None), "moved": moved,
+                        "roles_removed": ["engineer"] if engineer.user_id else []})
     return moved
 
 
@@ -460,6 +493,8 @@ class BindingOutcome:
     # created: new steward; unchanged: already this engineer; kept: another steward is protected;
     # switched: this engineer took over from a lapsed steward
     result: str
+    points: int = 0  # granted by this call for rating the service (the same whatever the rating)
+    points_refused: points.EarningRefused | None = None  # why none were granted, when a rule said no
 
 
 def bind_by_scene(wx_code: str, scene: str, rating: int | None = None,
@@ -481,7 +516,23 @@ def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: s
     join_estate(user, code.estate_id, source="binding")
     visit = _record_visit(user, code, rating, comment)
     binding, result = _assign_steward(user, code)
-    return BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
+    outcome = BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
+    if visit.rating is not None and binding is not None and binding.engineer_id == code.engineer_id:
+        _reward_rated_binding(user, binding, outcome)
+    return outcome
+
+
+def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingOutcome) -> None:
+    """A completed steward binding with a service rating earns the resident points, once per
+    binding. The amount comes from the rule, never from the rating: rewarding good reviews is
+    unlawful in China (Provisional Provisions against Unfair Competition on the Internet, Art. 9)."""
+    try:
+        posted = points.earn(user.id, "binding_rating", f"binding:{binding.id}", "完成管家绑定并评价服务")
+    except points.EarningRefused as refused:
+        outcome.points_refused = refused
+        return
+    if posted.created:
+        outcome.points = points.get_rule("binding_rating").points
 
 
 def _record_visit(user: User, code: BindingCode, rating: int | None, comment: str | None) -> Visit:

@@ -12,7 +12,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from community import services
-from core.accounts import services as accounts
 from core.accounts.auth import page_roles_required
 from core.errors import APIError
 from core.extensions import db
@@ -85,7 +84,7 @@ def estates():
 def estate_new():
     form = EstateForm()
     if form.validate_on_submit():
-        done, estate = _apply(lambda: services.create_estate(form.data), "小区已创建", form)
+        done, estate = _apply(lambda: services.create_estate(form.data, actor=current_user), "小区已创建", form)
         if done:
             return redirect(url_for(".estates", q=estate.name))
     return render_template("admin/estate_form.html", nav="estates", form=form, estate=None)
@@ -97,7 +96,7 @@ def estate_edit(estate_id):
     estate = services.get_estate(estate_id)
     form = EstateForm(obj=estate)
     if form.validate_on_submit():
-        if _apply(lambda: services.update_estate(estate, form.data), "小区已保存", form)[0]:
+        if _apply(lambda: services.update_estate(estate, form.data, actor=current_user), "小区已保存", form)[0]:
             return redirect(url_for(".estate_edit", estate_id=estate.id))
     engineers = services.list_engineers(estate_id=estate.id, limit=100).items
     return render_template("admin/estate_form.html", nav="estates", form=form, estate=estate, engineers=engineers)
@@ -133,7 +132,7 @@ def engineers():
 def engineer_new():
     form = EngineerForm()
     if form.validate_on_submit():
-        done, created = _apply(lambda: services.create_engineer(form.data), "工程师已创建", form)
+        done, created = _apply(lambda: services.create_engineer(form.data, actor=current_user), "工程师已创建", form)
         if done:
             engineer, invite = created
             return render_template("admin/engineer_created.html", nav="engineers", engineer=engineer, invite=invite)
@@ -161,9 +160,9 @@ def engineer_estates(engineer_id):
     estate_id = request.form.get("estate_id", type=int)
     current = {e.id for e in engineer.estates}
     if request.form.get("action") == "add":
-        _apply(lambda: services.set_engineer_estates(engineer, sorted(current | {estate_id})), "已添加负责小区")
+        _apply(lambda: services.set_engineer_estates(engineer, sorted(current | {estate_id}), actor=current_user), "已添加负责小区")
     else:
-        _apply(lambda: services.set_engineer_estates(engineer, sorted(current - {estate_id})), "已移除负责小区")
+        _apply(lambda: services.set_engineer_estates(engineer, sorted(current - {estate_id}), actor=current_user), "已移除负责小区")
     return redirect(url_for(".engineer_detail", engineer_id=engineer_id, q=request.form.get("q") or None))
 
 
@@ -171,7 +170,7 @@ def engineer_estates(engineer_id):
 @admin_only
 def engineer_invite(engineer_id):
     engineer = services.get_engineer(engineer_id)
-    done, invite = _apply(lambda: services.renew_invite(engineer), "已生成新的邀请码，旧邀请码作废")
+    done, invite = _apply(lambda: services.renew_invite(engineer, actor=current_user), "已生成新的邀请码，旧邀请码作废")
     if done:
         return render_template("admin/engineer_created.html", nav="engineers", engineer=engineer, invite=invite)
     return redirect(url_for(".engineer_detail", engineer_id=engineer_id))
@@ -183,7 +182,7 @@ def engineer_password(engineer_id):
     engineer = services.get_engineer(engineer_id)
     form = PasswordForm()
     if form.validate_on_submit():
-        _apply(lambda: accounts.set_password(services.engineer_account(engineer), form.password.data),
+        _apply(lambda: services.set_engineer_password(engineer, form.password.data, actor=current_user),
                "工作台密码已设置，请告知工程师登录后修改")
     else:
         flash("请输入密码", "error")

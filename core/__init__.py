@@ -13,7 +13,7 @@ from core.config import INSTANCE_DIR, ROOT, load_config
 from core.formatting import register_template_helpers
 
 # Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
-FEATURES = ("core", "core.wechat", "core.accounts", "community", "demo")
+FEATURES = ("core", "core.wechat", "core.accounts", "points", "community", "demo")
 
 
 class BigIntConverter(IntegerConverter):

@@ -103,6 +103,11 @@ def load_config() -> dict:
         "BINDING_CODE_TTL_SECONDS": _int("BINDING_CODE_TTL_SECONDS", 7200),
         "BINDING_CODE_MAX_USES": _int("BINDING_CODE_MAX_USES", 10),
         "STEWARD_PROTECTION_DAYS": _int("STEWARD_PROTECTION_DAYS", 180),
+        # Points
+        "POINTS_EXPIRY_MONTHS": _int("POINTS_EXPIRY_MONTHS", 12),
+        "POINTS_EXPIRY_NOTICE_DAYS": _int("POINTS_EXPIRY_NOTICE_DAYS", 30),
+        "POINTS_RETURN_GRACE_DAYS": _int("POINTS_RETURN_GRACE_DAYS", 30),
+        "REDEMPTION_DECISION_DAYS": _int("REDEMPTION_DECISION_DAYS", 14),
         # Rate limits (Flask-Limiter syntax); shared through Redis when REDIS_URL is set
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),

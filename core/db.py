@@ -115,3 +115,29 @@ def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str])
     stmt = _dialect_insert()(table).values(rows)
     stmt = stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in update})
     db.session.execute(stmt)
+
+
+def make_immutable(op, table: str) -> None:
+    """In a migration: a trigger that makes the database itself refuse UPDATE and DELETE on `table`
+    (ledgers and logs are append-only; corrections are new rows)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE OR REPLACE FUNCTION linli_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'rows of % are append-only: % refused', TG_TABLE_NAME, TG_OP
+                    USING ERRCODE = 'restrict_violation';
+            END $$""")
+        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                   f"FOR EACH ROW EXECUTE FUNCTION linli_refuse_change()")
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                       f"BEGIN SELECT RAISE(ABORT, 'rows of {table} are append-only: {verb} refused'); END")
+
+
+def drop_immutable(op, table: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    else:
+        for verb in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

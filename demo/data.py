@@ -40,11 +40,11 @@ def seed() -> bool:
     estates = [community.create_estate({
         "code": code, "name": name, "province": "广东省", "city": "深圳市", "district": district,
         "address": address, "lat": lat, "lng": lng, "households": households,
-    }) for code, name, district, address, lat, lng, households in ESTATES]
+    }, actor=None) for code, name, district, address, lat, lng, households in ESTATES]
     engineers = []
     for name, phone, employee_no, covered in ENGINEERS:
         engineer, invite = community.create_engineer(
-            {"name": name, "phone": phone, "employee_no": employee_no}, [estates[i].id for i in covered])
+            {"name": name, "phone": phone, "employee_no": employee_no}, [estates[i].id for i in covered], actor=None)
         user = accounts.wechat_identity(f"demo-engineer-{employee_no}").user
         community.claim_engineer(user, invite)
         accounts.set_password(user, ENGINEER_PASSWORD)

@@ -1,0 +1,367 @@
+"""The double-entry ledger: the only code that moves points.
+
+Rules it keeps (README "Points"):
+- Every movement is one transaction whose postings sum to zero, under a unique idempotency key:
+  the same key again returns the first transaction and moves nothing; the same key for a
+  different movement is a 409.
+- A user's balance never goes negative: every debit is a conditional UPDATE
+  (`balance + amount >= 0`) in the same database transaction, never a read-then-write.
+- Earned points form lots with an expiry date; debits take from the lots that expire soonest
+  (never-expiring last, oldest first among equals) and record which lots they used, so a release
+  or a reversal puts the points back where they came from. Points on hold are out of their lots,
+  so they cannot expire under a pending redemption.
+- Nothing is updated or deleted in the ledger tables (database triggers refuse it); a correction
+  is a reversing transaction.
+- The account row is the lock of its lots: every change of a user's lots first updates (and so
+  locks) that user's account row.
+- System accounts (issuance, adjustments, held, redeemed, expired) keep no running balance: it
+  would make one row every transaction must lock. Their balance is the sum of their postings.
+
+Statements are SQLAlchemy Core, built once: this is the platform's hottest write path.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from core.db import insert_or_nothing, utcnow
+from core.errors import Conflict, NotFound
+from core.extensions import db
+from core.formatting import BUSINESS_TZ
+from points.models import (ADJUSTMENTS, EXPIRED, HELD, ISSUANCE, REDEEMED, SYSTEM_ACCOUNTS, Hold, LedgerTransaction,
+                           Lot, LotUse, PointsAccount, Posting)
+
+_accounts, _lots, _txs = PointsAccount.__table__, Lot.__table__, LedgerTransaction.__table__
+
+
+class InsufficientPoints(Conflict):
+    code, message = "insufficient_points", "积分不足"
+
+
+class IdempotencyConflict(Conflict):
+    code, message = "idempotency_conflict", "该幂等键已用于另一笔不同的积分变动"
+
+
+# -- accounts ---------------------------------------------------------------------------------
+
+def system_account_id(code: str) -> int:
+    """The id of a system account (created on first use), cached per app."""
+    cache = current_app.extensions.setdefault("points.system_accounts", {})
+    if code not in cache:
+        account_id = db.session.scalar(sa.select(_accounts.c.id).where(_accounts.c.code == code))
+        if account_id is None:
+            created = insert_or_nothing(PointsAccount, {"code": code, "allow_negative": SYSTEM_ACCOUNTS[code]},
+                                        conflict=["code"])
+            account_id = created.id if created else db.session.scalar(
+                sa.select(_accounts.c.id).where(_accounts.c.code == code))
+        cache[code] = account_id
+    return cache[code]
+
+
+def account_id_of(user_id: int) -> int:
+    """The user's points account id (created on first use)."""
+    account_id = db.session.scalar(sa.select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    if account_id is None:
+        created = insert_or_nothing(PointsAccount, {"user_id": user_id}, conflict=["user_id"])
+        account_id = created.id if created else db.session.scalar(
+            sa.select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    return account_id
+
+
+def _user_account_ids(account_ids) -> set[int]:
+    return set(db.session.scalars(sa.select(_accounts.c.id).where(
+        _accounts.c.id.in_(list(account_ids)), _accounts.c.user_id.is_not(None))))
+
+
+# -- the posting core -------------------------------------------------------------------------
+
+_DEBIT = sa.update(_accounts).where(
+    _accounts.c.id == sa.bindparam("account"), _accounts.c.balance + sa.bindparam("delta") >= 0
+).values(balance=_accounts.c.balance + sa.bindparam("delta"))
+_CREDIT = sa.update(_accounts).where(_accounts.c.id == sa.bindparam("account")).values(
+    balance=_accounts.c.balance + sa.bindparam("delta"))
+_LOCK = sa.select(_accounts.c.balance).where(_accounts.c.id == sa.bindparam("account")).with_for_update()
+
+
+@dataclass
+class Posted:
+    transaction_id: int
+    created: bool  # False: the key was posted before and nothing moved now
+
+
+def _existing(key: str, kind: str, account_id: int, amount: int) -> Posted | None:
+    row = db.session.execute(sa.select(_txs.c.id, _txs.c.kind, _txs.c.account_id, _txs.c.amount).where(
+        _txs.c.idempotency_key == key)).first()
+    if row is None:
+        return None
+    if (row.kind, row.account_id, row.amount) != (kind, account_id, amount):
+        raise IdempotencyConflict(details={"idempotency_key": key, "transaction_id": row.id})
+    return Posted(row.id, False)
+
+
+def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs: list[tuple[int, int]],
+         actor_id: int | None = None, reverses_id: int | None = None, user_accounts: set[int] | None = None) -> Posted:
+    """Record one balanced transaction and move the user balances it touches.
+
+    `account_id`/`amount` name the movement (what the idempotency key promises); `legs` are the
+    postings (account, signed amount), which must sum to zero. `user_accounts` are the legs'
+    accounts that keep a balance (looked up when not given). Raises InsufficientPoints when a
+    user's balance would go negative; the caller's transaction must then roll back.
+    """
+    if amount <= 0 or sum(a for _, a in legs) != 0 or any(a == 0 for _, a in legs):
+        raise ValueError(f"unbalanced or empty movement: {legs}")
+    existing = _existing(key, kind, account_id, amount)
+    if existing is not None:
+        return existing
+    # Claim the key first: a concurrent twin waits on the unique index, then sees this transaction.
+    tx_id = db.session.execute(_dialect_insert_tx({
+        "kind": kind, "idempotency_key": key, "account_id": account_id, "amount": amount, "reason": reason[:255],
+        "actor_id": actor_id, "reverses_id": reverses_id, "created_at": utcnow()})).scalar()
+    if tx_id is None:  # a concurrent twin committed this key first
+        existing = _existing(key, kind, account_id, amount)
+        if existing is None:
+            raise RuntimeError(f"points: key {key} conflicted but cannot be read")
+        return existing
+    if user_accounts is None:
+        user_accounts = _user_account_ids(a for a, _ in legs)
+    for leg_account, delta in sorted(legs):  # a fixed lock order: no deadlock between two movements
+        if leg_account not in user_accounts:
+            continue
+        if delta < 0:
+            if not db.session.execute(_DEBIT, {"account": leg_account, "delta": delta}).rowcount:
+                raise InsufficientPoints(details={"needed": -delta})
+        else:
+            db.session.execute(_CREDIT, {"account": leg_account, "delta": delta})
+    db.session.execute(sa.insert(Posting.__table__), [
+        {"transaction_id": tx_id, "account_id": a, "amount": d} for a, d in legs])
+    return Posted(tx_id, True)
+
+
+def _dialect_insert_tx(values: dict):
+    from core.db import _dialect_insert
+    return _dialect_insert()(_txs).values(**values).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]).returning(_txs.c.id)
+
+
+# -- lots -------------------------------------------------------------------------------------
+
+def expiry_for(earned_at: datetime) -> datetime | None:
+    """End of the POINTS_EXPIRY_MONTHS-th month after the month of earning, Asia/Shanghai (None: never)."""
+    months = current_app.config["POINTS_EXPIRY_MONTHS"]
+    if months <= 0:
+        return None
+    local = earned_at.astimezone(BUSINESS_TZ)
+    index = local.year * 12 + local.month - 1 + months
+    year, month = divmod(index, 12)
+    last_day = calendar.monthrange(year, month + 1)[1]
+    end = datetime(year, month + 1, last_day, tzinfo=BUSINESS_TZ) + timedelta(days=1)
+    return end.astimezone(utcnow().tzinfo)
+
+
+def _new_lot(account_id: int, tx_id: int, amount: int, expires_at: datetime | None) -> None:
+    db.session.execute(sa.insert(_lots).values(account_id=account_id, transaction_id=tx_id, amount=amount,
+                                               remaining=amount, expires_at=expires_at, created_at=utcnow()))
+
+
+_SPENDABLE = sa.select(_lots.c.id, _lots.c.remaining).where(
+    _lots.c.account_id == sa.bindparam("account"), _lots.c.remaining > 0
+).order_by(_lots.c.expires_at.is_(None), _lots.c.expires_at, _lots.c.id)
+
+
+def _take(account_id: int, tx_id: int, amount: int, first_lot_ids: tuple[int, ...] = ()) -> None:
+    """Take `amount` from the account's lots, soonest expiry first (`first_lot_ids` before all).
+
+    Called after the account row was updated, so this transaction holds its lock."""
+    rows = db.session.execute(_SPENDABLE, {"account": account_id}).all()
+    rows.sort(key=lambda r: r.id not in first_lot_ids)  # stable: keeps expiry order otherwise
+    uses, left = [], amount
+    for lot_id, remaining in rows:
+        if left == 0:
+            break
+        take = min(remaining, left)
+        uses.append({"lot_id": lot_id, "transaction_id": tx_id, "amount": take})
+        left -= take
+    if left:
+        raise RuntimeError(f"account {account_id}: lots hold {amount - left} of the {amount} its balance allowed")
+    for use in uses:
+        db.session.execute(sa.update(_lots).where(_lots.c.id == use["lot_id"]).values(
+            remaining=_lots.c.remaining - use["amount"]))
+    db.session.execute(sa.insert(LotUse.__table__), uses)
+
+
+def _put_back(original_tx_id: int, tx_id: int) -> None:
+    """Return what a debit took to the lots it took it from; a lot that expired meanwhile gets
+    POINTS_RETURN_GRACE_DAYS more, so a resident is not punished for an admin's slow decision."""
+    taken = db.session.execute(sa.select(LotUse.lot_id, sa.func.sum(LotUse.amount)).where(
+        LotUse.transaction_id == original_tx_id).group_by(LotUse.lot_id)).all()
+    now = utcnow()
+    grace = now + timedelta(days=current_app.config["POINTS_RETURN_GRACE_DAYS"])
+    for lot_id, amount in taken:
+        db.session.execute(sa.update(_lots).where(_lots.c.id == lot_id).values(
+            remaining=_lots.c.remaining + amount,
+            expires_at=sa.case((_lots.c.expires_at <= now, grace), else_=_lots.c.expires_at)))
+    if taken:
+        db.session.execute(sa.insert(LotUse.__table__), [
+            {"lot_id": lot_id, "transaction_id": tx_id, "amount": -amount} for lot_id, amount in taken])
+
+
+# -- the movements ----------------------------------------------------------------------------
+
+def grant(user_id: int, amount: int, kind: str, key: str, reason: str, *, actor_id: int | None = None,
+          source: str = ISSUANCE, expires_at: datetime | None = ...) -> Posted:
+    """Give a user points (a new lot). Idempotent by `key`."""
+    account = account_id_of(user_id)
+    posted = post(kind, key, reason, account_id=account, amount=amount, actor_id=actor_id,
+                  legs=[(system_account_id(source), -amount), (account, amount)], user_accounts={account})
+    if posted.created:
+        _new_lot(account, posted.transaction_id, amount, expiry_for(utcnow()) if expires_at is ... else expires_at)
+    return posted
+
+
+def spend(user_id: int, amount: int, kind: str, key: str, reason: str, *, actor_id: int | None = None,
+          sink: str = REDEEMED) -> Posted:
+    """Take points from a user (soonest-expiring lots first). Idempotent by `key`."""
+    account = account_id_of(user_id)
+    posted = post(kind, key, reason, account_id=account, amount=amount, actor_id=actor_id,
+                  legs=[(account, -amount), (system_account_id(sink), amount)], user_accounts={account})
+    if posted.created:
+        _take(account, posted.transaction_id, amount)
+    return posted
+
+
+def hold(user_id: int, amount: int, key: str, reason: str, *, actor_id: int | None = None) -> Hold:
+    """Set points aside (for a pending redemption): out of the user's lots, into `held`."""
+    account = account_id_of(user_id)
+    posted = post("hold", key, reason, account_id=account, amount=amount, actor_id=actor_id,
+                  legs=[(account, -amount), (system_account_id(HELD), amount)], user_accounts={account})
+    if not posted.created:
+        return db.session.scalars(sa.select(Hold).where(Hold.hold_transaction_id == posted.transaction_id)).one()
+    _take(account, posted.transaction_id, amount)
+    record = Hold(account_id=account, amount=amount, hold_transaction_id=posted.transaction_id)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def _resolve(record: Hold, to: str, reason: str, actor_id: int | None) -> Posted:
+    """Settle (spend) or release (return) a hold, exactly once."""
+    done = db.session.execute(sa.update(Hold).where(Hold.id == record.id, Hold.status == "held").values(
+        status=to)).rowcount
+    key = f"hold:{record.id}:{to}"
+    if not done:
+        db.session.refresh(record)
+        if record.status == to:  # the same decision again: nothing moves
+            return Posted(record.resolve_transaction_id, False)
+        raise Conflict(f"积分冻结已{'结算' if record.status == 'settled' else '退回'}", code="hold_already_resolved")
+    held = system_account_id(HELD)
+    if to == "settled":
+        legs = [(held, -record.amount), (system_account_id(REDEEMED), record.amount)]
+    else:
+        legs = [(held, -record.amount), (record.account_id, record.amount)]
+    posted = post("settle" if to == "settled" else "release", key, reason, account_id=record.account_id, amount=record.amount, actor_id=actor_id, legs=legs,
+                  user_accounts={record.account_id})
+    if to == "released":
+        _put_back(record.hold_transaction_id, posted.transaction_id)
+    db.session.execute(sa.update(Hold).where(Hold.id == record.id).values(resolve_transaction_id=posted.transaction_id))
+    db.session.refresh(record)
+    return posted
+
+
+def settle(record: Hold, reason: str, *, actor_id: int | None = None) -> Posted:
+    return _resolve(record, "settled", reason, actor_id)
+
+
+def release(record: Hold, reason: str, *, actor_id: int | None = None) -> Posted:
+    return _resolve(record, "released", reason, actor_id)
+
+
+def reverse(transaction_id: int, reason: str, *, actor_id: int | None = None) -> Posted:
+    """Undo a grant, spend, adjustment or expiry with the opposite transaction (at most once).
+
+    Undoing a credit takes the points back (from the lot it created first): refused with
+    InsufficientPoints when they are already spent. Undoing a debit returns the points to the
+    lots they came from. Holds are settled or released, never reversed.
+    """
+    original = db.session.get(LedgerTransaction, transaction_id)
+    if original is None:
+        raise NotFound("积分流水不存在", code="transaction_not_found")
+    if original.kind in ("hold", "settle", "release") or original.reverses_id is not None:
+        raise Conflict("该笔积分流水不能冲正", code="not_reversible")
+    user_accounts = _user_account_ids(p.account_id for p in original.postings)
+    user_legs = [(p.account_id, p.amount) for p in original.postings if p.account_id in user_accounts]
+    if len(user_legs) != 1:
+        raise Conflict("该笔积分流水不能冲正", code="not_reversible")
+    account, delta = user_legs[0]
+    posted = post("reverse", f"reverse:{original.id}", reason, account_id=account, amount=abs(delta),
+                  actor_id=actor_id, reverses_id=original.id, user_accounts=user_accounts,
+                  legs=[(p.account_id, -p.amount) for p in original.postings])
+    if posted.created:
+        if delta > 0:
+            own = tuple(db.session.scalars(sa.select(_lots.c.id).where(_lots.c.transaction_id == original.id)))
+            _take(account, posted.transaction_id, delta, first_lot_ids=own)
+        else:
+            _put_back(original.id, posted.transaction_id)
+    return posted
+
+
+def adjust(user_id: int, amount: int, key: str, reason: str, *, actor_id: int) -> Posted:
+    """A manual correction by an admin: positive grants (a new lot), negative deducts."""
+    if amount > 0:
+        return grant(user_id, amount, "adjustment", key, reason, actor_id=actor_id, source=ADJUSTMENTS)
+    return spend(user_id, -amount, "adjustment", key, reason, actor_id=actor_id, sink=ADJUSTMENTS)
+
+
+_DUE = sa.select(_lots.c.id, _lots.c.account_id, _lots.c.expires_at).where(
+    _lots.c.remaining > 0, _lots.c.expires_at <= sa.bindparam("now")).order_by(_lots.c.expires_at, _lots.c.id)
+
+
+def expire_due(limit: int = 500, now: datetime | None = None) -> int:
+    """Move what is left of due lots into `expired`, one transaction per lot (key per lot and
+    expiry, so a rerun after a crash skips what is done). Returns the number of lots expired."""
+    now = now or utcnow()
+    expired = system_account_id(EXPIRED)
+    count = 0
+    for lot_id, account, expires_at in db.session.execute(_DUE.limit(limit), {"now": now}).all():
+        db.session.execute(_LOCK, {"account": account})  # the account row guards its lots
+        remaining = db.session.scalar(sa.select(_lots.c.remaining).where(_lots.c.id == lot_id))
+        if not remaining:
+            continue  # spent meanwhile
+        posted = post("expiry", f"expire:{lot_id}:{int(expires_at.timestamp())}", "积分到期",
+                      account_id=account, amount=remaining, legs=[(account, -remaining), (expired, remaining)],
+                      user_accounts={account})
+        if posted.created:
+            db.session.execute(sa.update(_lots).where(_lots.c.id == lot_id).values(remaining=0))
+            db.session.execute(sa.insert(LotUse.__table__).values(
+                lot_id=lot_id, transaction_id=posted.transaction_id, amount=remaining))
+            count += 1
+    return count
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+@dataclass
+class Balance:
+    available: int
+    held: int
+    expiring: int  # points that expire within POINTS_EXPIRY_NOTICE_DAYS
+    expiring_before: datetime | None  # the soonest of those expiries
+
+
+def balance(user_id: int) -> Balance:
+    account = db.session.execute(sa.select(_accounts.c.id, _accounts.c.balance).where(
+        _accounts.c.user_id == user_id)).first()
+    if account is None:
+        return Balance(0, 0, 0, None)
+    held = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Hold.amount), 0)).where(
+        Hold.account_id == account.id, Hold.status == "held"))
+    horizon = utcnow() + timedelta(days=current_app.config["POINTS_EXPIRY_NOTICE_DAYS"])
+    expiring, soonest = db.session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(_lots.c.remaining), 0), sa.func.min(_lots.c.expires_at)).where(
+        _lots.c.account_id == account.id, _lots.c.remaining > 0, _lots.c.expires_at <= horizon)).one()
+    if soonest is not None and soonest.tzinfo is None:
+        soonest = soonest.replace(tzinfo=horizon.tzinfo)
+    return Balance(account.balance, int(held), int(expiring), soonest)

@@ -1,0 +1,449 @@
+"""Points: earning rules, rewards and redemptions on top of the ledger.
+
+Other packages use only this module's functions: `grant`, `spend`, `hold`, `settle`, `release`,
+`reverse`, `balance` (from points.ledger) and `earn` (a grant by an earning rule, with caps).
+Points never depend on what a review says: China's Provisional Provisions against Unfair
+Competition on the Internet (2024-09-01, Art. 9) forbid rewarding positive reviews, so `earn`
+takes no rating and the rules pay a fixed amount per event.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from core import audit
+from core.accounts.models import User
+from core.db import insert_or_nothing, utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.extensions import db
+from core.formatting import BUSINESS_TZ
+from core.pagination import Page, paginate
+from points import ledger
+from points.ledger import (Balance, IdempotencyConflict, InsufficientPoints, Posted, balance, expire_due,  # noqa: F401
+                           grant, hold, release, reverse, settle, spend)
+from points.models import (EarningCounter, EarningRule, Hold, LedgerTransaction, PointsAccount, Posting, Redemption,
+                           RedemptionEvent, Reward)
+
+# -- levels -----------------------------------------------------------------------------------
+# The ambassador package knows levels; points must not import it, so it registers a provider.
+
+_level_provider: Callable[[int], int | None] = lambda user_id: None  # noqa: E731
+
+
+def set_level_provider(provider: Callable[[int], int | None]) -> None:
+    """Register `provider(user_id) -> level order or None` (called by the ambassador package)."""
+    global _level_provider
+    _level_provider = provider
+
+
+def level_of(user_id: int) -> int | None:
+    return _level_provider(user_id)
+
+
+# -- earning rules ----------------------------------------------------------------------------
+
+class EarningRefused(Conflict):
+    """A grant by rule that the rules refuse; `code` says why (disabled, daily or lifetime cap)."""
+
+
+def rules() -> list[EarningRule]:
+    return list(db.session.scalars(sa.select(EarningRule).order_by(EarningRule.kind)))
+
+
+def get_rule(kind: str) -> EarningRule:
+    rule = db.session.get(EarningRule, kind)
+    if rule is None:
+        raise NotFound("积分规则不存在", code="rule_not_found")
+    return rule
+
+
+RULE_FIELDS = ("name", "points", "daily_cap", "lifetime_cap", "enabled")
+
+
+def update_rule(kind: str, data: dict, actor: User) -> EarningRule:
+    rule = get_rule(kind)
+    before = {f: getattr(rule, f) for f in RULE_FIELDS}
+    for field in RULE_FIELDS:
+        if field in data:
+            setattr(rule, field, data[field])
+    for field in ("points", "daily_cap", "lifetime_cap"):
+        value = getattr(rule, field)
+        if value is not None and value < 0:
+            raise ValidationFailed("积分规则有误", details={"fields": {field: ["must be ≥ 0"]}})
+    db.session.flush()
+    audit.record(actor, "points.rule.update", "earning_rule", kind, before=before,
+                 after={f: getattr(rule, f) for f in RULE_FIELDS})
+    return rule
+
+
+def _count(user_id: int, kind: str, period: str, amount: int, cap: int) -> bool:
+    """Add `amount` to the user's counter of `kind` in `period` unless it would pass `cap`."""
+    insert_or_nothing(EarningCounter, {"user_id": user_id, "kind": kind, "period": period, "points": 0},
+                      conflict=["user_id", "kind", "period"])
+    return bool(db.session.execute(sa.update(EarningCounter).where(
+        EarningCounter.user_id == user_id, EarningCounter.kind == kind, EarningCounter.period == period,
+        EarningCounter.points + amount <= cap).values(points=EarningCounter.points + amount)).rowcount)
+
+
+def _uncount(user_id: int, kind: str, period: str, amount: int) -> None:
+    db.session.execute(sa.update(EarningCounter).where(
+        EarningCounter.user_id == user_id, EarningCounter.kind == kind, EarningCounter.period == period
+    ).values(points=EarningCounter.points - amount))
+
+
+def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -> Posted:
+    """Grant the points the rule `kind` pays (× quantity), within its daily and lifetime caps.
+
+    The same key again returns the first grant. A refusal (rule disabled, cap reached) raises
+    EarningRefused and leaves nothing written, so the caller's own work can go on.
+    Caps are conditional updates of counter rows: they hold exactly under concurrency.
+    """
+    rule = db.session.get(EarningRule, kind)
+    if rule is None or not rule.enabled or rule.points <= 0:
+        raise EarningRefused("该项积分暂未开放", code="earning_rule_disabled", details={"kind": kind})
+    amount = rule.points * quantity
+    account = ledger.account_id_of(user_id)
+    existing = ledger._existing(key, kind, account, amount)
+    if existing is not None:
+        return existing
+    counted = []
+    caps = (("lifetime", rule.lifetime_cap, "earning_lifetime_cap", "该项积分已达累计上限"),
+            (utcnow().astimezone(BUSINESS_TZ).date().isoformat(), rule.daily_cap, "earning_daily_cap",
+             "今日该项积分已达上限"))
+    for period, cap, code, message in caps:
+        if cap is None:
+            continue
+        if not _count(user_id, kind, period, amount, cap):
+            for done in counted:
+                _uncount(user_id, kind, done, amount)
+            raise EarningRefused(message, code=code, details={"kind": kind, "cap": cap})
+        counted.append(period)
+    posted = grant(user_id, amount, kind, key, reason)
+    if not posted.created:  # a concurrent twin granted this key first: its count stands, ours goes
+        for done in counted:
+            _uncount(user_id, kind, done, amount)
+    return posted
+
+
+# -- manual adjustments and reversals (admins; audited) -----------------------------------------
+
+def adjust(user_id: int, amount: int, reason: str, actor: User, key: str | None = None) -> Posted:
+    """Grant (amount > 0) or deduct (amount < 0) with a mandatory reason; audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("调整积分必须填写原因", details={"fields": {"reason": ["required"]}})
+    if amount == 0:
+        raise ValidationFailed("调整数量不能为 0", details={"fields": {"amount": ["must not be 0"]}})
+    if db.session.get(User, user_id) is None:
+        raise NotFound("用户不存在", code="user_not_found")
+    posted = ledger.adjust(user_id, amount, f"adjust:{key or uuid.uuid4().hex}", reason, actor_id=actor.id)
+    if posted.created:
+        audit.record(actor, "points.adjust", "user", user_id,
+                     after={"amount": amount, "reason": reason, "transaction_id": posted.transaction_id})
+    return posted
+
+
+def reverse_transaction(transaction_id: int, reason: str, actor: User) -> Posted:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("冲正必须填写原因", details={"fields": {"reason": ["required"]}})
+    posted = reverse(transaction_id, reason, actor_id=actor.id)
+    if posted.created:
+        audit.record(actor, "points.reverse", "points_transaction", transaction_id,
+                     after={"reason": reason, "transaction_id": posted.transaction_id})
+    return posted
+
+
+# -- history ----------------------------------------------------------------------------------
+
+def entries(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """A user's postings, newest first, with their transaction's kind and reason."""
+    account = db.session.scalar(sa.select(PointsAccount.id).where(PointsAccount.user_id == user_id))
+    stmt = sa.select(Posting.id, Posting.amount, LedgerTransaction.id.label("transaction_id"),
+                     LedgerTransaction.kind, LedgerTransaction.reason, LedgerTransaction.created_at).join(
+        LedgerTransaction, LedgerTransaction.id == Posting.transaction_id).where(Posting.account_id == (account or 0))
+    return paginate(stmt, [Posting.id], limit=limit, cursor=cursor, scalars=False)
+
+
+# -- rewards ----------------------------------------------------------------------------------
+
+REWARD_FIELDS = ("name", "description", "image_url", "cost", "stock", "per_user_limit", "min_level",
+                 "auto_approve", "auto_approve_min_level", "starts_at", "ends_at", "active")
+
+
+def _check_reward(reward: Reward) -> None:
+    errors = {}
+    if not (reward.name or "").strip():
+        errors["name"] = ["required"]
+    if reward.cost is None or reward.cost <= 0:
+        errors["cost"] = ["must be > 0"]
+    if reward.stock is not None and reward.stock < 0:
+        errors["stock"] = ["must be ≥ 0"]
+    if reward.per_user_limit is not None and reward.per_user_limit <= 0:
+        errors["per_user_limit"] = ["must be > 0"]
+    if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
+        errors["ends_at"] = ["must be after starts_at"]
+    if errors:
+        raise ValidationFailed("奖品信息有误", details={"fields": errors})
+
+
+def _reward_state(reward: Reward) -> dict:
+    return {f: getattr(reward, f) for f in REWARD_FIELDS}
+
+
+def create_reward(data: dict, actor: User) -> Reward:
+    reward = Reward(**{k: v for k, v in data.items() if k in REWARD_FIELDS})
+    _check_reward(reward)
+    db.session.add(reward)
+    db.session.flush()
+    audit.record(actor, "points.reward.create", "reward", reward.id, after=_reward_state(reward))
+    return reward
+
+
+def update_reward(reward: Reward, data: dict, actor: User) -> Reward:
+    before = _reward_state(reward)
+    for key, value in data.items():
+        if key in REWARD_FIELDS:
+            setattr(reward, key, value)
+    _check_reward(reward)
+    db.session.flush()
+    audit.record(actor, "points.reward.update", "reward", reward.id, before=before, after=_reward_state(reward))
+    return reward
+
+
+def get_reward(reward_id: int) -> Reward:
+    reward = db.session.get(Reward, reward_id)
+    if reward is None:
+        raise NotFound("奖品不存在", code="reward_not_found")
+    return reward
+
+
+def _on_offer(now: datetime):
+    return sa.and_(Reward.active.is_(True), sa.or_(Reward.starts_at.is_(None), Reward.starts_at <= now),
+                   sa.or_(Reward.ends_at.is_(None), Reward.ends_at > now))
+
+
+def rewards_for(user_id: int) -> list[Reward]:
+    """The rewards this user can redeem now (on offer, and for their level)."""
+    level = level_of(user_id)
+    audience = Reward.min_level.is_(None) if level is None else sa.or_(
+        Reward.min_level.is_(None), Reward.min_level <= level)
+    return list(db.session.scalars(sa.select(Reward).where(_on_offer(utcnow()), audience).order_by(
+        Reward.cost, Reward.id)))
+
+
+def all_rewards(*, limit: int = 50, cursor: str | None = None) -> Page:
+    return paginate(sa.select(Reward), [Reward.id], limit=limit, cursor=cursor)
+
+
+# -- redemptions ------------------------------------------------------------------------------
+
+def _trusted(user: User, reward: Reward) -> bool:
+    """Auto-approval: verified (active) engineers, and ambassadors at or above the reward's level."""
+    if not reward.auto_approve:
+        return False
+    if user.has_role("engineer"):
+        return True
+    level = level_of(user.id)
+    return reward.auto_approve_min_level is not None and level is not None and level >= reward.auto_approve_min_level
+
+
+def _event(redemption: Redemption, status: str, actor_id: int | None, note: str | None = None) -> None:
+    db.session.add(RedemptionEvent(redemption_id=redemption.id, status=status, actor_id=actor_id, note=note))
+
+
+def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
+    """Hold the points and reserve the stock in one transaction: a pending redemption (approved at
+    once for trusted users when the reward allows it)."""
+    if quantity < 1:
+        raise ValidationFailed("数量至少为 1", details={"fields": {"quantity": ["must be ≥ 1"]}})
+    reward = get_reward(reward_id)
+    now = utcnow()
+    on_offer = reward.active and (reward.starts_at is None or reward.starts_at <= now) and (
+        reward.ends_at is None or reward.ends_at > now)
+    if not on_offer:
+        raise Conflict("该奖品当前不可兑换", code="reward_unavailable")
+    if reward.min_level is not None and (level_of(user.id) or -1) < reward.min_level:
+        raise Forbidden("该奖品仅限相应等级的服务代言人兑换", code="reward_not_in_audience")
+    points = reward.cost * quantity
+    # The hold's conditional debit locks the user's account row: this user's redemptions run one
+    # at a time from here, so the per-user count below cannot be raced.
+    held = hold(user.id, points, f"redemption:{uuid.uuid4().hex}", f"兑换「{reward.name}」×{quantity}",
+                actor_id=user.id)
+    if reward.per_user_limit is not None:
+        taken = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Redemption.quantity), 0)).where(
+            Redemption.user_id == user.id, Redemption.reward_id == reward.id,
+            Redemption.status.in_(("pending", "approved", "fulfilled"))))
+        if taken + quantity > reward.per_user_limit:
+            raise Conflict(f"每人限兑 {reward.per_user_limit} 件", code="per_user_limit_reached",
+                           details={"limit": reward.per_user_limit, "already": int(taken)})
+    if reward.stock is not None and not db.session.execute(sa.update(Reward).where(
+            Reward.id == reward.id, Reward.stock >= quantity).values(stock=Reward.stock - quantity)).rowcount:
+        raise Conflict("奖品库存不足", code="out_of_stock")
+    redemption = Redemption(user_id=user.id, reward_id=reward.id, quantity=quantity, points=points, hold_id=held.id,
+                            decide_by=now + timedelta(days=current_app.config["REDEMPTION_DECISION_DAYS"]))
+    db.session.add(redemption)
+    db.session.flush()
+    _event(redemption, "pending", user.id)
+    if _trusted(user, reward):
+        _decide(redemption, "approved", None, "自动审核通过")
+    db.session.flush()
+    return redemption
+
+
+def get_redemption(redemption_id: int) -> Redemption:
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise NotFound("兑换记录不存在", code="redemption_not_found")
+    return redemption
+
+
+_OUTCOMES = {"approved": ("pending",), "rejected": ("pending",), "cancelled": ("pending",),
+             "voided": ("pending",), "fulfilled": ("approved",)}
+
+
+def _decide(redemption: Redemption, to: str, actor: User | None, note: str | None) -> Redemption:
+    """Move a redemption on exactly once: a conditional update, so two admins deciding at once
+    resolve it once and the second gets a 409."""
+    now = utcnow()
+    values = {"status": to}
+    if to == "fulfilled":
+        values.update(fulfilled_at=now, note=note)
+    else:
+        values.update(decided_at=now, decided_by_id=getattr(actor, "id", None))
+        if to != "approved":
+            values["reason"] = note
+    if not db.session.execute(sa.update(Redemption).where(
+            Redemption.id == redemption.id, Redemption.status.in_(_OUTCOMES[to])).values(**values)).rowcount:
+        db.session.refresh(redemption)
+        raise Conflict(f"该兑换当前状态为「{redemption.status}」，不能再处理", code="redemption_already_decided",
+                       details={"status": redemption.status})
+    held = db.session.get(Hold, redemption.hold_id)
+    reason = f"兑换#{redemption.id}"
+    if to == "approved":
+        settle(held, f"{reason} 审核通过", actor_id=getattr(actor, "id", None))
+    elif to != "fulfilled":
+        release(held, f"{reason} {dict(rejected='被拒绝', cancelled='已取消', voided='超时未处理')[to]}",
+                actor_id=getattr(actor, "id", None))
+        db.session.execute(sa.update(Reward).where(Reward.id == redemption.reward_id, Reward.stock.is_not(None))
+                           .values(stock=Reward.stock + redemption.quantity))
+    _event(redemption, to, getattr(actor, "id", None), note)
+    db.session.refresh(redemption)
+    return redemption
+
+
+def approve(redemption_id: int, actor: User) -> Redemption:
+    redemption = _decide(get_redemption(redemption_id), "approved", actor, None)
+    audit.record(actor, "points.redemption.approve", "redemption", redemption_id,
+                 before={"status": "pending"}, after={"status": "approved"})
+    return redemption
+
+
+def reject(redemption_id: int, actor: User, reason: str) -> Redemption:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("拒绝必须填写原因", details={"fields": {"reason": ["required"]}})
+    redemption = _decide(get_redemption(redemption_id), "rejected", actor, reason)
+    audit.record(actor, "points.redemption.reject", "redemption", redemption_id,
+                 before={"status": "pending"}, after={"status": "rejected", "reason": reason})
+    return redemption
+
+
+def fulfil(redemption_id: int, actor: User, note: str) -> Redemption:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("请填写发货单号、券码或备注", details={"fields": {"note": ["required"]}})
+    redemption = _decide(get_redemption(redemption_id), "fulfilled", actor, note)
+    audit.record(actor, "points.redemption.fulfil", "redemption", redemption_id,
+                 before={"status": "approved"}, after={"status": "fulfilled", "note": note})
+    return redemption
+
+
+def cancel(redemption_id: int, user: User) -> Redemption:
+    """The resident takes back a pending redemption (someone else's is a 404)."""
+    redemption = db.session.get(Redemption, redemption_id)
+    if redemption is None or redemption.user_id != user.id:
+        raise NotFound("兑换记录不存在", code="redemption_not_found")
+    return _decide(redemption, "cancelled", user, "用户取消")
+
+
+def void_stale(limit: int = 200, now: datetime | None = None) -> int:
+    """Void pending redemptions nobody decided in time; their points and stock return."""
+    now = now or utcnow()
+    count = 0
+    for redemption in db.session.scalars(sa.select(Redemption).where(
+            Redemption.status == "pending", Redemption.decide_by <= now).order_by(Redemption.id).limit(limit)).all():
+        try:
+            with db.session.begin_nested():
+                _decide(redemption, "voided", None, "超时未审核，积分已退回")
+            count += 1
+        except Conflict:  # decided meanwhile
+            pass
+    return count
+
+
+def redemptions_of(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
+    return paginate(sa.select(Redemption).where(Redemption.user_id == user_id), [Redemption.id],
+                    limit=limit, cursor=cursor)
+
+
+def list_redemptions(*, status: str | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    stmt = sa.select(Redemption)
+    if status:
+        stmt = stmt.where(Redemption.status == status)
+    return paginate(stmt, [Redemption.id], limit=limit, cursor=cursor)
+
+
+def decide_many(ids: list[int], action: str, actor: User, reason: str | None = None) -> dict[int, str]:
+    """Approve or reject several redemptions; each is decided on its own (one refusal does not
+    undo the others). Returns id → "ok" or the refusal's code."""
+    outcome = {}
+    for redemption_id in ids:
+        try:
+            with db.session.begin_nested():
+                approve(redemption_id, actor) if action == "approve" else reject(redemption_id, actor, reason)
+            outcome[redemption_id] = "ok"
+        except (Conflict, NotFound, ValidationFailed) as exc:
+            outcome[redemption_id] = exc.code
+    return outcome
+
+
+# -- verification -----------------------------------------------------------------------------
+
+def verify() -> list[str]:
+    """Check every invariant of the ledger; returns the violations (empty when sound)."""
+    problems = []
+    unbalanced = db.session.execute(sa.select(Posting.transaction_id, sa.func.sum(Posting.amount)).group_by(
+        Posting.transaction_id).having(sa.func.sum(Posting.amount) != 0)).all()
+    problems += [f"transaction {t}: postings sum to {s}, not 0" for t, s in unbalanced]
+    posted = sa.select(Posting.account_id, sa.func.sum(Posting.amount).label("total")).group_by(
+        Posting.account_id).subquery()
+    for account_id, user_id, stored, allow_negative, total in db.session.execute(sa.select(
+            PointsAccount.id, PointsAccount.user_id, PointsAccount.balance, PointsAccount.allow_negative,
+            sa.func.coalesce(posted.c.total, 0)).outerjoin(posted, posted.c.account_id == PointsAccount.id)):
+        if user_id is not None and stored != total:
+            problems.append(f"account {account_id} (user {user_id}): balance {stored} but postings sum to {total}")
+        if not allow_negative and total < 0:
+            problems.append(f"account {account_id}: negative balance {total}")
+    lots = sa.select(ledger._lots.c.account_id, sa.func.sum(ledger._lots.c.remaining).label("left")).group_by(
+        ledger._lots.c.account_id).subquery()
+    for account_id, stored, left in db.session.execute(sa.select(
+            PointsAccount.id, PointsAccount.balance, sa.func.coalesce(lots.c.left, 0)).outerjoin(
+            lots, lots.c.account_id == PointsAccount.id).where(PointsAccount.user_id.is_not(None))):
+        if stored != left:
+            problems.append(f"account {account_id}: balance {stored} but its lots hold {left}")
+    held_total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Hold.amount), 0)).where(
+        Hold.status == "held"))
+    held_posted = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Posting.amount), 0)).where(
+        Posting.account_id == ledger.system_account_id(ledger.HELD)))
+    if held_total != held_posted:
+        problems.append(f"held account: postings sum to {held_posted} but open holds total {held_total}")
+    bad_lots = db.session.scalar(sa.select(sa.func.count()).where(
+        sa.or_(ledger._lots.c.remaining < 0, ledger._lots.c.remaining > ledger._lots.c.amount)))
+    if bad_lots:
+        problems.append(f"{bad_lots} lots hold less than 0 or more than they were given")
+    return problems
