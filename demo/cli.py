@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from core.scheduler import Scheduler
 from core.wechat.fake import FakeWeChatServer
 from demo import data
 
@@ -40,8 +41,14 @@ def demo(host, port, seed_only):
   API docs     http://{host}:{port}/api/docs
   Fake WeChat  {fake.url}  (controls: docs/wechat-fake.md)
 """)
-        # Not app.run(): Flask ignores it inside a CLI command.
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        # The scheduled jobs run in this process for the demo (in production: `flask jobs run`).
+        scheduler = Scheduler(current_app._get_current_object())
+        scheduler.start_in_thread()
+        try:
+            # Not app.run(): Flask ignores it inside a CLI command.
+            run_simple(host, port, current_app._get_current_object(), threaded=True)
+        finally:
+            scheduler.stop()
     finally:
         fake.stop()
 

@@ -9,6 +9,7 @@ from community import services as community
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.extensions import db
+from points import services as points
 
 ADMIN = ("admin", "linli-admin")
 ENGINEER_PASSWORD = "linli-engineer"
@@ -59,4 +60,27 @@ def seed() -> bool:
                 resident.phone = f"139{rng.randint(10000000, 99999999)}"
                 community.bind(resident, code, rating=rng.choice([None, 4, 5, 5]))
             db.session.commit()
+    _seed_points(rng)
+    db.session.commit()
     return True
+
+
+REWARDS = [
+    ("滤芯 8 折券", "净水器滤芯更换八折，可与上门服务同时使用。", 200, None, None),
+    ("免费深度清洗一次", "空调或油烟机深度清洗一次（工程师上门）。", 800, 50, 1),
+    ("定制保温杯", "邻里定制款保温杯，附赠杯套。", 500, 100, 2),
+]
+
+
+def _seed_points(rng: random.Random) -> None:
+    """A rewards catalogue, a welcome grant for every resident, and a redemption waiting for review."""
+    admin = db.session.scalars(sa.select(User).where(User.username == ADMIN[0])).one()
+    rewards = [points.create_reward({"name": name, "description": text, "cost": cost, "stock": stock,
+                                     "per_user_limit": limit}, admin)
+               for name, text, cost, stock, limit in REWARDS]
+    residents = db.session.scalars(sa.select(User).where(User.roles == frozenset({"resident"}))
+                                   .order_by(User.id)).all()
+    for resident in residents:
+        points.adjust(resident.id, rng.choice([300, 600, 1000]), "邻里上线体验积分", admin, key=f"demo:{resident.id}")
+    for resident in residents[:3]:
+        points.redeem(resident, rewards[0].id)

@@ -1,0 +1,24 @@
+"""The demo data `make demo` loads: a working set, loaded once, with a sound ledger and audit chain."""
+import sqlalchemy as sa
+
+from community.models import Engineer, Estate, StewardBinding
+from core import audit
+from core.accounts import services as accounts
+from core.extensions import db
+from demo import data
+from points import services as points
+from points.models import Redemption
+
+
+def test_seed_loads_a_consistent_demo_once(ctx):
+    assert data.seed() is True
+    assert data.seed() is False  # already there: nothing twice
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Estate)) == len(data.ESTATES)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Engineer.status == "active")) == len(data.ENGINEERS)
+    assert db.session.scalar(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None))) >= 10
+    assert db.session.scalar(sa.select(sa.func.count()).where(Redemption.status == "pending")) == 3
+    # the logins the README and `make demo` print work
+    assert accounts.authenticate_password(*data.ADMIN).has_role("admin")
+    assert accounts.authenticate_password(data.ENGINEERS[0][2], data.ENGINEER_PASSWORD).has_role("engineer")
+    assert points.verify() == []
+    assert audit.verify()[1] == []
