@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core import crypto
-from core.accounts.models import STAFF_ROLES, ApiToken, User, WeChatIdentity
+from core import audit, crypto
+from core.accounts.models import ROLES, STAFF_ROLES, ApiToken, User, WeChatIdentity
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from core.extensions import db
+from core.pagination import Page, paginate
 from core.wechat import gateway
 
 TOKEN_PREFIX = "lnl_"
@@ -166,16 +167,69 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def create_staff(username: str, password: str, roles: set[str], display_name: str = "") -> User:
+def create_staff(username: str, password: str, roles: set[str], display_name: str = "",
+                 actor: User | None = None) -> User:
     username = username.strip()
     if not username:
         raise ValidationFailed("用户名不能为空", details={"fields": {"username": ["required"]}})
     if db.session.scalars(sa.select(User.id).where(User.username == username)).first():
         raise Conflict("用户名已存在", code="username_taken")
+    if not roles or not set(roles) <= STAFF_ROLES - {"engineer"}:
+        raise ValidationFailed("后台账号的角色须为 admin 或 agent",
+                               details={"fields": {"roles": ["admin and/or agent"]}})
     user = User(username=username, display_name=display_name or username, roles=frozenset(roles))
     db.session.add(user)
     set_password(user, password)
+    audit.record(actor, "user.staff.create", "user", user.id, after={"username": username, "roles": sorted(roles)})
     return user
+
+
+def set_roles(user: User, roles: set[str], actor: User) -> User:
+    """An admin changes a user's roles (audited). The engineer role follows the engineer's
+    profile (claim, departure) and cannot be set here; no admin can remove their own admin role,
+    so the platform always keeps the admin who made the change."""
+    roles = set(roles)
+    unknown = roles - set(ROLES)
+    if unknown:
+        raise ValidationFailed("角色无效", details={"fields": {"roles": [f"unknown role {r}" for r in sorted(unknown)]}})
+    if ("engineer" in roles) != ("engineer" in user.roles):
+        raise Conflict("工程师角色随工程师档案变化（激活或离职），不能直接修改", code="engineer_role_managed")
+    if user.id == actor.id and "admin" in user.roles and "admin" not in roles:
+        raise Conflict("不能移除自己的管理员角色", code="cannot_remove_own_admin")
+    before = sorted(user.roles)
+    user.roles = frozenset(roles)
+    db.session.flush()
+    audit.record(actor, "user.roles.set", "user", user.id, before={"roles": before}, after={"roles": sorted(roles)})
+    return user
+
+
+def set_status(user: User, status: str, actor: User) -> User:
+    """Disable (every token revoked at once) or enable an account (audited)."""
+    if status not in ("active", "disabled"):
+        raise ValidationFailed("状态无效", details={"fields": {"status": ["active or disabled"]}})
+    if user.id == actor.id and status == "disabled":
+        raise Conflict("不能停用自己的账号", code="cannot_disable_self")
+    before = user.status
+    user.status = status
+    if status == "disabled":
+        revoke_all_tokens(user)
+    db.session.flush()
+    audit.record(actor, "user.status.set", "user", user.id, before={"status": before}, after={"status": status})
+    return user
+
+
+def search_users(*, q: str | None = None, role: str | None = None, limit: int = 20,
+                 cursor: str | None = None) -> Page:
+    """Users by exact id, phone or username (or all), optionally with a role; newest first."""
+    stmt = sa.select(User)
+    if q:
+        conditions = [User.phone == q, User.username == q]
+        if q.isdigit() and len(q) < 19:
+            conditions.append(User.id == int(q))
+        stmt = stmt.where(sa.or_(*conditions))
+    if role:  # role names are no substrings of one another
+        stmt = stmt.where(sa.type_coerce(User.roles, sa.String).like(f"%{role}%"))
+    return paginate(stmt, [User.id], limit=limit, cursor=cursor)
 
 
 def add_role(user: User, role: str) -> None:
