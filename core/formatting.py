@@ -17,7 +17,15 @@ def mask_phone(phone: str | None) -> str | None:
     return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
 
 
+ROLE_NAMES = {"resident": "住户", "engineer": "工程师", "agent": "客服", "admin": "管理员"}
+
+
+def role_name(role: str) -> str:
+    return ROLE_NAMES.get(role, role)
+
+
 def register_template_helpers(app) -> None:
+    app.add_template_filter(role_name, "role_name")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_global(BUSINESS_TZ, "tz")

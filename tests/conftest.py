@@ -336,3 +336,22 @@ def bind(client, wechat):
         openid = openid or f"o{uuid.uuid4().hex[:27]}"
         return client.post("/api/v1/bindings", json={"code": wechat.code(openid), "scene": scene, **extra})
     return do
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def web_login(client):
+    """Log the test client in through the real login form (CSRF included); returns the client."""
+    def do(username: str, password: str):
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"csrf_token": token, "username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+    return do

@@ -6,6 +6,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.accounts import services
+from core.accounts.auth import page_roles_required
+from core.accounts.models import ROLES
 from core.accounts.auth import rate_key_username
 from core.errors import APIError
 from core.extensions import db, limit_from, limiter
@@ -85,3 +87,37 @@ def change_password():
             flash("密码已修改", "success")
             return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)
+
+
+# -- admin: users ------------------------------------------------------------------------------
+
+class RolesForm(FlaskForm):
+    pass  # the checkboxes are read from the request: roles are a set, not fixed fields
+
+
+@bp.route("/admin/users")
+@page_roles_required("admin")
+def users():
+    q, role = request.args.get("q") or None, request.args.get("role") or None
+    page = services.search_users(q=q, role=role, limit=20, cursor=request.args.get("cursor") or None)
+    return render_template("admin/users.html", nav="users", page=page, q=q, role=role, roles=ROLES)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@page_roles_required("admin")
+def user_detail(user_id):
+    user = services.get_user(user_id)
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "status":
+                services.set_status(user, request.form.get("status", ""), current_user)
+            else:
+                services.set_roles(user, set(request.form.getlist("roles")), current_user)
+            db.session.commit()
+            flash("已保存", "success")
+        except APIError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("web.user_detail", user_id=user_id))
+    return render_template("admin/user.html", nav="users", user=user, form=form, roles=ROLES)
