@@ -8,6 +8,7 @@ takes no rating and the rules pay a fixed amount per event.
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from typing import Callable
@@ -131,6 +132,17 @@ def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -
 
 # -- manual adjustments and reversals (admins; audited) -----------------------------------------
 
+def _adjust_key(actor: User, key: str | None) -> str:
+    """The ledger key of a manual adjustment. A client's key (an Idempotency-Key, a form's one-time
+    key) is the acting admin's, as in core.idempotency: two admins may pick the same one."""
+    if key is None:
+        return f"adjust:{uuid.uuid4().hex}"
+    scoped = f"adjust:{actor.id}:{key}"
+    if len(scoped) > 128:  # the ledger's key column
+        scoped = f"adjust:{actor.id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+    return scoped
+
+
 def adjust(user_id: int, amount: int, reason: str, actor: User, key: str | None = None) -> Posted:
     """Grant (amount > 0) or deduct (amount < 0) with a mandatory reason; audited."""
     reason = (reason or "").strip()
@@ -140,7 +152,7 @@ def adjust(user_id: int, amount: int, reason: str, actor: User, key: str | None 
         raise ValidationFailed("调整数量不能为 0", details={"fields": {"amount": ["must not be 0"]}})
     if db.session.get(User, user_id) is None:
         raise NotFound("用户不存在", code="user_not_found")
-    posted = ledger.adjust(user_id, amount, f"adjust:{key or uuid.uuid4().hex}", reason, actor_id=actor.id)
+    posted = ledger.adjust(user_id, amount, _adjust_key(actor, key), reason, actor_id=actor.id)
     if posted.created:
         audit.record(actor, "points.adjust", "user", user_id,
                      after={"amount": amount, "reason": reason, "transaction_id": posted.transaction_id})
@@ -267,7 +279,8 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
         reward.ends_at is None or reward.ends_at > now)
     if not on_offer:
         raise Conflict("该奖品当前不可兑换", code="reward_unavailable")
-    if reward.min_level is not None and (level_of(user.id) or -1) < reward.min_level:
+    level = level_of(user.id)
+    if reward.min_level is not None and (level is None or level < reward.min_level):
         raise Forbidden("该奖品仅限相应等级的服务代言人兑换", code="reward_not_in_audience")
     points = reward.cost * quantity
     # The hold's conditional debit locks the user's account row: this user's redemptions run one
@@ -302,6 +315,9 @@ def get_redemption(redemption_id: int) -> Redemption:
     return redemption
 
 
+STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "fulfilled": "已发放", "rejected": "已拒绝",
+                 "cancelled": "已取消", "voided": "已作废"}
+
 _OUTCOMES = {"approved": ("pending",), "rejected": ("pending",), "cancelled": ("pending",),
              "voided": ("pending",), "fulfilled": ("approved",)}
 
@@ -320,7 +336,8 @@ def _decide(redemption: Redemption, to: str, actor: User | None, note: str | Non
     if not db.session.execute(sa.update(Redemption).where(
             Redemption.id == redemption.id, Redemption.status.in_(_OUTCOMES[to])).values(**values)).rowcount:
         db.session.refresh(redemption)
-        raise Conflict(f"该兑换当前状态为「{redemption.status}」，不能再处理", code="redemption_already_decided",
+        raise Conflict(f"该兑换当前状态为「{STATUS_LABELS.get(redemption.status, redemption.status)}」，不能执行此操作",
+                       code="redemption_already_decided",
                        details={"status": redemption.status})
     held = db.session.get(Hold, redemption.hold_id)
     reason = f"兑换#{redemption.id}"
