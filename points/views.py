@@ -247,7 +247,8 @@ def _ledger_page(user: User, form: AdjustForm):
         form.key.data = uuid.uuid4().hex
     labels = {**KIND_LABELS, **{rule.kind: rule.name for rule in services.rules()}}
     return render_template("admin/points/user_ledger.html", nav="redemptions", user=user, form=form,
-                           balance=services.balance(user.id), page=services.entries(user.id, limit=20, cursor=_cursor()),
+                           balance=services.balance(user.id),
+                           page=services.entries(user.id, limit=20, cursor=_cursor()),
                            redemptions=services.redemptions_of(user.id, limit=5).items, labels=labels,
                            not_reversible=NOT_REVERSIBLE)
 

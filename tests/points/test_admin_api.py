@@ -8,7 +8,8 @@ from core.formatting import BUSINESS_TZ
 from core.models import AuditEntry, IdempotencyRecord
 from points import services
 from points.models import LedgerTransaction
-from tests.points.test_api import error_code, give, make_reward, points_of, redeem, stock_of, verify
+from tests.points.test_api import (error_code, give, make_reward, points_of, redeem, seed_rule, stock_of,
+                                   verify)
 
 
 def audit_actions(app) -> list[tuple[str, str, int]]:
@@ -36,8 +37,10 @@ def test_the_admin_points_api_is_for_admins_only(client, login):
     for method, path in [("get", "/api/v1/admin/rewards"), ("post", "/api/v1/admin/rewards"),
                          ("get", "/api/v1/admin/earning-rules"), ("post", "/api/v1/admin/points/adjustments"),
                          ("get", "/api/v1/admin/redemptions"), ("post", "/api/v1/admin/redemptions/1/approve"),
-                         ("post", "/api/v1/admin/redemptions/bulk"), ("get", f"/api/v1/admin/users/{resident.user_id}/points")]:
-        response = client.open(path, method=method.upper(), headers=resident.headers, json={} if method == "post" else None)
+                         ("post", "/api/v1/admin/redemptions/bulk"),
+                         ("get", f"/api/v1/admin/users/{resident.user_id}/points")]:
+        response = client.open(path, method=method.upper(), headers=resident.headers,
+                               json={} if method == "post" else None)
         assert response.status_code == 403 and error_code(response) == "forbidden", path
 
 
@@ -96,6 +99,7 @@ def test_creating_a_reward_twice_with_one_key_creates_one(client, admin):
 # -- earning rules ----------------------------------------------------------------------------
 
 def test_admin_reads_and_edits_earning_rules_and_they_take_effect(app, client, admin, login):
+    seed_rule(app)
     rules = client.get("/api/v1/admin/earning-rules", headers=admin.headers).json["items"]
     assert [(r["kind"], r["points"], r["enabled"]) for r in rules] == [("binding_rating", 20, True)]
     response = client.patch("/api/v1/admin/earning-rules/binding_rating", headers=admin.headers,
@@ -121,7 +125,8 @@ def test_admin_reads_and_edits_earning_rules_and_they_take_effect(app, client, a
     assert audit_actions(app)[-1][:2] == ("points.rule.update", "binding_rating")
 
 
-def test_earning_rule_errors(client, admin):
+def test_earning_rule_errors(app, client, admin):
+    seed_rule(app)
     response = client.patch("/api/v1/admin/earning-rules/nope", headers=admin.headers, json={"points": 1})
     assert response.status_code == 404 and error_code(response) == "rule_not_found"
     response = client.patch("/api/v1/admin/earning-rules/binding_rating", headers=admin.headers,
@@ -290,7 +295,8 @@ def test_a_redemption_shows_every_step_with_actor_and_time(app, client, admin, l
                 json={"note": "顺丰 SF100"})
     detail = client.get(f"/api/v1/admin/redemptions/{redemption['id']}", headers=admin.headers).json
     assert [(e["status"], e["actor_id"], e["note"]) for e in detail["events"]] == [
-        ("pending", resident.user_id, None), ("approved", admin.user_id, None), ("fulfilled", admin.user_id, "顺丰 SF100")]
+        ("pending", resident.user_id, None), ("approved", admin.user_id, None),
+        ("fulfilled", admin.user_id, "顺丰 SF100")]
     times = [datetime.fromisoformat(e["created_at"]) for e in detail["events"]]
     assert times == sorted(times) and all(t.utcoffset() == timedelta(0) for t in times)
     assert client.get("/api/v1/admin/redemptions/987654", headers=admin.headers).status_code == 404
@@ -378,7 +384,8 @@ def test_bulk_decides_each_and_reports_each_outcome(app, client, admin, login):
         {"id": ids[2], "ok": False, "code": "redemption_already_decided"},
         {"id": ids[3], "ok": False, "code": "redemption_already_decided"},
         {"id": 987654, "ok": False, "code": "redemption_not_found"}]}
-    statuses = {r["id"]: r["status"] for r in client.get("/api/v1/me/redemptions", headers=resident.headers).json["items"]}
+    mine = client.get("/api/v1/me/redemptions", headers=resident.headers).json["items"]
+    statuses = {r["id"]: r["status"] for r in mine}
     assert statuses == {ids[0]: "approved", ids[1]: "approved", ids[2]: "approved", ids[3]: "rejected"}
     assert points_of(client, resident)["balance"] == 700 and points_of(client, resident)["held"] == 0
     assert verify(app) == []

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from core.db import utcnow
 from core.extensions import db
 from points import ledger, services
-from points.models import Hold, Reward
+from points.models import EarningRule, Hold, Reward
 
 
 # -- helpers (also used by the admin API and page tests) --------------------------------------
@@ -19,6 +19,14 @@ def give(app, user_id: int, amount: int, *, expires_at=..., key: str | None = No
                               "测试发放", expires_at=expires_at)
         db.session.commit()
         return posted.transaction_id
+
+
+def seed_rule(app, kind: str = "binding_rating", name: str = "完成管家绑定并评价服务", points: int = 20) -> None:
+    """The migration seeds this rule, but on PostgreSQL the suite empties every table between tests."""
+    with app.app_context():
+        db.session.merge(EarningRule(kind=kind, name=name, points=points, daily_cap=None, lifetime_cap=None,
+                                     enabled=True))
+        db.session.commit()
 
 
 def make_reward(client, admin, **fields) -> dict:
@@ -322,7 +330,8 @@ def test_someone_elses_redemption_cannot_be_cancelled_and_an_approved_one_neithe
     assert client.post("/api/v1/redemptions/424242/cancel", headers=resident.headers).status_code == 404
     assert client.get("/api/v1/me/redemptions", headers=resident.headers).json["items"][0]["status"] == "pending"
 
-    assert client.post(f"/api/v1/admin/redemptions/{redemption['id']}/approve", headers=admin.headers).status_code == 200
+    approved = client.post(f"/api/v1/admin/redemptions/{redemption['id']}/approve", headers=admin.headers)
+    assert approved.status_code == 200
     response = client.post(f"/api/v1/redemptions/{redemption['id']}/cancel", headers=resident.headers)
     assert response.status_code == 409 and error_code(response) == "redemption_already_decided"
     assert response.json["error"]["message"] == "该兑换当前状态为「已通过」，不能执行此操作"

@@ -10,7 +10,7 @@ from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from points.models import EarningRule, Reward
 from tests.conftest import csrf_token
-from tests.points.test_api import give, make_reward, points_of, redeem, verify
+from tests.points.test_api import give, make_reward, points_of, redeem, seed_rule, verify
 
 PASSWORD = "boss-pass-123"
 
@@ -28,7 +28,8 @@ def html(response) -> str:
 
 
 def flashes(response) -> list[str]:
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)]
+    found = re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)
+    return [re.sub(r"\s+", " ", m).strip() for m in found]
 
 
 def post_form(client, page_url: str, action_url: str, data: dict, **kwargs):
@@ -298,6 +299,7 @@ def test_reversing_a_transaction_from_the_ledger_page(app, console, login):
 # -- earning rules ----------------------------------------------------------------------------
 
 def test_editing_an_earning_rule(app, console):
+    seed_rule(app)
     page = html(console.get("/admin/points/rules"))
     assert 'data-kind="binding_rating"' in page and "与星级和评价内容无关" in page
     data = {"name": "完成管家绑定并评价服务", "points": "25", "daily_cap": "50", "lifetime_cap": "", "enabled": "y"}
