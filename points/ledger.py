@@ -48,18 +48,36 @@ class IdempotencyConflict(Conflict):
 
 # -- accounts ---------------------------------------------------------------------------------
 
+_UNCOMMITTED = "points.system_accounts.uncommitted"
+
+
 def system_account_id(code: str) -> int:
-    """The id of a system account (created on first use), cached per app."""
+    """The id of a system account (created on first use), cached per app once committed."""
     cache = current_app.extensions.setdefault("points.system_accounts", {})
-    if code not in cache:
-        account_id = db.session.scalar(sa.select(_accounts.c.id).where(_accounts.c.code == code))
-        if account_id is None:
-            created = insert_or_nothing(PointsAccount, {"code": code, "allow_negative": SYSTEM_ACCOUNTS[code]},
-                                        conflict=["code"])
-            account_id = created.id if created else db.session.scalar(
-                sa.select(_accounts.c.id).where(_accounts.c.code == code))
+    if code in cache:
+        return cache[code]
+    account_id = db.session.scalar(sa.select(_accounts.c.id).where(_accounts.c.code == code))
+    if account_id is None:
+        created = insert_or_nothing(PointsAccount, {"code": code, "allow_negative": SYSTEM_ACCOUNTS[code]},
+                                    conflict=["code"])
+        account_id = created.id if created else db.session.scalar(
+            sa.select(_accounts.c.id).where(_accounts.c.code == code))
+    # The row may be this transaction's own insert: cache it only when a commit made it durable.
+    # A rolled-back id in the cache names no row, or on SQLite (which reuses rowids) the next
+    # account inserted, whose balance would then silently take another account's postings.
+    db.session.info.setdefault(_UNCOMMITTED, {})[code] = (cache, account_id)
+    return account_id
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _cache_committed_system_accounts(session) -> None:
+    for code, (cache, account_id) in session.info.pop(_UNCOMMITTED, {}).items():
         cache[code] = account_id
-    return cache[code]
+
+
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _forget_uncommitted_system_accounts(session, previous_transaction) -> None:
+    session.info.pop(_UNCOMMITTED, None)  # any rollback, a savepoint's too: look them up again
 
 
 def account_id_of(user_id: int) -> int:
