@@ -111,12 +111,20 @@ class Posted:
     created: bool  # False: the key was posted before and nothing moved now
 
 
-def _existing(key: str, kind: str, account_id: int, amount: int) -> Posted | None:
+def _existing(key: str, kind: str, account_id: int, amount: int,
+              legs: list[tuple[int, int]] | None = None) -> Posted | None:
     row = db.session.execute(sa.select(_txs.c.id, _txs.c.kind, _txs.c.account_id, _txs.c.amount).where(
         _txs.c.idempotency_key == key)).first()
     if row is None:
         return None
-    if (row.kind, row.account_id, row.amount) != (kind, account_id, amount):
+    same = (row.kind, row.account_id, row.amount) == (kind, account_id, amount)
+    if same and legs is not None:
+        # Kind, account and amount do not say which way the points went (a grant and a spend of
+        # the same kind and amount, an adjustment of +10 and of -10): the postings do.
+        posted = db.session.execute(sa.select(Posting.account_id, Posting.amount).where(
+            Posting.transaction_id == row.id)).all()
+        same = sorted(tuple(p) for p in posted) == sorted(legs)
+    if not same:
         raise IdempotencyConflict(details={"idempotency_key": key, "transaction_id": row.id})
     return Posted(row.id, False)
 
@@ -132,7 +140,7 @@ def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs
     """
     if amount <= 0 or sum(a for _, a in legs) != 0 or any(a == 0 for _, a in legs):
         raise ValueError(f"unbalanced or empty movement: {legs}")
-    existing = _existing(key, kind, account_id, amount)
+    existing = _existing(key, kind, account_id, amount, legs)
     if existing is not None:
         return existing
     # Claim the key first: a concurrent twin waits on the unique index, then sees this transaction.
@@ -140,7 +148,7 @@ def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs
         "kind": kind, "idempotency_key": key, "account_id": account_id, "amount": amount, "reason": reason[:255],
         "actor_id": actor_id, "reverses_id": reverses_id, "created_at": utcnow()})).scalar()
     if tx_id is None:  # a concurrent twin committed this key first
-        existing = _existing(key, kind, account_id, amount)
+        existing = _existing(key, kind, account_id, amount, legs)
         if existing is None:
             raise RuntimeError(f"points: key {key} conflicted but cannot be read")
         return existing
