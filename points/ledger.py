@@ -225,7 +225,9 @@ def _put_back(original_tx_id: int, tx_id: int) -> None:
     taken = db.session.execute(sa.select(LotUse.lot_id, sa.func.sum(LotUse.amount)).where(
         LotUse.transaction_id == original_tx_id).group_by(LotUse.lot_id)).all()
     now = utcnow()
-    grace = now + timedelta(days=current_app.config["POINTS_RETURN_GRACE_DAYS"])
+    # Typed as the column (naive UTC): an untyped aware datetime reaches PostgreSQL as timestamptz
+    # and is cast to the column's plain timestamp in the session's time zone, shifting the date.
+    grace = sa.literal(now + timedelta(days=current_app.config["POINTS_RETURN_GRACE_DAYS"]), _lots.c.expires_at.type)
     for lot_id, amount in taken:
         db.session.execute(sa.update(_lots).where(_lots.c.id == lot_id).values(
             remaining=_lots.c.remaining + amount,
