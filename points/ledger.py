@@ -353,11 +353,14 @@ def expire_due(limit: int = 500, now: datetime | None = None) -> int:
     now = now or utcnow()
     expired = system_account_id(EXPIRED)
     count = 0
-    for lot_id, account, expires_at in db.session.execute(_DUE.limit(limit), {"now": now}).all():
+    for lot_id, account, _ in db.session.execute(_DUE.limit(limit), {"now": now}).all():
         db.session.execute(_LOCK, {"account": account})  # the account row guards its lots
-        remaining = db.session.scalar(sa.select(_lots.c.remaining).where(_lots.c.id == lot_id))
-        if not remaining:
-            continue  # spent meanwhile
+        # Read the lot again under the lock: since the batch was selected it may have been spent,
+        # or a release may have put points back into it with a later (grace) expiry.
+        remaining, expires_at = db.session.execute(sa.select(_lots.c.remaining, _lots.c.expires_at).where(
+            _lots.c.id == lot_id)).one()
+        if not remaining or expires_at is None or expires_at > now:
+            continue
         posted = post("expiry", f"expire:{lot_id}:{int(expires_at.timestamp())}", "积分到期",
                       account_id=account, amount=remaining, legs=[(account, -remaining), (expired, remaining)],
                       user_accounts={account})
