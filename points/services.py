@@ -108,9 +108,11 @@ def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -
         raise EarningRefused("该项积分暂未开放", code="earning_rule_disabled", details={"kind": kind})
     amount = rule.points * quantity
     account = ledger.account_id_of(user_id)
-    existing = ledger._existing(key, kind, account, amount)
-    if existing is not None:
-        return existing
+    # The same key is the same event: its first grant again, whatever the rule pays now (an admin
+    # may have changed it since). Another kind or user under the key is still a conflict.
+    paid = db.session.scalar(sa.select(LedgerTransaction.amount).where(LedgerTransaction.idempotency_key == key))
+    if paid is not None:
+        return ledger._existing(key, kind, account, paid)
     counted = []
     caps = (("lifetime", rule.lifetime_cap, "earning_lifetime_cap", "该项积分已达累计上限"),
             (utcnow().astimezone(BUSINESS_TZ).date().isoformat(), rule.daily_cap, "earning_daily_cap",
