@@ -36,6 +36,7 @@ from points.models import (ADJUSTMENTS, EXPIRED, HELD, ISSUANCE, REDEEMED, SYSTE
                            Lot, LotUse, PointsAccount, Posting)
 
 _accounts, _lots, _txs = PointsAccount.__table__, Lot.__table__, LedgerTransaction.__table__
+_postings, _lot_uses = Posting.__table__, LotUse.__table__
 
 
 class InsufficientPoints(Conflict):
@@ -80,13 +81,15 @@ def _forget_uncommitted_system_accounts(session, previous_transaction) -> None:
     session.info.pop(_UNCOMMITTED, None)  # any rollback, a savepoint's too: look them up again
 
 
+_ACCOUNT_OF_USER = sa.select(_accounts.c.id).where(_accounts.c.user_id == sa.bindparam("user_id"))
+
+
 def account_id_of(user_id: int) -> int:
     """The user's points account id (created on first use)."""
-    account_id = db.session.scalar(sa.select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+    account_id = db.session.scalar(_ACCOUNT_OF_USER, {"user_id": user_id})
     if account_id is None:
         created = insert_or_nothing(PointsAccount, {"user_id": user_id}, conflict=["user_id"])
-        account_id = created.id if created else db.session.scalar(
-            sa.select(_accounts.c.id).where(_accounts.c.user_id == user_id))
+        account_id = created.id if created else db.session.scalar(_ACCOUNT_OF_USER, {"user_id": user_id})
     return account_id
 
 
@@ -111,10 +114,13 @@ class Posted:
     created: bool  # False: the key was posted before and nothing moved now
 
 
+_BY_KEY = sa.select(_txs.c.id, _txs.c.kind, _txs.c.account_id, _txs.c.amount).where(
+    _txs.c.idempotency_key == sa.bindparam("key"))
+
+
 def _existing(key: str, kind: str, account_id: int, amount: int,
               legs: list[tuple[int, int]] | None = None) -> Posted | None:
-    row = db.session.execute(sa.select(_txs.c.id, _txs.c.kind, _txs.c.account_id, _txs.c.amount).where(
-        _txs.c.idempotency_key == key)).first()
+    row = db.session.execute(_BY_KEY, {"key": key}).first()
     if row is None:
         return None
     same = (row.kind, row.account_id, row.amount) == (kind, account_id, amount)
@@ -144,9 +150,9 @@ def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs
     if existing is not None:
         return existing
     # Claim the key first: a concurrent twin waits on the unique index, then sees this transaction.
-    tx_id = db.session.execute(_dialect_insert_tx({
+    tx_id = db.session.execute(_claim_key(), {
         "kind": kind, "idempotency_key": key, "account_id": account_id, "amount": amount, "reason": reason[:255],
-        "actor_id": actor_id, "reverses_id": reverses_id, "created_at": utcnow()})).scalar()
+        "actor_id": actor_id, "reverses_id": reverses_id, "created_at": utcnow()}).scalar()
     if tx_id is None:  # a concurrent twin committed this key first
         existing = _existing(key, kind, account_id, amount, legs)
         if existing is None:
@@ -162,15 +168,22 @@ def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs
                 raise InsufficientPoints(details={"needed": -delta})
         else:
             db.session.execute(_CREDIT, {"account": leg_account, "delta": delta})
-    db.session.execute(sa.insert(Posting.__table__), [
+    db.session.execute(_INSERT_POSTINGS, [
         {"transaction_id": tx_id, "account_id": a, "amount": d} for a, d in legs])
     return Posted(tx_id, True)
 
 
-def _dialect_insert_tx(values: dict):
+_INSERT_POSTINGS = sa.insert(_postings)
+_CLAIM_KEY: dict[str, sa.Insert] = {}  # by dialect: INSERT … ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+
+
+def _claim_key() -> sa.Insert:
     from core.db import _dialect_insert
-    return _dialect_insert()(_txs).values(**values).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]).returning(_txs.c.id)
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _CLAIM_KEY:
+        _CLAIM_KEY[dialect] = _dialect_insert()(_txs).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]).returning(_txs.c.id)
+    return _CLAIM_KEY[dialect]
 
 
 # -- lots -------------------------------------------------------------------------------------
@@ -188,14 +201,20 @@ def expiry_for(earned_at: datetime) -> datetime | None:
     return end.astimezone(utcnow().tzinfo)
 
 
+_INSERT_LOT = sa.insert(_lots)
+
+
 def _new_lot(account_id: int, tx_id: int, amount: int, expires_at: datetime | None) -> None:
-    db.session.execute(sa.insert(_lots).values(account_id=account_id, transaction_id=tx_id, amount=amount,
-                                               remaining=amount, expires_at=expires_at, created_at=utcnow()))
+    db.session.execute(_INSERT_LOT, {"account_id": account_id, "transaction_id": tx_id, "amount": amount,
+                                     "remaining": amount, "expires_at": expires_at, "created_at": utcnow()})
 
 
 _SPENDABLE = sa.select(_lots.c.id, _lots.c.remaining).where(
     _lots.c.account_id == sa.bindparam("account"), _lots.c.remaining > 0
 ).order_by(_lots.c.expires_at.is_(None), _lots.c.expires_at, _lots.c.id)
+_TAKE_FROM_LOT = sa.update(_lots).where(_lots.c.id == sa.bindparam("lot")).values(
+    remaining=_lots.c.remaining - sa.bindparam("taken"))
+_INSERT_LOT_USES = sa.insert(_lot_uses)
 
 
 def _take(account_id: int, tx_id: int, amount: int, first_lot_ids: tuple[int, ...] = ()) -> None:
@@ -214,9 +233,8 @@ def _take(account_id: int, tx_id: int, amount: int, first_lot_ids: tuple[int, ..
     if left:
         raise RuntimeError(f"account {account_id}: lots hold {amount - left} of the {amount} its balance allowed")
     for use in uses:
-        db.session.execute(sa.update(_lots).where(_lots.c.id == use["lot_id"]).values(
-            remaining=_lots.c.remaining - use["amount"]))
-    db.session.execute(sa.insert(LotUse.__table__), uses)
+        db.session.execute(_TAKE_FROM_LOT, {"lot": use["lot_id"], "taken": use["amount"]})
+    db.session.execute(_INSERT_LOT_USES, uses)
 
 
 def _put_back(original_tx_id: int, tx_id: int) -> None:
