@@ -146,14 +146,14 @@ def post(kind: str, key: str, reason: str, *, account_id: int, amount: int, legs
     """
     if amount <= 0 or sum(a for _, a in legs) != 0 or any(a == 0 for _, a in legs):
         raise ValueError(f"unbalanced or empty movement: {legs}")
-    existing = _existing(key, kind, account_id, amount, legs)
-    if existing is not None:
-        return existing
     # Claim the key first: a concurrent twin waits on the unique index, then sees this transaction.
+    # A key posted before inserts nothing either, so this one statement claims a new key and finds
+    # an old one. PostgreSQL and SQLite check the ON CONFLICT index before any other unique index,
+    # so a repeated reversal (whose reverses_id is taken too) also inserts nothing here.
     tx_id = db.session.execute(_claim_key(), {
         "kind": kind, "idempotency_key": key, "account_id": account_id, "amount": amount, "reason": reason[:255],
         "actor_id": actor_id, "reverses_id": reverses_id, "created_at": utcnow()}).scalar()
-    if tx_id is None:  # a concurrent twin committed this key first
+    if tx_id is None:  # posted before, or a concurrent twin committed this key first
         existing = _existing(key, kind, account_id, amount, legs)
         if existing is None:
             raise RuntimeError(f"points: key {key} conflicted but cannot be read")
