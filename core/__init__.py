@@ -13,7 +13,7 @@ from core.config import INSTANCE_DIR, ROOT, load_config
 from core.formatting import register_template_helpers
 
 # Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
-FEATURES = ("core", "core.wechat", "core.accounts", "points", "community", "demo")
+FEATURES = ("core", "core.wechat", "core.accounts", "points", "community", "ambassador", "demo")
 
 
 class BigIntConverter(IntegerConverter):
@@ -78,14 +78,18 @@ def register_blueprints(app: Flask) -> None:
     from core.extensions import api, csrf
 
     for feature in FEATURES:
-        for name in ("api", "admin_api"):
+        # A package that splits its API or pages over several modules lists them
+        # (API_MODULES, VIEW_MODULES in its __init__); the default is one module of each.
+        package = importlib.import_module(feature)
+        for name in getattr(package, "API_MODULES", ("api", "admin_api")):
             api_module = _feature_module(feature, name)
             if api_module is not None:
                 csrf.exempt(api_module.bp)  # the API authenticates with bearer tokens, never cookies
                 api.register_blueprint(api_module.bp)
-        views = _feature_module(feature, "views")
-        if views is not None:
-            app.register_blueprint(views.bp)
+        for name in getattr(package, "VIEW_MODULES", ("views",)):
+            views = _feature_module(feature, name)
+            if views is not None:
+                app.register_blueprint(views.bp)
 
     @app.get("/healthz")
     def healthz():

@@ -108,6 +108,17 @@ def load_config() -> dict:
         "POINTS_EXPIRY_NOTICE_DAYS": _int("POINTS_EXPIRY_NOTICE_DAYS", 30),
         "POINTS_RETURN_GRACE_DAYS": _int("POINTS_RETURN_GRACE_DAYS", 30),
         "REDEMPTION_DECISION_DAYS": _int("REDEMPTION_DECISION_DAYS", 14),
+        # Ambassadors
+        "AMBASSADOR_QUALIFYING_TIERS": _env("AMBASSADOR_QUALIFYING_TIERS", "gold,silver"),
+        "AMBASSADOR_REAPPLY_COOLDOWN_DAYS": _int("AMBASSADOR_REAPPLY_COOLDOWN_DAYS", 30),
+        "AMBASSADOR_WINDOW_DAYS": _int("AMBASSADOR_WINDOW_DAYS", 90),
+        "AMBASSADOR_DEMOTION_GRACE_DAYS": _int("AMBASSADOR_DEMOTION_GRACE_DAYS", 14),
+        "AMBASSADOR_OVERRIDE_DAYS": _int("AMBASSADOR_OVERRIDE_DAYS", 90),
+        "REFERRAL_PROTECTION_DAYS": _int("REFERRAL_PROTECTION_DAYS", 30),
+        "ORDER_REFUND_WINDOW_DAYS": _int("ORDER_REFUND_WINDOW_DAYS", 7),
+        # Integrations (the manufacturer's order and service systems): HMAC-SHA256 shared secret
+        "INTEGRATION_SECRET": required("INTEGRATION_SECRET", "linli-dev-integration-secret"),
+        "INTEGRATION_MAX_SKEW_SECONDS": _int("INTEGRATION_MAX_SKEW_SECONDS", 300),
         # Rate limits (Flask-Limiter syntax); shared through Redis when REDIS_URL is set
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),

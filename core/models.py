@@ -58,3 +58,13 @@ class SchedulerLease(db.Model):
     name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(sa.String(128))
     expires_at: Mapped[datetime]
+
+
+class IntegrationSignature(db.Model):
+    """A signature an integration request was accepted with: a replay is refused. Rows older than
+    the allowed clock skew can go (a replay that old fails the timestamp check anyway)."""
+
+    __tablename__ = "integration_signatures"
+
+    signature: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

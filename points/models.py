@@ -233,3 +233,31 @@ class RedemptionEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingGrant(db.Model):
+    """Points promised but not yet spendable (an order's points inside its refund window):
+    not in the ledger until released, when they are granted under the same idempotency key;
+    cancelled (a refund inside the window) they never were points."""
+
+    __tablename__ = "points_pending_grants"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    amount: Mapped[int] = mapped_column(Points)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    idempotency_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    release_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending released cancelled
+    transaction_id: Mapped[int | None] = mapped_column(sa.ForeignKey("points_transactions.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("amount > 0", name="amount"),
+        sa.CheckConstraint("status in ('pending', 'released', 'cancelled')", name="status"),
+        sa.Index("ix_points_pending_grants_due", "release_at",
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+        sa.Index("ix_points_pending_grants_user", "user_id", "status"),
+    )

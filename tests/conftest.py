@@ -83,6 +83,7 @@ def database_template(tmp_path_factory):
     url = urlunsplit(parts._replace(path="/" + name))
     try:
         _migrate(url)
+        _SEEDED[url] = _seeded_rows(url)
         yield url
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -100,15 +101,34 @@ def database_url(database_template, tmp_path):
     _truncate_all(database_template)
 
 
+# Rows the migrations seed (reference data such as the default earning rules), per database URL:
+# every test starts from them, as a freshly migrated SQLite copy does.
+_SEEDED: dict[str, dict[str, list[dict]]] = {}
+
+
+def _engine(url: str) -> sa.Engine:
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+
+
+def _seeded_rows(url: str) -> dict[str, list[dict]]:
+    from core.extensions import db
+
+    engine = _engine(url)
+    with engine.connect() as conn:
+        seeded = {t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in db.metadata.sorted_tables}
+    engine.dispose()
+    return {name: rows for name, rows in seeded.items() if rows}
+
+
 def _truncate_all(url: str) -> None:
-    """Empty every table and restart the id sequences.
+    """Empty every table, restart the id sequences and put back what the migrations seeded.
 
     DELETE in foreign-key order is ~7x faster than TRUNCATE on a test's few rows (TRUNCATE makes
     new files for every table: ~0.3 s per test); TRUNCATE stays the fallback.
     """
     from core.extensions import db
 
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.pool.NullPool)
+    engine = _engine(url)
     with engine.begin() as conn:
         tables = conn.execute(sa.text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
@@ -128,6 +148,8 @@ def _truncate_all(url: str) -> None:
                 pass
         if tables:
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        for name, rows in _SEEDED.get(url, {}).items():
+            conn.execute(db.metadata.tables[name].insert(), rows)
     engine.dispose()
 
 

@@ -101,7 +101,7 @@ def test_creating_a_reward_twice_with_one_key_creates_one(client, admin):
 def test_admin_reads_and_edits_earning_rules_and_they_take_effect(app, client, admin, login):
     seed_rule(app)
     rules = client.get("/api/v1/admin/earning-rules", headers=admin.headers).json["items"]
-    assert [(r["kind"], r["points"], r["enabled"]) for r in rules] == [("binding_rating", 20, True)]
+    assert ("binding_rating", 20, True) in [(r["kind"], r["points"], r["enabled"]) for r in rules]
     response = client.patch("/api/v1/admin/earning-rules/binding_rating", headers=admin.headers,
                             json={"points": 30, "daily_cap": 50})
     assert response.status_code == 200

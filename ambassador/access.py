@@ -1,0 +1,47 @@
+"""Who is an active ambassador and what their level allows: the checks every ambassador area
+(API and pages) uses, so a permission always means the level's permission."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ambassador.models import PERMISSIONS, Ambassador, Level
+from core.errors import Forbidden
+from core.extensions import db
+
+PERMISSION_LABELS = {"recruit": "邀请新代言人", "announce": "发布小区公告", "lead_activities": "组织社区活动"}
+assert set(PERMISSION_LABELS) == set(PERMISSIONS)
+
+
+def active_ambassador(user_id: int) -> tuple[Ambassador, Level] | None:
+    row = db.session.execute(sa.select(Ambassador, Level).join(Level, Level.id == Ambassador.level_id)
+                             .where(Ambassador.user_id == user_id, Ambassador.status == "active")).first()
+    return (row[0], row[1]) if row else None
+
+
+def require_ambassador(user_id: int) -> tuple[Ambassador, Level]:
+    found = active_ambassador(user_id)
+    if found is None:
+        raise Forbidden("仅限服务代言人使用", code="not_an_ambassador")
+    return found
+
+
+def has_permission(user_id: int, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    found = active_ambassador(user_id)
+    return found is not None and permission in (found[1].permissions or [])
+
+
+def require_permission(user_id: int, permission: str) -> tuple[Ambassador, Level]:
+    """The caller's ambassador and level, or 403 `permission_denied` naming what is missing."""
+    ambassador, level = require_ambassador(user_id)
+    if permission not in (level.permissions or []):
+        raise Forbidden(f"您当前的等级（{level.name}）没有“{PERMISSION_LABELS[permission]}”权限",
+                        code="permission_denied", details={"permission": permission, "level": level.code})
+    return ambassador, level
+
+
+def level_position(user_id: int) -> int | None:
+    """The level order of an active ambassador (points uses it for reward audiences)."""
+    return db.session.scalar(sa.select(Level.position).join(Ambassador, Ambassador.level_id == Level.id)
+                             .where(Ambassador.user_id == user_id, Ambassador.status == "active"))
