@@ -2,8 +2,8 @@
 value sharing and leaderboards."""
 
 # The API and the pages are split by area (see core.register_blueprints).
-API_MODULES = ("api", "admin_api", "levels_api", "tasks_api", "sharing_api")
-VIEW_MODULES = ("views", "level_views", "task_views", "sharing_views")
+API_MODULES = ("api", "admin_api", "levels_api", "tasks_api", "sharing_api", "orders_api")
+VIEW_MODULES = ("views", "level_views", "task_views", "sharing_views", "order_views")
 
 
 def _register_level_provider() -> None:
