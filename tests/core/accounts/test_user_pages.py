@@ -9,6 +9,7 @@ def test_admin_finds_a_user_and_changes_roles_and_status(app, client, make_admin
     page = client.get(f"/admin/users?q={resident.user_id}").get_data(as_text=True)
     assert f"/admin/users/{resident.user_id}" in page and "住户" in page
     detail = client.get(f"/admin/users/{resident.user_id}").get_data(as_text=True)
+    assert f"/admin/points/users/{resident.user_id}" in detail  # the user's ledger is one click away
     token = csrf_token(detail)
     r = client.post(f"/admin/users/{resident.user_id}", data={
         "csrf_token": token, "action": "roles", "roles": ["resident", "agent"]}, follow_redirects=True)
