@@ -119,6 +119,11 @@ def load_config() -> dict:
         # Integrations (the manufacturer's order and service systems): HMAC-SHA256 shared secret
         "INTEGRATION_SECRET": required("INTEGRATION_SECRET", "linli-dev-integration-secret"),
         "INTEGRATION_MAX_SKEW_SECONDS": _int("INTEGRATION_MAX_SKEW_SECONDS", 300),
+        # Uploaded images
+        "UPLOAD_DIR": _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        "UPLOAD_MAX_SIDE": _int("UPLOAD_MAX_SIDE", 8000),
+        "UPLOAD_MAX_PIXELS": _int("UPLOAD_MAX_PIXELS", 40_000_000),
         # Rate limits (Flask-Limiter syntax); shared through Redis when REDIS_URL is set
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
@@ -127,6 +132,7 @@ def load_config() -> dict:
         "RATELIMIT_BINDING_PER_IP": _env("RATELIMIT_BINDING_PER_IP", "30/minute;600/hour"),
         "RATELIMIT_CODES_PER_USER": _env("RATELIMIT_CODES_PER_USER", "20/minute;300/day"),
         "RATELIMIT_CODES_PER_IP": _env("RATELIMIT_CODES_PER_IP", "60/minute"),
+        "RATELIMIT_UPLOADS_PER_USER": _env("RATELIMIT_UPLOADS_PER_USER", "30/minute;500/day"),
         # Web
         "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),

@@ -219,9 +219,9 @@ def fast_password_hashing():
 
 
 @pytest.fixture
-def app_config(database_url, wechat):
+def app_config(database_url, wechat, tmp_path):
     """Override keys here (e.g. `app_config["RATELIMIT_ENABLED"] = True`) before using `app`."""
-    return _app_config(database_url, wechat.url)
+    return _app_config(database_url, wechat.url, UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 @pytest.fixture
