@@ -40,6 +40,11 @@ ARCHIVES = (b"PK\x03\x04", b"PK\x05\x06", b"%PDF-", b"Rar!\x1a\x07", b"7z\xbc\xa
 NAME = re.compile(r"^[A-Za-z0-9_-]{24}\.(jpg|png|webp)$")
 
 
+# Pillow's own bomb guard would refuse huge headers inside Image.open, before this module can say
+# which size was refused; _open checks the declared size itself before anything is decoded.
+Image.MAX_IMAGE_PIXELS = None
+
+
 class UploadRefused(APIError):
     status = 422
 
@@ -62,7 +67,7 @@ def sniff(data: bytes) -> str | None:
 def _jpeg_end(data: bytes) -> int | None:
     """Offset just past the EOI that ends the top-level JPEG stream, or None when there is none."""
     i, n = 2, len(data)
-    while i + 4 <= n:
+    while i + 2 <= n:
         if data[i] != 0xFF:
             return None
         marker = data[i + 1]
@@ -74,6 +79,8 @@ def _jpeg_end(data: bytes) -> int | None:
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             i += 2
             continue
+        if i + 4 > n:
+            return None
         length = struct.unpack(">H", data[i + 2:i + 4])[0]
         i += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
@@ -137,7 +144,7 @@ def _open(data: bytes, fmt: str) -> Image.Image:
     return image
 
 
-def _reencode(image: Image.Image, fmt: str) -> bytes:
+def _reencode(image: Image.Image, fmt: str) -> tuple[bytes, tuple[int, int]]:
     image = ImageOps.exif_transpose(image)  # keep the photo upright once EXIF is gone
     out = io.BytesIO()
     if fmt == "JPEG":
@@ -152,7 +159,7 @@ def _reencode(image: Image.Image, fmt: str) -> bytes:
         if image.mode not in ("RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
         image.save(out, "WEBP", quality=85)
-    return out.getvalue()
+    return out.getvalue(), image.size
 
 
 def storage_dir() -> Path:
@@ -172,7 +179,7 @@ def store_image(user: User, data: bytes) -> Upload:
         raise _refuse(415, "unsupported_image_type", "只接受 JPEG、PNG 或 WebP 图片")
     image = _open(data, fmt)
     _check_polyglot(data, fmt)
-    clean = _reencode(image, fmt)
+    clean, (width, height) = _reencode(image, fmt)
     content_type, ext = FORMATS[fmt]
     name = f"{secrets.token_urlsafe(18)}.{ext}"
     path = _path(name)
@@ -180,8 +187,8 @@ def store_image(user: User, data: bytes) -> Upload:
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(clean)
     os.replace(partial, path)  # readers never see half a file
-    upload = Upload(name=name, user_id=user.id, content_type=content_type, width=image.width,
-                    height=image.height, size=len(clean), original_size=len(data))
+    upload = Upload(name=name, user_id=user.id, content_type=content_type, width=width,
+                    height=height, size=len(clean), original_size=len(data))
     db.session.add(upload)
     db.session.flush()
     return upload
