@@ -41,8 +41,9 @@ FIELDS = ("title", "description", "kind", "audience_level_ids", "audience_estate
 WIDEN_ONLY = ("deadline", "total_limit", "per_person_limit")
 FREE_AFTER_PUBLISH = ("title", "description")
 
-# A photo is an upload's id (the uploads of the community issue) or the URL it is served from.
-UPLOAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# A photo is an upload's public name (core.uploads: 24 URL-safe characters and the extension),
+# the path it is served from (/api/v1/uploads/<name>), or an http(s) URL of an image elsewhere.
+UPLOAD_ID = re.compile(r"^(/api/v1/uploads/)?[A-Za-z0-9_-]{24}\.(jpg|png|webp)$")
 HTTP_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$", re.IGNORECASE)
 
 
@@ -383,7 +384,7 @@ def _check_proof(task: Task, text, link, photos) -> dict:
             errors["photos"] = [f"1 to {MAX_PHOTOS} photos"]
         elif not all(isinstance(p, str) and (UPLOAD_ID.match(p) or (len(p) <= 500 and HTTP_URL.match(p)))
                      for p in photos):
-            errors["photos"] = ["each photo is an upload id or an http(s) URL"]
+            errors["photos"] = ["each photo is an upload id, its /api/v1/uploads/ path or an http(s) URL"]
     present = {"text": text is not None, "link": link is not None, "photos": bool(photos)}
     for kind in task.proof_required or []:
         if not present[kind] and kind not in errors:

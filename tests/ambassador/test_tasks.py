@@ -274,12 +274,13 @@ def test_submitting_takes_the_task_and_requires_the_proof(app, client, new_task,
     response = submit(client, me, task["id"], text="我做了")
     assert response.status_code == 422
     assert set(response.json["error"]["details"]["fields"]) == {"link", "photos"}
-    bad = submit(client, me, task["id"], link="javascript:alert(1)", photos=["ok-id", "has space"])
+    bad = submit(client, me, task["id"], link="javascript:alert(1)", photos=["abcdefghijklmnopqrstuvwx.jpg", "has space"])
     assert set(bad.json["error"]["details"]["fields"]) == {"link", "photos"}
-    assert submit(client, me, task["id"], link="https://example.com/p", photos=[f"p{i}" for i in range(10)]
+    assert submit(client, me, task["id"], link="https://example.com/p", photos=["abcdefghijklmnopqrstuvwx.jpg"] * 10
                   ).status_code == 422
     response = submit(client, me, task["id"], link=" https://mp.weixin.qq.com/s/abc ",
-                      photos=["up_1a2b", "https://cdn.example.com/x.jpg"])
+                      photos=["Ab-_cdefghijklmnopqrstuv.webp", "/api/v1/uploads/abcdefghijklmnopqrstuvwx.png",
+                              "https://cdn.example.com/x.jpg"])
     assert response.status_code == 201, response.json
     assert response.json["status"] == "pending" and response.json["link"] == "https://mp.weixin.qq.com/s/abc"
     assert response.json["task_title"] == task["title"] and response.json["points"] is None
@@ -315,7 +316,8 @@ def test_no_submission_after_the_deadline_or_once_closed(app, client, admin, new
 def test_bad_submission_bodies_are_422_not_500(client, new_task, make_ambassador):
     me = make_ambassador()
     task = new_task()
-    for body in ({"photos": "up_1"}, {"photos": [1, 2]}, {"text": 5}, {"link": ["x"]}, {"text": "x" * 2001}):
+    for body in ({"photos": "abcdefghijklmnopqrstuvwx.jpg"}, {"photos": [1, 2]}, {"photos": ["short.jpg"]},
+                 {"photos": ["abcdefghijklmnopqrstuvwx.gif"]}, {"link": "ftp://example.com/x"}, {"text": 5}, {"link": ["x"]}, {"text": "x" * 2001}):
         assert submit(client, me, task["id"], **body).status_code == 422, body
     response = client.post(f"/api/v1/ambassador/tasks/{task['id']}/submissions", headers={
         **me.headers, "Content-Type": "application/json"}, data="{not json")
