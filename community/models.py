@@ -1,7 +1,7 @@
 """Estates, engineers and their coverage, residency, steward bindings, binding codes and visits."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -169,3 +169,154 @@ class Visit(db.Model):
         sa.Index("ix_visits_resident_id_engineer_id", "resident_id", "engineer_id", "id"),
         sa.Index("ix_visits_engineer_id", "engineer_id", "id"),
     )
+
+
+# -- service orders, reviews, complaints, likes, and the statistics they keep up to date --------
+
+ORDER_STATUSES = ("requested", "assigned", "scheduled", "completed", "cancelled")
+ORDER_SOURCES = ("app", "import", "integration", "booking")
+
+
+class ServiceOrder(db.Model):
+    """A service request and its lifecycle; imported history uses the same rows (source=import)."""
+
+    __tablename__ = "service_orders"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    # The service system's id for imported or integrated orders: imports are idempotent by it.
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    source: Mapped[str] = mapped_column(sa.String(16), default="app")
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    resident_phone: Mapped[str | None] = mapped_column(sa.String(20))  # imported, not (yet) a user
+    engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))
+    preferred_engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))
+    service_type: Mapped[str] = mapped_column(sa.String(32))
+    description: Mapped[str] = mapped_column(sa.String(1000), default="")
+    preferred_slot: Mapped[str | None] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="requested")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[datetime | None]
+    scheduled_for: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    rating: Mapped[int | None]  # the review's rating (or the imported one)
+    complained: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("status in ('requested', 'assigned', 'scheduled', 'completed', 'cancelled')",
+                           name="status"),
+        sa.CheckConstraint("source in ('app', 'import', 'integration', 'booking')", name="source"),
+        sa.CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
+        sa.Index("ix_service_orders_estate_requested", "estate_id", "requested_at"),
+        sa.Index("ix_service_orders_engineer_status", "engineer_id", "status", "id"),
+        sa.Index("ix_service_orders_resident", "resident_id", "id"),
+        sa.Index("ix_service_orders_engineer_resident_done", "engineer_id", "resident_id",
+                 sqlite_where=sa.text("status = 'completed'"), postgresql_where=sa.text("status = 'completed'")),
+    )
+
+
+class ServiceReview(db.Model):
+    """The owner's one review of a completed order (the unique order_id holds under races)."""
+
+    __tablename__ = "service_reviews"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_orders.id"), unique=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    rating: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.String(1000), default="")
+    photos: Mapped[list] = mapped_column(sa.JSON, default=list)  # upload names
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+        sa.Index("ix_service_reviews_engineer", "engineer_id", "id"),
+    )
+
+
+class Complaint(db.Model):
+    """A complaint about an order, resolved by an agent."""
+
+    __tablename__ = "service_complaints"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_orders.id"), unique=True)
+    resident_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    text: Mapped[str] = mapped_column(sa.String(1000), default="")
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open resolved
+    resolution: Mapped[str | None] = mapped_column(sa.String(1000))
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("status in ('open', 'resolved')", name="status"),
+        sa.Index("ix_service_complaints_status", "status", "id"),
+    )
+
+
+class EngineerLike(db.Model):
+    """A resident likes an engineer who completed an order for them: once per pair."""
+
+    __tablename__ = "engineer_likes"
+
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EngineerEstateStat(db.Model):
+    """An engineer's record in one estate, kept up to date as orders complete, reviews, likes and
+    complaints arrive; `score` orders the estate's ranking (formula in community/ranking.py)."""
+
+    __tablename__ = "engineer_estate_stats"
+
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True)
+    completed: Mapped[int] = mapped_column(default=0)  # all time, in this estate
+    recent_completed: Mapped[int] = mapped_column(default=0)  # in the recent window
+    ratings_count: Mapped[int] = mapped_column(default=0)
+    ratings_sum: Mapped[int] = mapped_column(default=0)
+    complaints: Mapped[int] = mapped_column(default=0)
+    likes: Mapped[int] = mapped_column(default=0)  # the engineer's likes (all estates)
+    first_service_at: Mapped[datetime | None]
+    score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.Index("ix_engineer_estate_stats_rank", "estate_id", "score", "first_service_at",
+                               "engineer_id"),)
+
+
+class EngineerEstateDay(db.Model):
+    """Orders an engineer completed in an estate on one Asia/Shanghai day: the recent window of
+    the ranking adds days as they come and drops them as they leave the window."""
+
+    __tablename__ = "engineer_estate_days"
+
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    completed: Mapped[int] = mapped_column(default=0)
+
+
+class EstateMonthStat(db.Model):
+    """Per estate and Asia/Shanghai month of *request*: orders, complaints and ratings (KPIs)."""
+
+    __tablename__ = "estate_month_stats"
+
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM
+    orders: Mapped[int] = mapped_column(default=0)
+    complaints: Mapped[int] = mapped_column(default=0)
+    ratings_count: Mapped[int] = mapped_column(default=0)
+    ratings_sum: Mapped[int] = mapped_column(default=0)
