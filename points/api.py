@@ -14,7 +14,7 @@ bp = Blueprint("points", __name__, url_prefix="/api/v1", description="积分、�
 @auth_required()
 @bp.response(200, PointsSummarySchema)
 def my_points():
-    """My points: available, held for pending redemptions, and soon to expire"""
+    """My points: available, held for pending redemptions, pending (not yet spendable), and soon to expire"""
     return services.balance(current_principal().id)
 
 

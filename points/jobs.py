@@ -19,6 +19,11 @@ def expire_points() -> int:
     return _in_batches(lambda: services.expire_due(limit=500))
 
 
+def release_pending_points() -> int:
+    """Make due pending grants spendable, 500 at a time (each is granted under its own key)."""
+    return _in_batches(lambda: services.release_pending(limit=500))
+
+
 def void_stale_redemptions() -> int:
     return _in_batches(lambda: services.void_stale(limit=200))
 
@@ -26,4 +31,5 @@ def void_stale_redemptions() -> int:
 JOBS = [
     Job("expire-points", expire_points, "cron", {"minute": 7}),
     Job("void-stale-redemptions", void_stale_redemptions, "cron", {"minute": 17}),
+    Job("release-pending-points", release_pending_points, "interval", {"minutes": 5}),
 ]

@@ -38,7 +38,8 @@ class ExpiringSchema(ma.Schema):
 class PointsSummarySchema(ma.Schema):
     balance = fields.Integer(attribute="available", metadata={"description": "points available to spend"})
     held = fields.Integer(metadata={"description": "points set aside for pending redemptions"})
-    pending = fields.Constant(0, metadata={"description": "order commission not yet credited (later issue)"})
+    pending = fields.Integer(metadata={"description": "points promised (orders inside their refund window), "
+                                                      "not yet spendable"})
     expiring = fields.Nested(ExpiringSchema)
 
     @ma.pre_dump

@@ -1,7 +1,8 @@
 """Points: earning rules, rewards and redemptions on top of the ledger.
 
 Other packages use only this module's functions: `grant`, `spend`, `hold`, `settle`, `release`,
-`reverse`, `balance` (from points.ledger) and `earn` (a grant by an earning rule, with caps).
+`reverse` (from points.ledger), `balance`, `earn` (a grant by an earning rule, with caps) and the
+pending grants at the end (`earn_pending`, `release_pending`, `cancel_pending`, `take_back`).
 Points never depend on what a review says: China's Provisional Provisions against Unfair
 Competition on the Internet (2024-09-01, Art. 9) forbid rewarding positive reviews, so `earn`
 takes no rating and the rules pay a fixed amount per event.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -24,10 +26,10 @@ from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from core.pagination import Page, paginate
 from points import ledger
-from points.ledger import (Balance, IdempotencyConflict, InsufficientPoints, Posted, balance, expire_due,  # noqa: F401
+from points.ledger import (Balance, IdempotencyConflict, InsufficientPoints, Posted, expire_due,  # noqa: F401
                            grant, hold, release, reverse, settle, spend)
-from points.models import (EarningCounter, EarningRule, Hold, LedgerTransaction, PointsAccount, Posting, Redemption,
-                           RedemptionEvent, Reward)
+from points.models import (EarningCounter, EarningRule, Hold, LedgerTransaction, PendingGrant, PointsAccount, Posting,
+                           Redemption, RedemptionEvent, Reward)
 
 # -- levels -----------------------------------------------------------------------------------
 # The ambassador package knows levels; points must not import it, so it registers a provider.
@@ -465,4 +467,207 @@ def verify() -> list[str]:
         sa.or_(ledger._lots.c.remaining < 0, ledger._lots.c.remaining > ledger._lots.c.amount)))
     if bad_lots:
         problems.append(f"{bad_lots} lots hold less than 0 or more than they were given")
+    return problems + verify_pending()
+
+
+# == pending grants: points promised inside a refund window ====================================
+# An order's points wait ORDER_REFUND_WINDOW_DAYS before they are spendable. A promise is a
+# PendingGrant row, outside the ledger; releasing it grants through the ledger under the same
+# idempotency key, so a release is idempotent and a crash mid-batch loses nothing. Caps count
+# when the promise is made (as `earn` counts them) and are not given back by a cancellation or a
+# reversal: a buy-and-refund cycle cannot earn past a cap.
+
+@dataclass
+class Summary(Balance):
+    pending: int = 0  # promised, not yet spendable (sum of the user's pending grants)
+
+
+def pending_total(user_id: int) -> int:
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(PendingGrant.amount), 0)).where(
+        PendingGrant.user_id == user_id, PendingGrant.status == "pending")))
+
+
+def balance(user_id: int) -> Summary:
+    """The ledger's balance (available, held, expiring) and the pending points beside it."""
+    return Summary(**asdict(ledger.balance(user_id)), pending=pending_total(user_id))
+
+
+@dataclass
+class Pending:
+    grant: PendingGrant
+    created: bool  # False: the key was promised before and nothing was written now
+
+
+def _pending_by_key(key: str) -> PendingGrant | None:
+    return db.session.scalars(sa.select(PendingGrant).where(PendingGrant.idempotency_key == key)
+                              .execution_options(populate_existing=True)).first()
+
+
+def _same_promise(existing: PendingGrant, user_id: int, kind: str, amount: int) -> Pending:
+    if (existing.user_id, existing.kind, existing.amount) != (user_id, kind, amount):
+        raise IdempotencyConflict(details={"idempotency_key": existing.idempotency_key,
+                                           "pending_grant_id": existing.id})
+    return Pending(existing, False)
+
+
+def earn_pending(user_id: int, kind: str, key: str, reason: str, *, release_at: datetime,
+                 quantity: int = 1) -> Pending:
+    """Promise the points the rule `kind` pays (× quantity), spendable from `release_at`.
+
+    Caps count now, as in `earn` (a refusal raises EarningRefused and writes nothing). The same
+    key again returns the first promise; the same key for another user, kind or amount is a 409.
+    No points move until `release_pending`.
+    """
+    rule = db.session.get(EarningRule, kind)
+    if rule is None or not rule.enabled or rule.points <= 0:
+        raise EarningRefused("该项积分暂未开放", code="earning_rule_disabled", details={"kind": kind})
+    amount = rule.points * quantity
+    if amount <= 0:
+        raise ValueError(f"nothing to promise: {rule.points} × {quantity}")
+    existing = _pending_by_key(key)
+    if existing is not None:
+        return _same_promise(existing, user_id, kind, amount)
+    counted = []
+    caps = (("lifetime", rule.lifetime_cap, "earning_lifetime_cap", "该项积分已达累计上限"),
+            (utcnow().astimezone(BUSINESS_TZ).date().isoformat(), rule.daily_cap, "earning_daily_cap",
+             "今日该项积分已达上限"))
+    for period, cap, code, message in caps:
+        if cap is None:
+            continue
+        if not _count(user_id, kind, period, amount, cap):
+            for done in counted:
+                _uncount(user_id, kind, done, amount)
+            raise EarningRefused(message, code=code, details={"kind": kind, "cap": cap})
+        counted.append(period)
+    now = utcnow()
+    created = insert_or_nothing(PendingGrant, {
+        "user_id": user_id, "amount": amount, "kind": kind, "idempotency_key": key, "reason": reason[:255],
+        "release_at": release_at, "status": "pending", "created_at": now, "updated_at": now},
+        conflict=["idempotency_key"])
+    if created is None:  # a concurrent twin promised this key first: its count stands, ours goes
+        for done in counted:
+            _uncount(user_id, kind, done, amount)
+        return _same_promise(_pending_by_key(key), user_id, kind, amount)
+    return Pending(created, True)
+
+
+_release_listeners: list[Callable[[PendingGrant, Posted], None]] = []
+
+
+def on_release(listener: Callable[[PendingGrant, Posted], None]) -> None:
+    """Register `listener(grant, posted)`, called in the releasing transaction for each grant
+    that becomes spendable (the ambassador package credits contribution this way)."""
+    if listener not in _release_listeners:
+        _release_listeners.append(listener)
+
+
+def release_pending(limit: int = 500, now: datetime | None = None) -> int:
+    """Grant due pending rows through the ledger under their own keys; returns how many.
+
+    Each row moves from pending to released by a conditional update, so a concurrent
+    cancellation or a second runner settles it once; the caller commits per batch."""
+    now = now or utcnow()
+    due = db.session.scalars(sa.select(PendingGrant.id).where(
+        PendingGrant.status == "pending", PendingGrant.release_at <= now).order_by(
+        PendingGrant.release_at, PendingGrant.id).limit(limit)).all()
+    count = 0
+    for grant_id in due:
+        row = db.session.scalars(sa.update(PendingGrant).where(
+            PendingGrant.id == grant_id, PendingGrant.status == "pending").values(status="released")
+            .returning(PendingGrant), execution_options={"populate_existing": True}).first()
+        if row is None:  # cancelled or released meanwhile
+            continue
+        posted = grant(row.user_id, row.amount, row.kind, row.idempotency_key, row.reason)
+        row.transaction_id = posted.transaction_id
+        db.session.flush()
+        for listener in _release_listeners:
+            listener(row, posted)
+        count += 1
+    return count
+
+
+def cancel_pending(key: str, reason: str) -> bool:
+    """Cancel a promise that is still pending (it never becomes points); False when there is
+    no pending promise under `key` (none, released, or cancelled before)."""
+    row = _pending_by_key(key)
+    if row is None:
+        return False
+    note = f"{row.reason}（已取消：{reason}）"[:255]
+    return bool(db.session.execute(sa.update(PendingGrant).where(
+        PendingGrant.id == row.id, PendingGrant.status == "pending").values(status="cancelled", reason=note)
+    ).rowcount)
+
+
+@dataclass
+class TakeBack:
+    """What `take_back` did to a promise: `state` none | cancelled | reversed | already."""
+    state: str
+    user_id: int | None = None
+    amount: int = 0  # the promise
+    taken: int = 0  # points taken back from the balance (reversed)
+    shortfall: int = 0  # released points the balance could not cover
+    transaction_id: int | None = None  # the reversal
+    released_at: datetime | None = None
+
+
+def _reverse_part(original: LedgerTransaction, amount: int, reason: str) -> Posted:
+    """A reversal of part of a grant (what the balance still holds): the same key and
+    `reverses_id` as a full reversal, so the grant can never be reversed again."""
+    account = original.account_id
+    source = next(p.account_id for p in original.postings if p.account_id != account)
+    posted = ledger.post("reverse", f"reverse:{original.id}", reason, account_id=account, amount=amount,
+                         reverses_id=original.id, legs=[(account, -amount), (source, amount)],
+                         user_accounts={account})
+    if posted.created:
+        own = tuple(db.session.scalars(sa.select(ledger._lots.c.id).where(
+            ledger._lots.c.transaction_id == original.id)))
+        ledger._take(account, posted.transaction_id, amount, first_lot_ids=own)
+    return posted
+
+
+def take_back(key: str, reason: str) -> TakeBack:
+    """Undo a promise: cancel it while pending; once released, reverse its grant.
+
+    The balance may no longer cover a released grant (spent, or held for a redemption): the
+    reversal then takes what is available and the rest is the shortfall (the ledger never goes
+    negative). A second call changes nothing and says `already`.
+    """
+    row = _pending_by_key(key)
+    if row is None:
+        return TakeBack("none")
+    if cancel_pending(key, reason):
+        return TakeBack("cancelled", row.user_id, row.amount)
+    row = _pending_by_key(key)
+    if row.status != "released":
+        return TakeBack("already", row.user_id, row.amount)
+    original = db.session.get(LedgerTransaction, row.transaction_id)
+    account = original.account_id
+    # Lock the account row first: its balance cannot change between reading and taking.
+    available = db.session.execute(ledger._LOCK, {"account": account}).scalar_one()
+    done = db.session.scalar(sa.select(LedgerTransaction).where(LedgerTransaction.reverses_id == original.id))
+    if done is not None:
+        return TakeBack("already", row.user_id, row.amount, done.amount, row.amount - done.amount, done.id,
+                        original.created_at)
+    taken = min(available, row.amount)
+    posted = None
+    if taken == row.amount:
+        posted = reverse(original.id, reason)
+    elif taken > 0:
+        posted = _reverse_part(original, taken, f"{reason}（余额不足，收回 {taken}，差额 {row.amount - taken}）")
+    return TakeBack("reversed", row.user_id, row.amount, taken, row.amount - taken,
+                    posted.transaction_id if posted else None, original.created_at)
+
+
+def verify_pending() -> list[str]:
+    """Pending grants agree with the ledger: a released one was granted under its key for its
+    amount; one still pending or cancelled has nothing under its key."""
+    problems = []
+    for grant_id, status, amount, tx_amount in db.session.execute(sa.select(
+            PendingGrant.id, PendingGrant.status, PendingGrant.amount, LedgerTransaction.amount).outerjoin(
+            LedgerTransaction, LedgerTransaction.idempotency_key == PendingGrant.idempotency_key).where(
+            sa.or_(PendingGrant.status == "released", LedgerTransaction.id.is_not(None)))):
+        if status != "released":
+            problems.append(f"pending grant {grant_id} is {status} but its key was posted")
+        elif tx_amount != amount:
+            problems.append(f"pending grant {grant_id}: released {amount} but its key posted {tx_amount}")
     return problems
