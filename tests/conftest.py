@@ -150,6 +150,11 @@ def _truncate_all(url: str) -> None:
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         for name, rows in _SEEDED.get(url, {}).items():
             conn.execute(db.metadata.tables[name].insert(), rows)
+            # Seeded rows keep their ids: the restarted sequence must continue after them.
+            sequence = conn.execute(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": name}).scalar() \
+                if "id" in db.metadata.tables[name].c else None
+            if sequence:
+                conn.execute(sa.text(f'SELECT setval(:s, (SELECT max(id) FROM "{name}"))'), {"s": sequence})
     engine.dispose()
 
 
