@@ -474,10 +474,17 @@ def points_for(task: Task, level: Level) -> int:
     return task.points * level.multiplier_pct // 100
 
 
-def approve(submission_id: int, actor: User) -> TaskSubmission:
-    """Approve a pending submission and pay it: the grant's key `task:<id>` and the conditional
-    updates make it exactly once; a reached limit refuses (409 `task_limit_reached`), paying nothing."""
+def _lock_tasks(task_ids) -> None:
+    """Lock task rows in id order. An approval takes its task's row before anything else, so
+    approvals of one task queue there instead of deadlocking on the rows they touch after it."""
+    ids = sorted({i for i in task_ids if i is not None})
+    if ids:
+        db.session.execute(sa.select(Task.id).where(Task.id.in_(ids)).order_by(Task.id).with_for_update())
+
+
+def _approve(submission_id: int, actor: User) -> tuple[TaskSubmission, dict]:
     submission = get_submission(submission_id)
+    _lock_tasks([submission.task_id])
     task = get_task(submission.task_id)
     found = db.session.execute(sa.select(Ambassador, Level).join(Level, Level.id == Ambassador.level_id)
                                .where(Ambassador.user_id == submission.user_id)).first()
@@ -505,13 +512,12 @@ def approve(submission_id: int, actor: User) -> TaskSubmission:
         contributions.credit(submission.user_id, amount)
     db.session.refresh(submission)
     db.session.refresh(task)
-    audit.record(actor, "ambassador.submission.approve", "ambassador_task_submission", submission.id,
-                 before={"status": "pending"}, after={"status": "approved", "points": amount, "task_id": task.id})
-    return submission
+    return submission, dict(action="ambassador.submission.approve", obj_id=submission.id,
+                            before={"status": "pending"},
+                            after={"status": "approved", "points": amount, "task_id": task.id})
 
 
-def reject(submission_id: int, actor: User, reason: str) -> TaskSubmission:
-    """Reject with a reason the ambassador sees; they may submit again before the deadline."""
+def _reject(submission_id: int, actor: User, reason: str) -> tuple[TaskSubmission, dict]:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed("驳回必须填写原因", details={"fields": {"reason": ["required"]}})
@@ -520,23 +526,57 @@ def reject(submission_id: int, actor: User, reason: str) -> TaskSubmission:
     submission = get_submission(submission_id)
     _decide(submission, "rejected", actor, reason=reason)
     db.session.refresh(submission)
-    audit.record(actor, "ambassador.submission.reject", "ambassador_task_submission", submission.id,
-                 before={"status": "pending"}, after={"status": "rejected", "reason": reason})
+    return submission, dict(action="ambassador.submission.reject", obj_id=submission.id,
+                            before={"status": "pending"}, after={"status": "rejected", "reason": reason})
+
+
+def _audit(actor: User, entry: dict) -> None:
+    audit.record(actor, entry["action"], "ambassador_task_submission", entry["obj_id"], before=entry["before"],
+                 after=entry["after"])
+
+
+def approve(submission_id: int, actor: User) -> TaskSubmission:
+    """Approve a pending submission and pay it: the grant's key `task:<id>` and the conditional
+    updates make it exactly once; a reached limit refuses (409 `task_limit_reached`), paying nothing."""
+    submission, entry = _approve(submission_id, actor)
+    _audit(actor, entry)
+    return submission
+
+
+def reject(submission_id: int, actor: User, reason: str) -> TaskSubmission:
+    """Reject with a reason the ambassador sees; they may submit again before the deadline."""
+    submission, entry = _reject(submission_id, actor, reason)
+    _audit(actor, entry)
     return submission
 
 
 def decide_many(ids: list[int], action: str, actor: User, reason: str | None = None) -> dict[int, str]:
     """Approve or reject several submissions, each on its own (one refusal does not undo the
-    others). Returns id → "ok" or the refusal's code."""
-    outcome = {}
-    for submission_id in ids:
+    others). Returns id → "ok" or the refusal's code, in the order given.
+
+    One transaction takes many row locks, so it takes them in a global order that any other
+    review shares: the tasks' rows first (by id), then submission by submission ordered by
+    (submitter, id) — the ledger account, contribution and standing rows are per submitter —
+    and the audit rows (a chain every writer appends to) last, when no other lock is wanted.
+    """
+    rows = {i: (user_id, i) for i, user_id in db.session.execute(
+        sa.select(TaskSubmission.id, TaskSubmission.user_id).where(TaskSubmission.id.in_(ids)))} if ids else {}
+    if action == "approve":
+        _lock_tasks(db.session.scalars(sa.select(TaskSubmission.task_id).where(TaskSubmission.id.in_(ids))))
+    outcome: dict[int, str] = {}
+    entries = []
+    for submission_id in sorted(ids, key=lambda i: rows.get(i, (0, i))):
         try:
             with db.session.begin_nested():
-                approve(submission_id, actor) if action == "approve" else reject(submission_id, actor, reason)
+                _, entry = _approve(submission_id, actor) if action == "approve" else _reject(submission_id, actor,
+                                                                                              reason)
+            entries.append(entry)
             outcome[submission_id] = "ok"
         except (Conflict, NotFound, ValidationFailed) as exc:
             outcome[submission_id] = exc.code
-    return outcome
+    for entry in entries:
+        _audit(actor, entry)
+    return {i: outcome[i] for i in ids}
 
 
 # -- statistics -------------------------------------------------------------------------------
