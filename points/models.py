@@ -39,7 +39,9 @@ class LedgerTransaction(db.Model):
     __tablename__ = "points_transactions"
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(16))  # grant spend hold settle release reverse expire adjust
+    # grant spend hold settle release reverse expire adjust, or the earning rule's kind (up to 32;
+    # SQLite enforces no length, and its tables keep the 16 they were built with)
+    kind: Mapped[str] = mapped_column(sa.String(32).with_variant(sa.String(16), "sqlite"))
     idempotency_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
     # What the key promises: the same key must mean the same movement (else 409).
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("points_accounts.id"))

@@ -313,6 +313,7 @@ def upgrade():
         batch_op.create_index('ix_points_pending_grants_user', ['user_id', 'status'], unique=False)
 
     # ### end Alembic commands ###
+    _transaction_kind_length(16, 32)
     for table in APPEND_ONLY:
         make_immutable(op, table)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -328,7 +329,17 @@ def upgrade():
                             "updated_at": now} for k, n, p, d, l in DEFAULT_RULES])
 
 
+def _transaction_kind_length(old: int, new: int) -> None:
+    """A grant's ledger transaction is named by its earning rule's kind ('referral_ambassador' has
+    19 characters). PostgreSQL only: SQLite does not enforce VARCHAR lengths, and copying the ledger
+    table in batch mode fails on SQLite once postings reference its rows (the model's variant says so)."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column('points_transactions', 'kind', existing_type=sa.String(length=old),
+                        type_=sa.String(length=new), existing_nullable=False)
+
+
 def downgrade():
+    _transaction_kind_length(32, 16)
     op.execute(sa.text("DELETE FROM points_earning_rules WHERE kind IN ("
                        + ", ".join(f"'{r[0]}'" for r in DEFAULT_RULES) + ")"))
     for table in APPEND_ONLY:
