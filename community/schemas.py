@@ -2,6 +2,7 @@ import marshmallow as ma
 from flask import url_for
 from marshmallow import fields, validate
 
+from community.orders import SERVICE_TYPES, STATUS_LABELS as ORDER_STATUS_LABELS
 from core.accounts.schemas import UserSchema
 from core.formatting import mask_phone
 from core.pagination import PageArgsSchema, list_schema
@@ -260,3 +261,135 @@ class BindingHistorySchema(ma.Schema):
 
 
 BindingHistoryListSchema = list_schema(BindingHistorySchema)
+
+
+# -- service orders, reviews, complaints, likes, ranking ------------------------------------------
+
+class ServiceRequestCreateSchema(ma.Schema):
+    estate_id = id_field(required=True)
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    preferred_engineer_id = id_field(load_default=None, allow_none=True)
+    preferred_slot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class ServiceOrderSchema(ma.Schema):
+    id = fields.Integer()
+    source = fields.String()
+    estate_id = fields.Integer()
+    resident_id = fields.Integer(allow_none=True)
+    engineer_id = fields.Integer(allow_none=True)
+    preferred_engineer_id = fields.Integer(allow_none=True)
+    service_type = fields.String()
+    service_type_label = fields.Function(lambda o: SERVICE_TYPES.get(o.service_type, o.service_type))
+    description = fields.String()
+    preferred_slot = fields.String(allow_none=True)
+    status = fields.String()
+    status_label = fields.Function(lambda o: ORDER_STATUS_LABELS[o.status])
+    requested_at = fields.DateTime()
+    assigned_at = fields.DateTime(allow_none=True)
+    scheduled_for = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    complained = fields.Boolean()
+
+
+class ServiceOrderQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(("requested", "assigned", "scheduled", "completed", "cancelled")))
+
+
+class AdminServiceOrderQueryArgsSchema(ServiceOrderQueryArgsSchema):
+    estate_id = id_field()
+
+
+class ScheduleSchema(ma.Schema):
+    scheduled_for = fields.AwareDateTime(required=True, default_timezone=None)
+
+
+class CancelOrderSchema(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 255))
+
+
+class AssignSchema(ma.Schema):
+    engineer_id = id_field(required=True)
+
+
+class ReviewCreateSchema(ma.Schema):
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    text = fields.String(load_default="", validate=validate.Length(max=1000))
+    photos = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
+                         validate=validate.Length(max=9))
+
+
+class ServiceReviewSchema(ma.Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    engineer_id = fields.Integer()
+    rating = fields.Integer()
+    text = fields.String()
+    photos = fields.List(fields.String())
+    created_at = fields.DateTime()
+
+
+class ReviewResultSchema(ma.Schema):
+    review = fields.Nested(ServiceReviewSchema)
+    points = fields.Integer(metadata={"description": "points paid for the review (the same for any rating)"})
+    points_refused = fields.String(allow_none=True)
+
+
+class ComplaintCreateSchema(ma.Schema):
+    text = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class ComplaintSchema(ma.Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    estate_id = fields.Integer()
+    engineer_id = fields.Integer(allow_none=True)
+    text = fields.String()
+    status = fields.String()
+    resolution = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ComplaintQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(("open", "resolved")))
+
+
+class ResolveComplaintSchema(ma.Schema):
+    resolution = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class LikeResultSchema(ma.Schema):
+    engineer_id = fields.Integer()
+    liked = fields.Boolean()
+    created = fields.Boolean(metadata={"description": "false when you had liked this engineer before"})
+
+
+class RankingComponentsSchema(ma.Schema):
+    bayes_rating = fields.Float()
+    avg_rating = fields.Float(allow_none=True)
+    ratings_count = fields.Integer()
+    likes = fields.Integer()
+    complaints = fields.Integer()
+    completed = fields.Integer()
+    recent_completed = fields.Integer()
+    quality = fields.Float()
+    volume = fields.Float()
+
+
+class RankedEngineerSchema(ma.Schema):
+    rank = fields.Integer()
+    engineer = fields.Nested(EngineerPublicSchema(only=("id", "name")))
+    score = fields.Float()
+    first_service_at = fields.DateTime(allow_none=True)
+    components = fields.Nested(RankingComponentsSchema)
+
+
+class RankingSchema(ma.Schema):
+    estate_id = fields.Integer()
+    window_days = fields.Integer()
+    items = fields.List(fields.Nested(RankedEngineerSchema))

@@ -103,6 +103,8 @@ def load_config() -> dict:
         "BINDING_CODE_TTL_SECONDS": _int("BINDING_CODE_TTL_SECONDS", 7200),
         "BINDING_CODE_MAX_USES": _int("BINDING_CODE_MAX_USES", 10),
         "STEWARD_PROTECTION_DAYS": _int("STEWARD_PROTECTION_DAYS", 180),
+        # Estate community
+        "RANKING_WINDOW_DAYS": _int("RANKING_WINDOW_DAYS", 90),
         # Points
         "POINTS_EXPIRY_MONTHS": _int("POINTS_EXPIRY_MONTHS", 12),
         "POINTS_EXPIRY_NOTICE_DAYS": _int("POINTS_EXPIRY_NOTICE_DAYS", 30),

@@ -1,0 +1,161 @@
+"""Service requests and orders, reviews, complaints, likes and the estate's engineer ranking."""
+from flask import current_app
+
+from community import orders, ranking, services
+from community.schemas import (AdminServiceOrderQueryArgsSchema, AssignSchema, CancelOrderSchema,
+                               ComplaintCreateSchema, ComplaintQueryArgsSchema, ComplaintSchema, LikeResultSchema,
+                               RankingSchema, ResolveComplaintSchema, ReviewCreateSchema, ReviewResultSchema,
+                               ScheduleSchema, ServiceOrderQueryArgsSchema, ServiceOrderSchema,
+                               ServiceRequestCreateSchema)
+from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.blueprint import Blueprint
+from core.idempotency import idempotent
+from core.pagination import PageArgsSchema, page_schema
+
+bp = Blueprint("service_orders", __name__, url_prefix="/api/v1", description="服务单、评价、投诉与工程师排名")
+
+
+# -- residents --------------------------------------------------------------------------------
+
+@bp.route("/service-requests", methods=["POST"])
+@auth_required()
+@idempotent
+@bp.arguments(ServiceRequestCreateSchema)
+@bp.response(201, ServiceOrderSchema)
+def request_service(body):
+    """Request service at one of my estates, optionally naming an engineer who covers it (or my steward)
+
+    Without a named engineer, dispatch assigns the estate's best-ranked active engineer.
+    """
+    return orders.request_service(current_api_user(), body["estate_id"], body["service_type"], body["description"],
+                                  preferred_engineer_id=body["preferred_engineer_id"],
+                                  preferred_slot=body["preferred_slot"])
+
+
+@bp.route("/me/service-orders")
+@auth_required()
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, page_schema(ServiceOrderSchema))
+def my_orders(args):
+    """My service orders, newest first"""
+    return orders.orders_of_resident(current_principal().id, **args)
+
+
+@bp.route("/service-orders/<int:order_id>")
+@auth_required()
+@bp.response(200, ServiceOrderSchema)
+def get_order(order_id):
+    """One service order (its resident, its engineer, agents and admins)"""
+    return orders.visible_order(order_id, current_principal())
+
+
+@bp.route("/service-orders/<int:order_id>/cancel", methods=["POST"])
+@auth_required()
+@bp.arguments(CancelOrderSchema)
+@bp.response(200, ServiceOrderSchema)
+def cancel(body, order_id):
+    """Cancel an open order (its resident, its engineer, an agent or an admin)"""
+    return orders.cancel(order_id, current_principal(), body["reason"])
+
+
+@bp.route("/service-orders/<int:order_id>/review", methods=["POST"])
+@auth_required()
+@bp.arguments(ReviewCreateSchema)
+@bp.response(201, ReviewResultSchema)
+def review(body, order_id):
+    """Review my completed order, once (the points for a review are the same whatever the rating)"""
+    return orders.review(order_id, current_api_user(), body["rating"], body["text"], body["photos"])
+
+
+@bp.route("/service-orders/<int:order_id>/complaints", methods=["POST"])
+@auth_required()
+@bp.arguments(ComplaintCreateSchema)
+@bp.response(201, ComplaintSchema)
+def complain(body, order_id):
+    """Complain about my order (once per order); an agent resolves it"""
+    return orders.complain(order_id, current_api_user(), body["text"])
+
+
+@bp.route("/engineers/<int:engineer_id>/like", methods=["POST"])
+@auth_required()
+@bp.response(200, LikeResultSchema)
+def like(engineer_id):
+    """Like an engineer who completed an order for me (once; repeating is harmless)"""
+    _, created = orders.like_engineer(current_api_user(), engineer_id)
+    return {"engineer_id": engineer_id, "liked": True, "created": created}
+
+
+@bp.route("/estates/<int:estate_id>/engineers")
+@auth_required()
+@bp.response(200, RankingSchema)
+def estate_ranking(estate_id):
+    """The estate's engineers ranked by service quality and quantity, with the score's components"""
+    services.get_estate(estate_id)
+    return {"estate_id": estate_id, "window_days": current_app.config["RANKING_WINDOW_DAYS"],
+            "items": ranking.ranking(estate_id)}
+
+
+# -- engineers --------------------------------------------------------------------------------
+
+@bp.route("/engineer/service-orders")
+@auth_required("engineer")
+@bp.arguments(ServiceOrderQueryArgsSchema, location="query")
+@bp.response(200, page_schema(ServiceOrderSchema))
+def engineer_orders(args):
+    """My assigned orders as an engineer, newest first (filter by status)"""
+    return orders.orders_of_engineer(current_principal().id, **args)
+
+
+@bp.route("/engineer/service-orders/<int:order_id>/schedule", methods=["POST"])
+@auth_required("engineer")
+@bp.arguments(ScheduleSchema)
+@bp.response(200, ServiceOrderSchema)
+def schedule(body, order_id):
+    """Fix or move the appointment of my assigned order"""
+    return orders.schedule(order_id, current_api_user(), body["scheduled_for"])
+
+
+@bp.route("/engineer/service-orders/<int:order_id>/complete", methods=["POST"])
+@auth_required("engineer")
+@bp.response(200, ServiceOrderSchema)
+def complete(order_id):
+    """Mark my assigned order as completed"""
+    return orders.complete(order_id, current_api_user())
+
+
+# -- agents and admins ------------------------------------------------------------------------
+
+@bp.route("/admin/service-orders")
+@auth_required("admin", "agent")
+@bp.arguments(AdminServiceOrderQueryArgsSchema, location="query")
+@bp.response(200, page_schema(ServiceOrderSchema))
+def all_orders(args):
+    """Service orders, newest first (filter by estate and status)"""
+    return orders.all_orders(**args)
+
+
+@bp.route("/admin/service-orders/<int:order_id>/assign", methods=["POST"])
+@auth_required("admin", "agent")
+@bp.arguments(AssignSchema)
+@bp.response(200, ServiceOrderSchema)
+def assign(body, order_id):
+    """Assign (or reassign) an open, unscheduled order to an engineer covering its estate"""
+    return orders.assign(order_id, body["engineer_id"], current_api_user())
+
+
+@bp.route("/admin/complaints")
+@auth_required("admin", "agent")
+@bp.arguments(ComplaintQueryArgsSchema, location="query")
+@bp.response(200, page_schema(ComplaintSchema))
+def list_complaints(args):
+    """Complaints (open ones oldest first)"""
+    return orders.complaints(**args)
+
+
+@bp.route("/admin/complaints/<int:complaint_id>/resolve", methods=["POST"])
+@auth_required("admin", "agent")
+@bp.arguments(ResolveComplaintSchema)
+@bp.response(200, ComplaintSchema)
+def resolve(body, complaint_id):
+    """Resolve a complaint with what was done"""
+    return orders.resolve_complaint(complaint_id, current_api_user(), body["resolution"])
