@@ -205,14 +205,15 @@ def attribute(invitee: User, invite_code: str | None, *, now: datetime | None = 
     inviter = inviter_by_code(invite_code)
     if inviter.user_id == invitee.id:
         raise Conflict("不能使用自己的邀请码", code="self_referral")
+    # Before anything else: a loop is refused even where an earlier attribution would stand.
+    if invitee.id in inviters_of(inviter.user_id):
+        raise Conflict("邀请关系不能形成循环", code="referral_loop")
     existing = referral_of(invitee.id)
     if existing is not None and existing.inviter_id == inviter.user_id:
         return Attribution(existing, "unchanged")
     if existing is not None and not _takeable(existing, now):
         return Attribution(existing, "kept")
     _check_can_be_new(invitee)
-    if invitee.id in inviters_of(inviter.user_id):
-        raise Conflict("邀请关系不能形成循环", code="referral_loop")
     protected_until = now + timedelta(days=current_app.config["REFERRAL_PROTECTION_DAYS"])
     if existing is None:
         referral = insert_or_nothing(Referral, {
@@ -477,7 +478,7 @@ def invitees_of(inviter_id: int, *, limit: int = 20, cursor: str | None = None) 
     page = paginate(sa.select(Referral).where(Referral.inviter_id == inviter_id), [Referral.id],
                     limit=limit, cursor=cursor)
     names = dict(db.session.execute(sa.select(User.id, User.display_name).where(
-        User.id.in_([r.invitee_id for r in page.items])))) if page.items else {}
+        User.id.in_([r.invitee_id for r in page.items]))).all()) if page.items else {}
     earned = points_by_referral(r.id for r in page.items)
     page.items = [InviteeItem(r.id, mask_name(names.get(r.invitee_id)), r.attributed_at, r.protected_until,
                               r.status, STATUS_LABELS[r.status], r.qualified_by, earned[r.id]) for r in page.items]
