@@ -194,21 +194,13 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
 
 # -- rebuild ----------------------------------------------------------------------------------
 
-def rebuild(*, today: date | None = None) -> dict:
-    """Recompute every statistic from service_orders and engineer_likes (the incremental rows
-    must equal these). Returns row counts."""
-    start = window_start(today)
-    for model in (EngineerEstateStat, EngineerEstateDay, EstateMonthStat):
-        db.session.execute(sa.delete(model))
-    o = ServiceOrder.__table__.c
+def _tally(rows, start: date) -> tuple[dict, dict, dict]:
+    """Sum orders (anything with estate_id, engineer_id, status, requested_at, completed_at,
+    rating, complained) into month, day and engineer-in-estate figures: what their events add."""
     months: dict[tuple[int, str], dict] = {}
     days: dict[tuple[int, int, date], int] = {}
     stats: dict[tuple[int, int], dict] = {}
-    likes = dict(db.session.execute(sa.select(EngineerLike.engineer_id, sa.func.count())
-                                    .group_by(EngineerLike.engineer_id)).all())
-    result = db.session.execute(sa.select(o.estate_id, o.engineer_id, o.status, o.requested_at, o.completed_at,
-                                          o.rating, o.complained).execution_options(yield_per=5000))
-    for row in result:
+    for row in rows:
         month = months.setdefault((row.estate_id, month_of(_aware(row.requested_at))),
                                   {"orders": 0, "complaints": 0, "ratings_count": 0, "ratings_sum": 0})
         month["orders"] += 1
@@ -235,14 +227,41 @@ def rebuild(*, today: date | None = None) -> dict:
             stat["recent_completed"] += day >= start
             if stat["first_service_at"] is None or completed_at < stat["first_service_at"]:
                 stat["first_service_at"] = completed_at
+    # only assigned or open orders: no event makes an engineer row for those
+    stats = {key: v for key, v in stats.items() if v["completed"] or v["ratings_count"] or v["complaints"]}
+    return months, days, stats
+
+
+def apply_history(orders) -> None:
+    """Add imported orders (already in their final state) to the statistics in aggregate: the
+    same sums their single events would have added, in a few statements per estate and engineer."""
+    months, days, stats = _tally(orders, window_start())
+    for (estate_id, month), v in months.items():
+        _add(EstateMonthStat, {"estate_id": estate_id, "month": month}, **v)
+    for (engineer_id, estate_id, day), n in days.items():
+        _add(EngineerEstateDay, {"engineer_id": engineer_id, "estate_id": estate_id, "day": day}, completed=n)
+    for (engineer_id, estate_id), v in stats.items():
+        first = v.pop("first_service_at")
+        _stat(engineer_id, estate_id, first_service_at=first, **v)
+
+
+def rebuild(*, today: date | None = None) -> dict:
+    """Recompute every statistic from service_orders and engineer_likes (the incremental rows
+    must equal these). Returns row counts."""
+    for model in (EngineerEstateStat, EngineerEstateDay, EstateMonthStat):
+        db.session.execute(sa.delete(model))
+    o = ServiceOrder.__table__.c
+    likes = dict(db.session.execute(sa.select(EngineerLike.engineer_id, sa.func.count())
+                                    .group_by(EngineerLike.engineer_id)).all())
+    result = db.session.execute(sa.select(o.estate_id, o.engineer_id, o.status, o.requested_at, o.completed_at,
+                                          o.rating, o.complained).execution_options(yield_per=5000))
+    months, days, stats = _tally(result, window_start(today))
     now = utcnow()
     _insert_many(EstateMonthStat, [{"estate_id": e, "month": m, **v} for (e, m), v in months.items()])
     _insert_many(EngineerEstateDay, [{"engineer_id": g, "estate_id": e, "day": d, "completed": n}
                                      for (g, e, d), n in days.items()])
     rows = []
     for (engineer_id, estate_id), v in stats.items():
-        if not (v["completed"] or v["ratings_count"] or v["complaints"]):
-            continue  # only assigned or open orders: no event has made a row for them either
         like_count = likes.get(engineer_id, 0)
         score = components(v["completed"], v["recent_completed"], v["ratings_count"], v["ratings_sum"],
                            v["complaints"], like_count)["score"]
