@@ -442,3 +442,8 @@ def test_admin_pages_list_and_show_orders(app, client, world, web_login):
 def test_residents_cannot_open_the_order_pages(client, login):
     response = client.get("/admin/ambassador/orders")
     assert response.status_code in (302, 401, 403)
+
+
+def test_unknown_fields_are_refused(client):
+    response = post(client, body(coupon="X"))
+    assert response.status_code == 422 and "coupon" in response.json["error"]["details"]["fields"]
