@@ -68,7 +68,7 @@ def parse_code(value: str | None) -> str:
     code = (value or "").strip()
     if code.startswith(SCENE_PREFIX):
         code = code[len(SCENE_PREFIX):]
-    return code
+    return code.upper()  # codes are issued in capitals; a typed code may not be
 
 
 def _invalid_code() -> BadRequest:
@@ -277,7 +277,7 @@ def fraud_reason(inviter_id: int, invitee_id: int) -> str | None:
 class Qualification:
     referral: Referral | None
     # no_referral | not_qualified | flagged | withheld (lapsed) | rewarded | refused (a cap or a
-    # disabled rule: the referral waits, see retry_withheld)
+    # disabled rule) | inviter_inactive (suspended or removed); the last two wait, see retry_withheld
     result: str
     paid: dict[str, int] = field(default_factory=dict)  # trigger → points granted by this call
     refused: points.EarningRefused | None = None
@@ -293,7 +293,13 @@ def _invitee_is_ambassador(invitee_id: int) -> bool:
 
 
 def _pay(referral: Referral, triggers: list[str], now: datetime) -> Qualification:
-    """Grant the inviter what each trigger pays (once per referral and trigger, by the ledger key)."""
+    """Grant the inviter what each trigger pays (once per referral and trigger, by the ledger key).
+    Only an active inviter is paid: a suspended one's reward waits (retry_withheld pays it after a
+    reinstatement), a removed one's never comes."""
+    inviter_status = db.session.scalar(sa.select(Ambassador.status).where(Ambassador.user_id == referral.inviter_id))
+    if inviter_status != "active":
+        db.session.flush()
+        return Qualification(referral, "inviter_inactive")
     paid: dict[str, int] = {}
     refused = None
     granted = False
@@ -336,6 +342,8 @@ def qualify(invitee_id: int, trigger: str, *, now: datetime | None = None) -> Qu
         raise ValueError(f"unknown referral trigger {trigger!r}")
     now = now or utcnow()
     referral = referral_of(invitee_id, lock=True)
+    if referral is None and trigger == "ambassador":
+        referral = _attribute_from_application(invitee_id, now)
     if referral is None:
         return Qualification(None, "no_referral")
     if not _qualifies(invitee_id, trigger):
@@ -357,6 +365,23 @@ def qualify(invitee_id: int, trigger: str, *, now: datetime | None = None) -> Qu
     return _pay(referral, [trigger], now)
 
 
+def _attribute_from_application(invitee_id: int, now: datetime) -> Referral | None:
+    """An ambassador who applied through an invite code (channel referral) without the mini-program
+    ever attributing them: the inviter on their ambassador row becomes their referral now (the
+    application already refused unknown and own codes; loops are checked here)."""
+    inviter_id = db.session.scalar(sa.select(Ambassador.inviter_id).where(Ambassador.user_id == invitee_id))
+    if inviter_id is None or inviter_id == invitee_id or invitee_id in inviters_of(inviter_id):
+        return None
+    code = db.session.scalar(sa.select(Ambassador.invite_code).where(Ambassador.user_id == inviter_id))
+    if code is None:
+        return None
+    insert_or_nothing(Referral, {
+        "inviter_id": inviter_id, "invitee_id": invitee_id, "invite_code": code, "status": "pending",
+        "attributed_at": now, "protected_until": now + timedelta(days=current_app.config["REFERRAL_PROTECTION_DAYS"])},
+        conflict=["invitee_id"])
+    return referral_of(invitee_id, lock=True)
+
+
 def _due_triggers(referral: Referral) -> list[str]:
     """The triggers a referral has met: the one that qualified it, and "ambassador" whenever the
     invitee is one (a fact the database still shows)."""
@@ -366,23 +391,38 @@ def _due_triggers(referral: Referral) -> list[str]:
     return due
 
 
-def retry_withheld(limit: int = 200, now: datetime | None = None) -> int:
-    """Pay qualified referrals still pending because a cap (or a disabled rule) refused them;
-    returns how many were rewarded now. A scheduled job runs it (daily caps reset each day)."""
+@dataclass
+class RetryBatch:
+    seen: int  # referrals looked at (0: nothing left after `after`)
+    rewarded: int  # of which paid something now
+    last_id: int  # where the next batch starts
+
+
+def _waiting():
+    """Referrals owed a reward that was refused (a cap, a disabled rule, an inactive inviter):
+    qualified but still pending, or rewarded for one trigger while the invitee is an ambassador
+    and the ambassador reward was never granted."""
+    ambassador_key = sa.literal("referral:") + sa.cast(Referral.id, sa.String) + sa.literal(":ambassador")
+    return sa.or_(
+        sa.and_(Referral.status == "pending", Referral.qualified_by.is_not(None)),
+        sa.and_(Referral.status == "rewarded",
+                sa.exists().where(Ambassador.user_id == Referral.invitee_id),
+                ~sa.exists().where(LedgerTransaction.idempotency_key == ambassador_key)))
+
+
+def retry_withheld(limit: int = 200, after: int = 0, now: datetime | None = None) -> RetryBatch:
+    """Pay one batch of referrals whose reward was refused before (daily caps reset each day, an
+    inviter may be reinstated). A scheduled job calls it batch after batch, committing each."""
     now = now or utcnow()
-    rewarded, after = 0, 0
-    while True:
-        ids = list(db.session.scalars(sa.select(Referral.id).where(
-            Referral.status == "pending", Referral.qualified_by.is_not(None), Referral.id > after)
-            .order_by(Referral.id).limit(limit)))
-        if not ids:
-            return rewarded
-        for referral_id in ids:
-            with db.session.begin_nested():
-                referral = get_referral(referral_id, lock=True)
-                if referral.status == "pending" and referral.qualified_by:
-                    rewarded += _pay(referral, _due_triggers(referral), now).result == "rewarded"
-        after = ids[-1]
+    ids = list(db.session.scalars(sa.select(Referral.id).where(_waiting(), Referral.id > after)
+                                  .order_by(Referral.id).limit(limit)))
+    rewarded = 0
+    for referral_id in ids:
+        referral = get_referral(referral_id, lock=True)
+        if referral.status in ("pending", "rewarded"):
+            outcome = _pay(referral, _due_triggers(referral), now)
+            rewarded += bool(outcome.paid)
+    return RetryBatch(len(ids), rewarded, ids[-1] if ids else after)
 
 
 # -- admins: flagged pairs --------------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_attribution_is_recorded_once_and_repeating_is_harmless(app, client, log
     window = row.protected_until - row.attributed_at
     assert window == timedelta(days=app.config["REFERRAL_PROTECTION_DAYS"])
 
-    again = attribute(client, invitee, f"i={code}")  # the scene as scanned works too
+    again = attribute(client, invitee, f"i={code.lower()}")  # the scene as scanned, or a code typed in lower case
     assert again.status_code == 200 and again.json["result"] == "unchanged"
     assert again.json["referral"]["id"] == body["id"]
     with app.app_context():
@@ -353,16 +353,69 @@ def test_a_daily_cap_leaves_the_referral_pending_and_the_retry_pays_later(app, c
     row = referral(app, second.user_id)
     assert (row.status, row.qualified_by) == ("pending", "ambassador")
     assert available(app, inviter.user_id) == 100
-    with app.app_context():
-        assert referrals.retry_withheld() == 0  # still capped today
-        db.session.commit()
+    assert retry(app) == (1, 0)  # still capped today
     set_row(app, EarningRule, EarningRule.kind == "referral_ambassador", daily_cap=None)
-    with app.app_context():
-        assert referrals.retry_withheld() == 1
-        db.session.commit()
-        assert referrals.retry_withheld() == 0
+    assert retry(app) == (1, 1)
+    assert retry(app) == (0, 0)  # nothing waits any more
     assert referral(app, second.user_id).status == "rewarded"
     assert available(app, inviter.user_id) == 200 and contribution(app, inviter.user_id) == 200
+
+
+def retry(app, limit: int = 200) -> tuple[int, int]:
+    """Run the retry as its job does, batch after batch; returns (looked at, rewarded)."""
+    seen = rewarded = after = 0
+    with app.app_context():
+        while True:
+            batch = referrals.retry_withheld(limit=limit, after=after)
+            db.session.commit()
+            if not batch.seen:
+                return seen, rewarded
+            seen, rewarded, after = seen + batch.seen, rewarded + batch.rewarded, batch.last_id
+
+
+def test_a_capped_second_trigger_of_a_rewarded_referral_is_retried(app, client, login, inviter, bound,
+                                                                   make_ambassador):
+    invitee = login()
+    attribute(client, invitee, code_of(app, inviter.user_id))
+    bound(invitee)
+    assert qualify(app, invitee.user_id, "service")[0] == "rewarded"
+    set_row(app, EarningRule, EarningRule.kind == "referral_ambassador", enabled=False)
+    make_ambassador(user=invitee)
+    assert qualify(app, invitee.user_id, "ambassador") == ("refused", {}, "earning_rule_disabled")
+    assert referral(app, invitee.user_id).status == "rewarded"
+    assert retry(app, limit=1) == (1, 0)
+    set_row(app, EarningRule, EarningRule.kind == "referral_ambassador", enabled=True)
+    assert retry(app, limit=1) == (1, 1)
+    assert retry(app) == (0, 0)
+    assert available(app, inviter.user_id) == 150
+
+
+def test_a_suspended_inviter_is_paid_after_reinstatement(app, client, login, inviter, make_ambassador):
+    invitee = login()
+    attribute(client, invitee, code_of(app, inviter.user_id))
+    make_ambassador(user=invitee)
+    set_row(app, Ambassador, Ambassador.user_id == inviter.user_id, status="suspended")
+    assert qualify(app, invitee.user_id, "ambassador") == ("inviter_inactive", {}, None)
+    assert (referral(app, invitee.user_id).status, referral(app, invitee.user_id).qualified_by) == (
+        "pending", "ambassador")
+    assert retry(app) == (1, 0) and available(app, inviter.user_id) == 0
+    set_row(app, Ambassador, Ambassador.user_id == inviter.user_id, status="active")
+    assert retry(app) == (1, 1)
+    assert available(app, inviter.user_id) == 100 and referral(app, invitee.user_id).status == "rewarded"
+
+
+def test_an_ambassador_who_applied_with_a_code_is_attributed_when_they_qualify(app, client, login, inviter,
+                                                                              make_ambassador):
+    applicant = login()
+    make_ambassador(user=applicant)
+    set_row(app, Ambassador, Ambassador.user_id == applicant.user_id, inviter_id=inviter.user_id)
+    assert referral(app, applicant.user_id) is None
+    assert qualify(app, applicant.user_id, "ambassador") == ("rewarded", {"ambassador": 100}, None)
+    row = referral(app, applicant.user_id)
+    assert (row.inviter_id, row.invite_code, row.status) == (inviter.user_id, code_of(app, inviter.user_id),
+                                                             "rewarded")
+    assert qualify(app, applicant.user_id, "ambassador")[1] == {}
+    assert available(app, inviter.user_id) == 100
 
 
 # -- the inviter's list -----------------------------------------------------------------------
