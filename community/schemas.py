@@ -393,3 +393,21 @@ class RankingSchema(ma.Schema):
     estate_id = fields.Integer()
     window_days = fields.Integer()
     items = fields.List(fields.Nested(RankedEngineerSchema))
+
+
+class ServiceOrderMessageSchema(ma.Schema):
+    """One order from the service system (the columns of `flask community import-orders`)."""
+    external_id = fields.String(required=True, validate=validate.Length(1, 64))
+    estate_id = id_field(required=True)
+    engineer_employee_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    resident_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    requested_at = fields.String(required=True, metadata={"description": "ISO 8601; without offset: Asia/Shanghai"})
+    completed_at = fields.String(load_default=None, allow_none=True)
+    rating = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    complained = fields.Boolean(load_default=False)
+
+
+class ServiceOrderReceivedSchema(ma.Schema):
+    order = fields.Nested(ServiceOrderSchema)
+    created = fields.Boolean(metadata={"description": "false: this external_id was received before; nothing changed"})

@@ -209,3 +209,43 @@ def test_rebuild_agrees_with_the_incremental_statistics(app, client, tmp_path, m
         db.session.commit()
     assert _snapshot(app) == rolled
     assert all(v[1] == 0 for v in rolled[0].values())
+
+
+def test_service_orders_arrive_one_at_a_time_through_the_signed_integration(app, client, make_estate,
+                                                                           make_engineer, login):
+    import json
+    import time
+
+    from core import integrations
+
+    estate = make_estate()
+    engineer = make_engineer([estate])
+    secret = app.config["INTEGRATION_SECRET"]
+
+    def send(payload, *, timestamp=None, signature=None):
+        raw = json.dumps(payload).encode()
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        return client.post("/api/v1/integrations/service-orders", data=raw, headers={
+            "Content-Type": "application/json", "X-Linli-Timestamp": ts,
+            "X-Linli-Signature": signature or integrations.sign(secret, ts, raw)})
+
+    payload = {"external_id": "SVC-1", "estate_id": estate, "engineer_employee_no": engineer.employee_no,
+               "service_type": "repair", "requested_at": _iso(3), "completed_at": _iso(2), "rating": 4}
+    now = int(time.time())
+    first = send(payload, timestamp=now)
+    assert first.status_code == 200, first.json
+    assert first.json["created"] is True and first.json["order"]["status"] == "completed"
+    replay = send(payload, timestamp=now)  # the same signature again
+    assert replay.status_code == 401 and replay.json["error"]["code"] == "signature_replayed"
+    again = send(payload, timestamp=now + 1)  # a retry is signed anew
+
+    assert again.status_code == 200 and again.json["created"] is False
+    assert again.json["order"]["id"] == first.json["order"]["id"]
+    assert send(payload, signature="0" * 64).status_code == 401
+    assert send(payload, timestamp=int(time.time()) - 301).status_code == 401
+    bad = send({**payload, "external_id": "SVC-2", "engineer_employee_no": "NOPE"})
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "order_refused"
+    bad = send({**payload, "external_id": "SVC-3", "requested_at": "soon"})
+    assert bad.status_code == 422 and "requested_at" in bad.json["error"]["details"]["fields"]
+    items = client.get(f"/api/v1/estates/{estate}/engineers", headers=login().headers).json["items"]
+    assert items[0]["components"]["ratings_count"] == 1 and items[0]["components"]["completed"] == 1
