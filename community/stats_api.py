@@ -1,0 +1,51 @@
+"""Admin JSON API for estate KPIs and the league table of estates."""
+import csv
+import io
+
+from flask import Response
+
+from community import kpis
+from community.schemas import EstateKpisSchema, KpiArgsSchema, LeagueArgsSchema, LeagueSchema
+from core.accounts.auth import auth_required
+from core.blueprint import Blueprint
+
+bp = Blueprint("estate_kpis", __name__, url_prefix="/api/v1/admin", description="管理：小区指标")
+
+CSV_HEADER = ("月份", "订单数", "投诉数", "每千户订单", "每千户投诉", "平均评分", "订单环比", "订单同比", "投诉环比", "投诉同比")
+
+
+@bp.route("/estates/<int:estate_id>/kpis")
+@auth_required("admin", "agent")
+@bp.arguments(KpiArgsSchema, location="query")
+@bp.response(200, EstateKpisSchema)
+def estate_kpis(args, estate_id):
+    """An estate's monthly KPIs (orders requested in the month, complaints, per 1,000 households, mom, yoy)"""
+    return kpis.estate_kpis(estate_id, args["from_"], args["to"])
+
+
+@bp.route("/estates/<int:estate_id>/kpis.csv")
+@auth_required("admin", "agent")
+@bp.arguments(KpiArgsSchema, location="query")
+@bp.response(200, content_type="text/csv")
+def estate_kpis_csv(args, estate_id):
+    """The same KPIs as CSV (UTF-8 with BOM, opens in Excel)"""
+    data = kpis.estate_kpis(estate_id, args["from_"], args["to"])
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for month in data["months"]:
+        writer.writerow(["" if month[f] is None else month[f] for f in ("month", *kpis.KPI_FIELDS)])
+    filename = f"estate-{estate_id}-kpis-{args['from_']}-{args['to']}.csv"
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/estate-league")
+@auth_required("admin", "agent")
+@bp.arguments(LeagueArgsSchema, location="query")
+@bp.response(200, LeagueSchema)
+def league(args):
+    """Estates of a city or district ranked by one KPI of one month"""
+    items = kpis.league(args["kpi"], args["month"], city=args["city"], district=args["district"],
+                        limit=args["limit"], ascending=args["order"] == "asc")
+    return {"kpi": args["kpi"], "month": args["month"], "items": items}
