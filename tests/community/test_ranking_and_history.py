@@ -249,3 +249,12 @@ def test_service_orders_arrive_one_at_a_time_through_the_signed_integration(app,
     assert bad.status_code == 422 and "requested_at" in bad.json["error"]["details"]["fields"]
     items = client.get(f"/api/v1/estates/{estate}/engineers", headers=login().headers).json["items"]
     assert items[0]["components"]["ratings_count"] == 1 and items[0]["components"]["completed"] == 1
+
+
+def test_the_window_job_is_scheduled_and_runs(app):
+    from core.scheduler import all_jobs
+
+    job = next(j for j in all_jobs() if j.name == "roll-ranking-window")
+    result = app.test_cli_runner().invoke(args=["jobs", "run-once", "roll-ranking-window"])
+    assert result.exit_code == 0, result.output
+    assert job.trigger == "cron"
