@@ -294,10 +294,10 @@ def _invitee_is_ambassador(invitee_id: int) -> bool:
 
 def _pay(referral: Referral, triggers: list[str], now: datetime) -> Qualification:
     """Grant the inviter what each trigger pays (once per referral and trigger, by the ledger key).
-    Only an active inviter is paid: a suspended one's reward waits (retry_withheld pays it after a
-    reinstatement), a removed one's never comes."""
+    An inviter who is a suspended ambassador waits (retry_withheld pays after a reinstatement), a
+    removed one is never paid; an inviter without an ambassador row is paid (points only)."""
     inviter_status = db.session.scalar(sa.select(Ambassador.status).where(Ambassador.user_id == referral.inviter_id))
-    if inviter_status != "active":
+    if inviter_status not in (None, "active"):
         db.session.flush()
         return Qualification(referral, "inviter_inactive")
     paid: dict[str, int] = {}
