@@ -159,7 +159,7 @@ class AmbassadorDetailSchema(ma.Schema):
 
 
 class EstatesWriteSchema(ma.Schema):
-    estate_ids = fields.List(fields.Integer(validate=ID_RANGE), required=True,
+    estate_ids = fields.List(fields.Integer(strict=True, validate=ID_RANGE), required=True,
                              metadata={"description": "1–5 active estates; the first sets the city"})
 
 

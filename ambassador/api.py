@@ -25,7 +25,7 @@ class AmbassadorApplicationCreateSchema(ma.Schema):
                               metadata={"description": "2–32 characters"})
     phone = fields.String(required=True, validate=validate.Length(max=20),
                           metadata={"description": "mainland China mobile number"})
-    estate_ids = fields.List(fields.Integer(validate=ID_RANGE), required=True,
+    estate_ids = fields.List(fields.Integer(strict=True, validate=ID_RANGE), required=True,
                              metadata={"description": "1–5 active estates; the first sets the city"})
     statement = fields.String(required=True, validate=validate.Length(max=services.STATEMENT_MAX),
                               metadata={"description": "why I want to be an ambassador (may be empty)"})

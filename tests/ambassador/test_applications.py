@@ -1,8 +1,6 @@
 """Memberships, applications, `GET /ambassador/me`, and the admin decisions on applications
 (through the API, as the mini-program and the console make them)."""
-import string
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -213,6 +211,7 @@ def test_referral_needs_the_code_of_an_active_ambassador_who_may_recruit(app, cl
     ({"estate_ids": [999999]}, "estate_ids"),
     ({"estate_ids": [2**63]}, "estate_ids"),
     ({"estate_ids": "1"}, "estate_ids"),
+    ({"estate_ids": [True]}, "estate_ids"),
     ({"channel": "vip"}, "channel"),
     ({"statement": "字" * 1001}, "statement"),
     ({"statement": None}, "statement"),
