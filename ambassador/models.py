@@ -179,7 +179,11 @@ class Standing(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     points: Mapped[int] = mapped_column(Points, default=0)
 
-    __table_args__ = (sa.Index("ix_ambassador_standings_rank", "scope", "period", "points", "user_id"),)
+    __table_args__ = (
+        sa.Index("ix_ambassador_standings_rank", "scope", "period", "points", "user_id"),
+        # One ambassador's rows of one scope (moves on a level change, rebuilds), without scanning the scope.
+        sa.Index("ix_ambassador_standings_user", "user_id", "scope"),
+    )
 
 
 class Task(db.Model):

@@ -180,6 +180,7 @@ def upgrade():
     )
     with op.batch_alter_table('ambassador_standings', schema=None) as batch_op:
         batch_op.create_index('ix_ambassador_standings_rank', ['scope', 'period', 'points', 'user_id'], unique=False)
+        batch_op.create_index('ix_ambassador_standings_user', ['user_id', 'scope'], unique=False)
 
     op.create_table('ambassador_tasks',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -374,6 +375,7 @@ def downgrade():
 
     op.drop_table('ambassador_tasks')
     with op.batch_alter_table('ambassador_standings', schema=None) as batch_op:
+        batch_op.drop_index('ix_ambassador_standings_user')
         batch_op.drop_index('ix_ambassador_standings_rank')
 
     op.drop_table('ambassador_standings')
