@@ -1,6 +1,7 @@
 """Value sharing API: the signed order integration and the admins' order list and detail."""
 from __future__ import annotations
 
+import json
 import re
 from types import SimpleNamespace
 
@@ -18,6 +19,7 @@ bp = Blueprint("ambassador_orders", __name__, url_prefix="/api/v1", description=
 
 # Yuan as a decimal string: no float rounding, at most 2 decimals, below 100 million yuan.
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,7})(\.[0-9]{1,2})?")
+ITEMS_MAX_CHARS = 20_000
 
 
 # -- schemas -----------------------------------------------------------------------------------
@@ -41,6 +43,11 @@ class OrderMessageSchema(ma.Schema):
     paid_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     resident = fields.Nested(ResidentRefSchema, required=True)
     items = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=200))
+
+    @ma.validates("items")
+    def _items_size(self, value, **kwargs):
+        if len(json.dumps(value, ensure_ascii=False)) > ITEMS_MAX_CHARS:
+            raise ma.ValidationError(f"items are stored as given: at most {ITEMS_MAX_CHARS} characters of JSON")
 
     @ma.validates("amount")
     def _amount(self, value, **kwargs):

@@ -352,7 +352,8 @@ def test_a_reversal_debits_only_contribution_that_was_credited(app, client, worl
     ("amount", "1.234"), ("amount", "-1.00"), ("amount", "1e3"), ("amount", 12.5), ("amount", ""),
     ("amount", "100000000.00"), ("amount", "01.00"), ("paid_at", "2026-11-20T10:00:00"), ("paid_at", "yesterday"),
     ("status", "shipped"), ("external_id", ""), ("external_id", "has space"), ("external_id", "x" * 65),
-    ("resident", {}), ("resident", {"phone": ""}), ("items", "none"), ("items", [1, 2])])
+    ("resident", {}), ("resident", {"phone": ""}), ("items", "none"), ("items", [1, 2]),
+    ("items", [{"note": "x" * 20_001}])])
 def test_an_invalid_body_is_refused_naming_the_field(client, field, value):
     response = post(client, body(**{field: value}))
     assert response.status_code == 422, response.json
@@ -439,9 +440,14 @@ def test_admin_pages_list_and_show_orders(app, client, world, web_login):
     assert client.get("/admin/ambassador/orders/987654").status_code == 404
 
 
-def test_residents_cannot_open_the_order_pages(client, login):
-    response = client.get("/admin/ambassador/orders")
-    assert response.status_code in (302, 401, 403)
+def test_only_admins_open_the_order_pages(app, client, web_login):
+    assert client.get("/admin/ambassador/orders").status_code in (302, 401)  # not logged in
+    from core.accounts import services as accounts
+    with app.app_context():
+        accounts.create_staff("orders-agent", "agent-pass-1", {"agent"})
+        db.session.commit()
+    web_login("orders-agent", "agent-pass-1")
+    assert client.get("/admin/ambassador/orders").status_code == 403
 
 
 def test_unknown_fields_are_refused(client):
