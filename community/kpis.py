@@ -7,6 +7,8 @@ before (yoy), null when the base is zero or the estate has no households on reco
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import sqlalchemy as sa
@@ -121,3 +123,16 @@ def league(kpi: str, month: str, *, city: str | None = None, district: str | Non
     return [{"rank": i, "estate": {"id": r.id, "name": r.name, "city": r.city, "district": r.district},
              "households": r.households, "value": round(float(r.value), 4), "orders": r.orders,
              "complaints": r.complaints} for i, r in enumerate(rows, start=1)]
+
+
+CSV_HEADER = ("月份", "订单数", "投诉数", "每千户订单", "每千户投诉", "平均评分", "订单环比", "订单同比", "投诉环比", "投诉同比")
+
+
+def kpis_csv(data: dict) -> str:
+    """The KPIs as CSV text with a BOM (Excel opens UTF-8 correctly then); empty cells for nulls."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for month in data["months"]:
+        writer.writerow(["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)])
+    return "\ufeff" + out.getvalue()

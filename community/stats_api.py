@@ -1,7 +1,4 @@
 """Admin JSON API for estate KPIs and the league table of estates."""
-import csv
-import io
-
 from flask import Response
 
 from community import kpis
@@ -10,8 +7,6 @@ from core.accounts.auth import auth_required
 from core.blueprint import Blueprint
 
 bp = Blueprint("estate_kpis", __name__, url_prefix="/api/v1/admin", description="管理：小区指标")
-
-CSV_HEADER = ("月份", "订单数", "投诉数", "每千户订单", "每千户投诉", "平均评分", "订单环比", "订单同比", "投诉环比", "投诉同比")
 
 
 @bp.route("/estates/<int:estate_id>/kpis")
@@ -30,13 +25,8 @@ def estate_kpis(args, estate_id):
 def estate_kpis_csv(args, estate_id):
     """The same KPIs as CSV (UTF-8 with BOM, opens in Excel)"""
     data = kpis.estate_kpis(estate_id, args["from_"], args["to"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for month in data["months"]:
-        writer.writerow(["" if month[f] is None else month[f] for f in ("month", *kpis.KPI_FIELDS)])
     filename = f"estate-{estate_id}-kpis-{args['from_']}-{args['to']}.csv"
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    return Response(kpis.kpis_csv(data), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
