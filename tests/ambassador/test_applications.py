@@ -65,6 +65,9 @@ def test_membership_set_changed_and_cleared_by_an_admin_with_audit(app, client, 
     assert response.json["source"] == "admin"
     assert client.put(url, headers=admin.headers, json={"tier": "gold"}).status_code == 200  # unchanged: no audit
     assert client.put(url, headers=admin.headers, json={"tier": "silver"}).json["tier"] == "silver"
+    read = client.get(url, headers=admin.headers).json
+    assert (read["tier"], read["source"], read["qualifying"]) == ("silver", "admin", True)
+    assert client.get(url, headers=resident.headers).status_code == 403
     response = client.put(url, headers=admin.headers, json={"tier": None})
     assert response.json == {**response.json, "tier": None, "qualifying": False}
     assert count(app, Membership) == 0
