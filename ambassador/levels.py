@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 import sqlalchemy as sa
@@ -197,10 +197,47 @@ _UPDATE_EVALUATED = (
 )
 
 
+# PostgreSQL: the whole batch in one statement (arrays of the new values, joined by user_id).
+_UPDATE_EVALUATED_PG = sa.text("""
+    UPDATE ambassadors AS a SET window_contribution = v.window_contribution, below_since = v.below_since,
+           level_id = v.level_id, evaluated_at = :now, updated_at = :now
+    FROM unnest(CAST(:user_ids AS bigint[]), CAST(:windows AS bigint[]), CAST(:below AS timestamp[]),
+                CAST(:level_ids AS bigint[])) AS v(user_id, window_contribution, below_since, level_id)
+    WHERE a.user_id = v.user_id""")
+
+
+def _naive_utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value is not None else None
+
+
+def _store_evaluations(updates: list[dict], now: datetime) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_UPDATE_EVALUATED_PG, {
+            "now": _naive_utc(now), "user_ids": [u["b_user_id"] for u in updates],
+            "windows": [u["b_window"] for u in updates],
+            "below": [_naive_utc(u["b_below_since"]) for u in updates],
+            "level_ids": [u["b_level_id"] for u in updates]})
+    else:
+        db.session.execute(_UPDATE_EVALUATED, updates)
+
+
 def _move_level_standings(user_ids: list[int], old_level_id: int, new_level_id: int) -> None:
-    """`contributions.move_scope` for many ambassadors at once: two statements, not 2 + n each."""
+    """`contributions.move_scope` for many ambassadors at once, in a few statements.
+
+    The rows are re-labelled in place; a row that already exists in the new scope (it should
+    not: an ambassador has rows in one level only) is merged into it instead.
+    """
     table = Standing.__table__
     old_scope, new_scope = f"level:{old_level_id}", f"level:{new_level_id}"
+    there = sa.alias(table, "there")
+    db.session.execute(sa.update(table).where(
+        table.c.scope == old_scope, table.c.user_id.in_(user_ids),
+        ~sa.exists().where(there.c.scope == new_scope, there.c.period == table.c.period,
+                           there.c.user_id == table.c.user_id)).values(scope=new_scope)
+        .execution_options(synchronize_session=False))
+    left = sa.select(table.c.user_id).where(table.c.scope == old_scope, table.c.user_id.in_(user_ids)).limit(1)
+    if db.session.execute(left).first() is None:
+        return
     source = sa.select(sa.literal(new_scope, sa.String), table.c.period, table.c.user_id, table.c.points).where(
         table.c.scope == old_scope, table.c.user_id.in_(user_ids))
     insert = _dialect_insert()(table).from_select(["scope", "period", "user_id", "points"], source)
@@ -290,7 +327,7 @@ def evaluate_batch(after: int, *, now: datetime, limit: int = 1000,
                             "actor_id": None, "created_at": now})
             moves.setdefault((current.id, level_id), []).append(row.user_id)
     result.evaluated = len(rows)
-    db.session.execute(_UPDATE_EVALUATED, updates)
+    _store_evaluations(updates, now)
     if changes:
         db.session.execute(sa.insert(LevelChange.__table__), changes)
     for (old_level_id, new_level_id), user_ids in moves.items():

@@ -370,3 +370,25 @@ def test_an_override_committed_while_the_job_runs_is_never_undone_by_it(app, mak
     with app.app_context():
         assert db.session.get(Ambassador, amb.user_id).level_id == ids["trainee"]
     assert [c[0] for c in changes(app, amb.user_id)] == ["override"]
+
+
+def test_a_level_change_merges_into_rows_already_in_the_new_levels_board(app, make_ambassador):
+    """Rows are re-labelled in place; a (stray) row already in the new scope is added to, not duplicated."""
+    from ambassador.models import Standing
+    from core.extensions import db
+
+    ids = level_ids(app)
+    amb, other = make_ambassador(level=1), make_ambassador(level=1)
+    credit(app, amb.user_id, 600, TODAY)
+    credit(app, other.user_id, 700, TODAY)
+    with app.app_context():
+        db.session.add(Standing(scope=f"level:{ids['silver']}", period="all", user_id=amb.user_id, points=5))
+        db.session.commit()
+    evaluate(app, TODAY)
+    with app.app_context():
+        rows = {(s.user_id, s.scope, s.period): s.points for s in db.session.scalars(
+            sa.select(Standing).where(Standing.scope.like("level:%")))}
+    silver = f"level:{ids['silver']}"
+    assert rows == {(amb.user_id, silver, "all"): 605, (amb.user_id, silver, "2026-06"): 600,
+                    (amb.user_id, silver, "2026Q2"): 600, (other.user_id, silver, "all"): 700,
+                    (other.user_id, silver, "2026-06"): 700, (other.user_id, silver, "2026Q2"): 700}
