@@ -44,4 +44,6 @@ def limit_from(setting: str):
     return lambda: current_app.config[setting]
 api = LinliApi(spec_kwargs={"components": {"securitySchemes": {
     "bearerAuth": {"type": "http", "scheme": "bearer", "description": "token from /api/v1/auth/*-login"},
+    "linliSignature": {"type": "apiKey", "in": "header", "name": "X-Linli-Signature",
+                       "description": 'partner systems: hex HMAC-SHA256 over X-Linli-Timestamp + "." + raw body'},
 }}})

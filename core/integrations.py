@@ -100,7 +100,8 @@ def signed(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-    parameters = wrapper._apidoc.setdefault("manual_doc", {}).setdefault("parameters", [])
+    wrapper._apidoc.setdefault("manual_doc", {})["security"] = [{"linliSignature": []}]
+    parameters = wrapper._apidoc["manual_doc"].setdefault("parameters", [])
     parameters += [
         {"in": "header", "name": TIMESTAMP_HEADER, "required": True, "schema": {"type": "integer"},
          "description": "Unix seconds when the request was signed (at most 5 minutes off)"},

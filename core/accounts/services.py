@@ -84,6 +84,12 @@ def _create_identity(appid: str, openid: str, unionid: str | None, session_key_s
     return identity
 
 
+def openid_of(user_id: int) -> str | None:
+    """The user's openid in our app (WeChat calls about the user need it), or None."""
+    return db.session.scalar(sa.select(WeChatIdentity.openid).where(
+        WeChatIdentity.user_id == user_id, WeChatIdentity.appid == current_app.config["WECHAT_APPID"]))
+
+
 def session_key_of(user: User) -> str | None:
     """The latest session_key of a user's identity in our app (for decrypting encryptedData)."""
     identity = db.session.scalars(sa.select(WeChatIdentity).where(

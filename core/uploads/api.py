@@ -55,7 +55,6 @@ def upload():
 
 
 @bp.route("/uploads/<name>")
-@bp.doc(security=[])
 def image(name):
     """An uploaded image (public by its unguessable name, so the mini-program's <image> can show it)"""
     path, content_type = services.open_image(name)
