@@ -168,7 +168,11 @@ STATUS_FILTERS = [("all", "全部"), ("draft", "草稿"), ("published", "进行�
 def _form_for(task) -> TaskForm:
     if task is None:
         return TaskForm()
-    return TaskForm(obj=task, deadline=task.deadline.astimezone(BUSINESS_TZ).replace(tzinfo=None),
+    # Not obj=task: WTForms prefers the object's attributes to keyword values, and these three
+    # are shown differently from how they are stored (Shanghai wall time, comma-separated lists).
+    return TaskForm(**{f: getattr(task, f) for f in ("title", "description", "kind", "points", "total_limit",
+                                                      "per_person_limit", "proof_required", "audience_level_ids")},
+                    deadline=task.deadline.astimezone(BUSINESS_TZ).replace(tzinfo=None),
                     audience_estate_ids=", ".join(str(i) for i in task.audience_estate_ids or []),
                     audience_cities="，".join(task.audience_cities or []))
 

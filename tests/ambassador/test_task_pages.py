@@ -126,6 +126,38 @@ def test_create_publish_edit_and_close_a_task_in_the_console(app, console, make_
     assert "拍摄安装视频" not in html(console.get("/admin/ambassador/tasks?status=draft"))
 
 
+def form_values(page: str) -> dict:
+    """The values a browser would post back from the task form as rendered."""
+    values = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', page))
+    for name, body in re.findall(r'<textarea[^>]*name="(\w+)"[^>]*>(.*?)</textarea>', page, re.S):
+        values[name] = body.strip()
+    selected = re.search(r'<select[^>]*name="kind".*?<option selected value="(\w+)"', page, re.S)
+    if selected:
+        values["kind"] = selected.group(1)
+    values.pop("csrf_token", None)
+    return values
+
+
+def test_saving_an_unchanged_form_changes_nothing(app, console, make_estate):
+    """The editor shows the stored values as they are entered: the deadline in Shanghai time and
+    the audience lists comma-separated, so saving the form as shown keeps the task as it was."""
+    estate = make_estate()
+    deadline = (utcnow() + timedelta(days=2)).replace(second=0, microsecond=0)
+    task_id = console.post("/api/v1/admin/ambassador/tasks", headers=console.admin.headers, json={
+        "title": "草稿任务", "description": "说明", "kind": "activity", "points": 30, "deadline": deadline.isoformat(),
+        "audience_estate_ids": [estate], "audience_cities": ["深圳市", "广州市"], "total_limit": 5}).json["id"]
+    edit = f"/admin/ambassador/tasks/{task_id}/edit"
+    page = html(console.get(edit))
+    assert f'value="{local(deadline)}"' in page and f'value="{estate}"' in page and 'value="广州市，深圳市"' in page
+    values = form_values(page)
+    response = post_form(console, edit, edit, {**values, "kind": "activity"}, follow_redirects=True)
+    assert "任务已保存" in flashes(response), html(response)[:3000]
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        assert (task.deadline, task.audience_estate_ids, task.audience_cities, task.points, task.total_limit) == (
+            deadline, [estate], ["广州市", "深圳市"], 30, 5)
+
+
 def test_task_page_shows_statistics(app, console, make_ambassador):
     task = api_task(console, console.admin, points=10)
     ambassadors = [make_ambassador(level=3) for _ in range(2)]
