@@ -3,4 +3,4 @@ reviews, complaints, likes, engineer rankings and KPIs."""
 
 # The API is split by area (see core.register_blueprints).
 API_MODULES = ("api", "admin_api", "orders_api", "stats_api", "feed_api")
-VIEW_MODULES = ("views", "order_views")
+VIEW_MODULES = ("views", "order_views", "feed_views")

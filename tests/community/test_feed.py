@@ -178,3 +178,30 @@ def test_feed_is_paginated_filtered_and_costs_three_statements_whatever_the_page
             r = client.get(f"/api/v1/estates/{estate}/feed?limit={limit}", headers=resident.headers)
         assert r.status_code == 200
         assert len(statements) <= 3, statements
+
+
+def test_engineer_answers_in_the_workbench_and_admin_moderates_in_the_console(client, estate, resident,
+                                                                            make_engineer, make_admin, web_login):
+    from tests.conftest import csrf_token
+
+    question = post(client, resident, estate, text="净水器滤芯多久换？").json
+    held = post(client, resident, estate, kind="review", text="师傅人好，加微信聊").json
+    engineer = make_engineer([estate])
+    client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    web_login(engineer.employee_no, "eng-pass-123")
+    page = client.get("/engineer/questions").get_data(as_text=True)
+    assert "净水器滤芯多久换？" in page
+    r = client.post(f"/engineer/questions/{question['id']}/answer",
+                    data={"csrf_token": csrf_token(page), "text": "一般 6 个月"}, follow_redirects=True)
+    assert "回答已发布" in r.get_data(as_text=True) and "净水器滤芯多久换？" not in r.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/engineer/questions").get_data(as_text=True))})
+    make_admin("mod-boss", "boss-pass-123")
+    web_login("mod-boss", "boss-pass-123")
+    page = client.get("/admin/moderation").get_data(as_text=True)
+    assert "加微信聊" in page
+    r = client.post(f"/admin/moderation/post/{held['id']}",
+                    data={"csrf_token": csrf_token(page), "action": "restore", "reason": "正常评价"},
+                    follow_redirects=True)
+    assert "已恢复" in r.get_data(as_text=True) and "没有需要处理的内容" in r.get_data(as_text=True)
+    detail = client.get(f"/api/v1/posts/{question['id']}", headers=resident.headers).json
+    assert detail["answers"][0]["text"] == "一般 6 个月"
