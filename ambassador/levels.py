@@ -263,10 +263,10 @@ def evaluate_batch(after: int, *, now: datetime, limit: int = 1000,
                    levels: list[LevelInfo] | None = None) -> Evaluation:
     """Evaluate the next `limit` active, unpinned ambassadors with user_id > `after`.
 
-    Three reads (levels aside) whatever the batch size: the batch (locked, so an admin override
-    waits for it, or it sees the override), one aggregate over their window, and nothing per
-    ambassador; writes are one executemany UPDATE, one bulk INSERT of level changes and two
-    statements per (old, new) level pair for the standings.
+    Two reads whatever the batch size: the batch (locked, so an admin override waits for it, or
+    it waits for the override and sees the pin) and one aggregate over their window; nothing per
+    ambassador. Writes: one UPDATE (an executemany off PostgreSQL), one bulk INSERT of level
+    changes, and one or two statements per (old, new) level pair for the leaderboard rows.
     """
     levels = levels if levels is not None else level_infos()
     by_id = {lv.id: lv for lv in levels}
@@ -320,8 +320,10 @@ def evaluate_batch(after: int, *, now: datetime, limit: int = 1000,
         updates.append({"b_user_id": row.user_id, "b_window": points, "b_below_since": below_since,
                         "b_level_id": level_id, "b_now": now})
         if kind:
-            setattr(result, "promoted" if kind == "promote" else "demoted",
-                    getattr(result, "promoted" if kind == "promote" else "demoted") + 1)
+            if kind == "promote":
+                result.promoted += 1
+            else:
+                result.demoted += 1
             changes.append({"user_id": row.user_id, "kind": kind, "from_level_id": current.id,
                             "to_level_id": level_id, "contribution": points, "reason": reason,
                             "actor_id": None, "created_at": now})
