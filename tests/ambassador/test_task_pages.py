@@ -1,6 +1,6 @@
 """The task console pages through the test client: real login, real forms, CSRF on."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -187,7 +187,8 @@ def test_review_queue_single_and_confirmed_bulk_decisions(app, console, make_amb
     assert 'src="/api/v1/uploads/abcdefghijklmnopqrstuvwx.jpg"' in page
 
     # One by one: reject needs a reason.
-    response = post_form(console, queue, f"{queue}/{ids[0]}/reject", {"reason": "", "next": queue}, follow_redirects=True)
+    response = post_form(console, queue, f"{queue}/{ids[0]}/reject", {"reason": "", "next": queue},
+                         follow_redirects=True)
     assert "驳回必须填写原因" in flashes(response)
     response = post_form(console, queue, f"{queue}/{ids[0]}/reject", {"reason": "照片模糊", "next": queue},
                          follow_redirects=True)
@@ -204,7 +205,8 @@ def test_review_queue_single_and_confirmed_bulk_decisions(app, console, make_amb
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(TaskSubmission).where(
             TaskSubmission.status == "pending")) == 2
-    response = console.post(f"{queue}/bulk", data=MultiDict([("csrf_token", csrf_token(confirm)), *bulk, ("confirmed", "1")]),
+    response = console.post(f"{queue}/bulk",
+                            data=MultiDict([("csrf_token", csrf_token(confirm)), *bulk, ("confirmed", "1")]),
                             follow_redirects=True)
     messages = flashes(response)
     assert "已通过 1 条提交" in messages
@@ -221,7 +223,8 @@ def test_review_queue_single_and_confirmed_bulk_decisions(app, console, make_amb
     reject = [("ids", str(ids[3])), ("action", "reject"), ("reason", "名额已满"), ("next", queue)]
     confirm = html(post_form(console, queue, f"{queue}/bulk", reject))
     assert 'data-testid="bulk-reason">名额已满<' in confirm
-    response = console.post(f"{queue}/bulk", data=MultiDict([("csrf_token", csrf_token(confirm)), *reject, ("confirmed", "1")]),
+    response = console.post(f"{queue}/bulk",
+                            data=MultiDict([("csrf_token", csrf_token(confirm)), *reject, ("confirmed", "1")]),
                             follow_redirects=True)
     assert "已驳回 1 条提交" in flashes(response)
     assert "没有“待审核”的提交" in html(console.get(queue))

@@ -131,7 +131,8 @@ def test_a_rejected_submission_cannot_be_resubmitted_after_the_deadline(app, cli
         db.session.get(Task, task).deadline = utcnow() - timedelta(seconds=1)
         db.session.commit()
     # A submission made in time is still reviewed after the deadline.
-    assert client.post(f"{SUBMISSIONS}/{first}/reject", headers=admin.headers, json={"reason": "不符合"}).status_code == 200
+    response = client.post(f"{SUBMISSIONS}/{first}/reject", headers=admin.headers, json={"reason": "不符合"})
+    assert response.status_code == 200
     assert error(client.post(f"/api/v1/ambassador/tasks/{task}/submissions", headers=me.headers,
                              json={"text": "x"})) == (409, "task_deadline_passed")
 

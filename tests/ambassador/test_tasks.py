@@ -147,7 +147,8 @@ def test_admin_list_filters_by_status_and_paginates(client, admin, new_task):
     assert [t["id"] for t in page["items"]] == drafts[::-1][:2] and page["next_cursor"]
     rest = client.get(f"{TASKS}?status=draft&limit=2&cursor={page['next_cursor']}", headers=admin.headers).json
     assert [t["id"] for t in rest["items"]] == [drafts[0]] and rest["next_cursor"] is None
-    assert [t["id"] for t in client.get(f"{TASKS}?status=published", headers=admin.headers).json["items"]] == [published]
+    listed = client.get(f"{TASKS}?status=published", headers=admin.headers).json["items"]
+    assert [t["id"] for t in listed] == [published]
     assert client.get(f"{TASKS}?status=nope", headers=admin.headers).status_code == 422
     assert error(client.get(f"{TASKS}?cursor=%%%", headers=admin.headers)) == (400, "invalid_cursor")
     assert client.get(f"{TASKS}/999999", headers=admin.headers).status_code == 404
@@ -258,7 +259,8 @@ def test_recruit_tasks_need_the_levels_recruit_permission(app, client, new_task,
     assert response.json["error"]["details"]["permission"] == "recruit"
     assert error(client.post(f"/api/v1/ambassador/tasks/{task['id']}/submissions", headers=novice.headers,
                              json={"text": "x"})) == (403, "permission_denied")
-    assert [t["id"] for t in client.get("/api/v1/ambassador/tasks", headers=silver.headers).json["items"]] == [task["id"]]
+    listed = client.get("/api/v1/ambassador/tasks", headers=silver.headers).json["items"]
+    assert [t["id"] for t in listed] == [task["id"]]
     assert client.post(f"/api/v1/ambassador/tasks/{task['id']}/accept", headers=silver.headers).status_code == 200
 
 
@@ -274,7 +276,8 @@ def test_submitting_takes_the_task_and_requires_the_proof(app, client, new_task,
     response = submit(client, me, task["id"], text="我做了")
     assert response.status_code == 422
     assert set(response.json["error"]["details"]["fields"]) == {"link", "photos"}
-    bad = submit(client, me, task["id"], link="javascript:alert(1)", photos=["abcdefghijklmnopqrstuvwx.jpg", "has space"])
+    bad = submit(client, me, task["id"], link="javascript:alert(1)",
+                 photos=["abcdefghijklmnopqrstuvwx.jpg", "has space"])
     assert set(bad.json["error"]["details"]["fields"]) == {"link", "photos"}
     assert submit(client, me, task["id"], link="https://example.com/p", photos=["abcdefghijklmnopqrstuvwx.jpg"] * 10
                   ).status_code == 422
@@ -317,7 +320,8 @@ def test_bad_submission_bodies_are_422_not_500(client, new_task, make_ambassador
     me = make_ambassador()
     task = new_task()
     for body in ({"photos": "abcdefghijklmnopqrstuvwx.jpg"}, {"photos": [1, 2]}, {"photos": ["short.jpg"]},
-                 {"photos": ["abcdefghijklmnopqrstuvwx.gif"]}, {"link": "ftp://example.com/x"}, {"text": 5}, {"link": ["x"]}, {"text": "x" * 2001}):
+                 {"photos": ["abcdefghijklmnopqrstuvwx.gif"]}, {"link": "ftp://example.com/x"}, {"text": 5},
+                 {"link": ["x"]}, {"text": "x" * 2001}):
         assert submit(client, me, task["id"], **body).status_code == 422, body
     response = client.post(f"/api/v1/ambassador/tasks/{task['id']}/submissions", headers={
         **me.headers, "Content-Type": "application/json"}, data="{not json")
