@@ -183,6 +183,7 @@ def my_task(task_id):
 
 @bp.route("/ambassador/tasks/<int:task_id>/accept", methods=["POST"])
 @auth_required()
+@idempotent
 @bp.response(200, MyTaskSchema)
 def accept(task_id):
     """Take a task (taking it again changes nothing)"""
@@ -241,6 +242,7 @@ def get_task(task_id):
 
 @bp.route("/admin/ambassador/tasks/<int:task_id>", methods=["PATCH"])
 @auth_required("admin")
+@idempotent
 @bp.arguments(TaskPatchSchema)
 @bp.response(200, AdminTaskSchema)
 def update_task(body, task_id):
@@ -250,6 +252,7 @@ def update_task(body, task_id):
 
 @bp.route("/admin/ambassador/tasks/<int:task_id>/publish", methods=["POST"])
 @auth_required("admin")
+@idempotent
 @bp.response(200, AdminTaskSchema)
 def publish_task(task_id):
     """Publish a draft: its audience sees it until the deadline"""
@@ -258,6 +261,7 @@ def publish_task(task_id):
 
 @bp.route("/admin/ambassador/tasks/<int:task_id>/close", methods=["POST"])
 @auth_required("admin")
+@idempotent
 @bp.response(200, AdminTaskSchema)
 def close_task(task_id):
     """End a task early (pending submissions can still be reviewed)"""
@@ -295,6 +299,7 @@ def get_submission(submission_id):
 
 @bp.route("/admin/ambassador/submissions/<int:submission_id>/approve", methods=["POST"])
 @auth_required("admin")
+@idempotent
 @bp.response(200, AdminSubmissionSchema)
 def approve(submission_id):
     """Approve a pending submission: the task's points × the level's multiplier are paid once"""
@@ -303,6 +308,7 @@ def approve(submission_id):
 
 @bp.route("/admin/ambassador/submissions/<int:submission_id>/reject", methods=["POST"])
 @auth_required("admin")
+@idempotent
 @bp.arguments(SubmissionRejectSchema)
 @bp.response(200, AdminSubmissionSchema)
 def reject(body, submission_id):
@@ -312,6 +318,7 @@ def reject(body, submission_id):
 
 @bp.route("/admin/ambassador/submissions/decisions", methods=["POST"])
 @auth_required("admin")
+@idempotent
 @bp.arguments(SubmissionBulkDecisionSchema)
 @bp.response(200, SubmissionBulkResultSchema)
 def decide_many(body):

@@ -290,3 +290,17 @@ def test_reach_of_a_recruit_task_counts_only_levels_that_may_recruit(app, client
     assert client.get(f"{TASKS}/{task}/stats", headers=admin.headers).json["reach"] == 2
     in_city = new_task(kind="recruit", audience_cities=["上海市"])
     assert client.get(f"{TASKS}/{in_city}/stats", headers=admin.headers).json["reach"] == 1
+
+
+def test_a_retried_approval_with_its_idempotency_key_answers_the_first_result(app, client, admin, new_task, submit,
+                                                                             make_ambassador):
+    me = make_ambassador()
+    submission = submit(me, new_task())
+    headers = {**admin.headers, "Idempotency-Key": "approve-once"}
+    first = client.post(f"{SUBMISSIONS}/{submission}/approve", headers=headers)
+    again = client.post(f"{SUBMISSIONS}/{submission}/approve", headers=headers)
+    assert first.status_code == again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json == first.json
+    # Without the key a repeat is refused, and nothing is paid twice either way.
+    assert error(client.post(f"{SUBMISSIONS}/{submission}/approve", headers=admin.headers)) == (409, "already_decided")
+    assert balance(app, me.user_id) == 100
