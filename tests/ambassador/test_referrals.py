@@ -277,6 +277,13 @@ def test_same_phone_is_flagged_not_paid_and_a_dismissal_withholds_for_good(app, 
     listed = client.get("/api/v1/admin/ambassador/referrals?status=flagged", headers=admin.headers)
     assert listed.status_code == 200
     assert [(r["id"], r["flag_reason"]) for r in listed.json["items"]] == [(row.id, "same_phone")]
+    assert client.get("/api/v1/admin/ambassador/referrals?status=pending", headers=admin.headers).json["items"] == []
+    by_inviter = client.get(f"/api/v1/admin/ambassador/referrals?inviter_id={inviter.user_id}", headers=admin.headers)
+    assert [r["id"] for r in by_inviter.json["items"]] == [row.id]
+    bad = client.get("/api/v1/admin/ambassador/referrals?status=nonsense", headers=admin.headers)
+    assert bad.status_code == 422 and "status" in bad.json["error"]["details"]["fields"]
+    one = client.get(f"/api/v1/admin/ambassador/referrals/{row.id}", headers=admin.headers)
+    assert one.json["status_label"] == "待核查" and one.json["invitee_id"] == invitee.user_id
     assert client.get("/api/v1/admin/ambassador/referrals", headers=inviter.headers).status_code == 403
 
     url = f"/api/v1/admin/ambassador/referrals/{row.id}/dismiss"
@@ -482,3 +489,7 @@ def test_admin_page_lists_flagged_pairs_and_clears_with_a_reason(app, client, lo
     assert referral(app, invitee.user_id).status == "rewarded"
     everything = client.get("/admin/ambassador/referrals?status=all").get_data(as_text=True)
     assert "已奖励" in everything and ">100<" in everything
+    theirs = client.get(f"/admin/ambassador/referrals?status=all&inviter_id={inviter.user_id}").get_data(as_text=True)
+    assert f'data-id="{row.id}"' in theirs
+    others = client.get(f"/admin/ambassador/referrals?status=all&inviter_id={invitee.user_id}").get_data(as_text=True)
+    assert 'data-testid="referral-row"' not in others and "暂无邀请记录" in others
