@@ -405,3 +405,38 @@ class PostLike(db.Model):
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("estate_posts.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- engineer visit announcements and their bookable slots (接续排期) -------------------------------
+
+class VisitAnnouncement(db.Model):
+    """An engineer announces a day in an estate; residents are notified and may book a slot."""
+
+    __tablename__ = "visit_announcements"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    day: Mapped[date]
+    note: Mapped[str] = mapped_column(sa.String(200), default="")
+    notified: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("engineer_id", "estate_id", "day"),
+        sa.Index("ix_visit_announcements_estate_day", "estate_id", "day"),
+    )
+
+
+class VisitSlot(db.Model):
+    """One bookable time of an announced visit; a conditional UPDATE books it exactly once."""
+
+    __tablename__ = "visit_slots"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(sa.ForeignKey("visit_announcements.id"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_orders.id"), unique=True)
+    booked_at: Mapped[datetime | None]

@@ -1,12 +1,13 @@
 """Service requests and orders, reviews, complaints, likes and the estate's engineer ranking."""
 from flask import current_app
 
-from community import history, orders, ranking, services
+from community import history, orders, ranking, services, visits
 from community.schemas import (AdminServiceOrderQueryArgsSchema, AssignSchema, CancelOrderSchema,
                                ComplaintCreateSchema, ComplaintQueryArgsSchema, ComplaintSchema, LikeResultSchema,
                                RankingSchema, ResolveComplaintSchema, ReviewCreateSchema, ReviewResultSchema,
                                ScheduleSchema, ServiceOrderMessageSchema, ServiceOrderQueryArgsSchema,
-                               ServiceOrderReceivedSchema, ServiceOrderSchema, ServiceRequestCreateSchema)
+                               ServiceOrderReceivedSchema, ServiceOrderSchema, ServiceRequestCreateSchema,
+                               SlotBookSchema, VisitAnnouncedSchema, VisitAnnounceSchema, VisitListSchema)
 from core.accounts.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
@@ -122,6 +123,37 @@ def schedule(body, order_id):
 def complete(order_id):
     """Mark my assigned order as completed"""
     return orders.complete(order_id, current_api_user())
+
+
+@bp.route("/engineer/visits", methods=["POST"])
+@auth_required("engineer")
+@idempotent
+@bp.arguments(VisitAnnounceSchema)
+@bp.response(201, VisitAnnouncedSchema)
+def announce_visit(body):
+    """Announce a visit day with bookable slots in an estate I cover; every resident is notified"""
+    announcement, counts = visits.announce(current_api_user(), body["estate_id"], body["date"], body["slots"],
+                                           body["note"])
+    return {"id": announcement.id, "estate_id": announcement.estate_id, "day": announcement.day,
+            "notified": counts["notified"], "wechat": counts["wechat"]}
+
+
+@bp.route("/estates/<int:estate_id>/visits")
+@auth_required()
+@bp.response(200, VisitListSchema)
+def estate_visits(estate_id):
+    """Announced engineer visits of the estate from today on, with their slots"""
+    services.get_estate(estate_id)
+    return {"items": visits.upcoming(estate_id, current_principal().id)}
+
+
+@bp.route("/visit-slots/<int:slot_id>/book", methods=["POST"])
+@auth_required()
+@bp.arguments(SlotBookSchema)
+@bp.response(201, ServiceOrderSchema)
+def book_slot(body, slot_id):
+    """Book a remaining slot of an announced visit (接续排期): a scheduled order for that engineer"""
+    return visits.book(current_api_user(), slot_id, body["service_type"], body["description"])
 
 
 # -- agents and admins ------------------------------------------------------------------------

@@ -552,3 +552,46 @@ class ModerateSchema(ma.Schema):
 
 class ModerationQueryArgsSchema(PageArgsSchema):
     status = fields.String(load_default="held", validate=validate.OneOf(("held", "hidden", "published")))
+
+
+# -- visit announcements ----------------------------------------------------------------------
+
+class VisitAnnounceSchema(ma.Schema):
+    estate_id = id_field(required=True)
+    date = fields.Date(required=True)
+    slots = fields.List(fields.String(validate=validate.Length(11, 11)), required=True,
+                        validate=validate.Length(1, 16), metadata={"description": 'e.g. ["09:00-10:00", "10:00-11:00"]'})
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class VisitSlotSchema(ma.Schema):
+    id = fields.Integer()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    available = fields.Boolean()
+    mine = fields.Boolean()
+
+
+class VisitAnnouncementSchema(ma.Schema):
+    id = fields.Integer()
+    day = fields.Date()
+    note = fields.String()
+    engineer = fields.Nested(EngineerNameSchema)
+    slots = fields.List(fields.Nested(VisitSlotSchema))
+
+
+class VisitAnnouncedSchema(ma.Schema):
+    id = fields.Integer()
+    estate_id = fields.Integer()
+    day = fields.Date()
+    notified = fields.Integer(metadata={"description": "residents notified (all get an inbox notice)"})
+    wechat = fields.Integer(metadata={"description": "of them, queued as WeChat subscribe messages"})
+
+
+class VisitListSchema(ma.Schema):
+    items = fields.List(fields.Nested(VisitAnnouncementSchema))
+
+
+class SlotBookSchema(ma.Schema):
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))

@@ -13,7 +13,7 @@ from core.config import INSTANCE_DIR, ROOT, load_config
 from core.formatting import register_template_helpers
 
 # Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
-FEATURES = ("core", "core.wechat", "core.accounts", "core.uploads", "points", "community", "ambassador", "demo")
+FEATURES = ("core", "core.wechat", "core.accounts", "core.uploads", "core.notifications", "points", "community", "ambassador", "demo")
 
 
 class BigIntConverter(IntegerConverter):

@@ -96,6 +96,13 @@ def load_config() -> dict:
         "WECHAT_TIMEOUT": _int("WECHAT_TIMEOUT", 5),
         "WECHAT_BIND_PAGE": _env("WECHAT_BIND_PAGE", "pages/bind/index"),
         "WECHAT_ENV_VERSION": _env("WECHAT_ENV_VERSION", "release"),
+        # formal | trial | developer: which mini-program version a subscribe message opens
+        "WECHAT_MINIPROGRAM_STATE": _env("WECHAT_MINIPROGRAM_STATE", "formal"),
+        # Subscribe-message template ids (from the mini-program's admin console), by purpose
+        "WECHAT_TEMPLATE_VISIT": _env("WECHAT_TEMPLATE_VISIT", "tmpl_visit_notice"),
+        "WECHAT_TEMPLATE_ACTIVITY": _env("WECHAT_TEMPLATE_ACTIVITY", "tmpl_activity_notice"),
+        "WECHAT_TEMPLATE_ORDER": _env("WECHAT_TEMPLATE_ORDER", "tmpl_order_status"),
+        "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # Accounts
         "TOKEN_TTL_DAYS": _int("TOKEN_TTL_DAYS", 30),
         "ENGINEER_INVITE_TTL_DAYS": _int("ENGINEER_INVITE_TTL_DAYS", 14),

@@ -261,3 +261,23 @@ def text_verdict(content: str, openid: str | None, *, scene: int = 3) -> str:
         return "review"
     suggest = (result.get("result") or {}).get("suggest")
     return suggest if suggest in ("pass", "review", "risky") else "review"
+
+
+def send_subscribe_message(openid: str, template_id: str, data: dict[str, str], page: str | None = None) -> str:
+    """Send one subscribe message (cgi-bin/message/subscribe/send); returns WeChat's msgid.
+
+    Not retried here: the outbox decides what to do with each error (see core.notifications).
+    A token error still refreshes the token and tries once more (that is not a resend: WeChat
+    refused the first call before doing anything).
+    """
+    cfg = current_app.config
+    body = {"touser": openid, "template_id": template_id, "lang": "zh_CN",
+            "miniprogram_state": cfg["WECHAT_MINIPROGRAM_STATE"],
+            "data": {key: {"value": value} for key, value in data.items()}}
+    if page:
+        body["page"] = page
+
+    def call(c):
+        return c.post("cgi-bin/message/subscribe/send", api_base_url=c.api_base, data=body)
+
+    return str(_call("subscribe_send", call, retry_busy=False).get("msgid"))

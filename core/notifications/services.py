@@ -1,0 +1,274 @@
+"""Notify users: every notice lands in the in-app inbox; users with subscribe-message quota for the
+template also get a WeChat message through the outbox.
+
+Subscribe messages are a quota, not a right: each acceptance in the mini-program's dialog is one
+send (`add_subscriptions`), a queued message uses one, and WeChat's 43101 zeroes it. `notify`
+writes the inbox rows, reserves quota and writes the outbox rows in the caller's transaction,
+so the event and its messages commit together. The sender (`send_due`) then:
+
+1. claims a batch of due rows in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+   so several senders never take the same row; SQLite has one sender) and commits the claim;
+2. calls WeChat for each row with no database transaction open;
+3. records each outcome in its own short transaction right after its call.
+
+A crash loses nothing: a row claimed but not recorded is claimed again once its lease
+(CLAIM_LEASE) runs out. Only the message whose call was in flight at the crash can go out twice
+(WeChat's send has no idempotency key); every other message goes out exactly once.
+
+Error policy: 43101 (no quota / refused; zeroes the quota), 40003 (openid), 40037 (template),
+47003 (data) are final; 45009 pauses the template until the next Asia/Shanghai day; -1, HTTP
+5xx and timeouts are retried with exponential backoff up to MAX_ATTEMPTS; token errors are
+refreshed and retried once by the gateway.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, time, timedelta
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from core.accounts.models import WeChatIdentity
+from core.db import utcnow
+from core.errors import APIError, NotFound, ValidationFailed
+from core.extensions import db
+from core.formatting import BUSINESS_TZ
+from core.notifications.models import Notification, OutboxMessage, SubscriptionQuota, TemplatePause
+from core.pagination import Page, paginate
+from core.wechat import gateway
+
+PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER"}
+FINAL_ERRORS = {43101, 40003, 40037, 47003}
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(seconds=30)  # 30 s, 1 min, 2 min, 4 min between attempts
+CLAIM_LEASE = timedelta(minutes=5)
+CHUNK = 1000  # ids per IN list (SQLite binds at most 32,766 parameters)
+
+
+def template_id(purpose: str) -> str:
+    return current_app.config[PURPOSES[purpose]]
+
+
+def known_templates() -> set[str]:
+    return {current_app.config[key] for key in PURPOSES.values()}
+
+
+# -- template values within WeChat's limits -----------------------------------------------------
+
+def _clean(value: str) -> str:
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in str(value)).strip()
+
+
+def fit(keyword: str, value: str) -> str:
+    """A value that fits the keyword's type (`thing` ≤ 20 characters, ...), cut safely."""
+    value = _clean(value)
+    kind = re.fullmatch(r"([a-z_]+?)\d*", keyword)
+    kind = kind.group(1) if kind else keyword
+    limit = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "phone_number": 17,
+             "car_number": 8, "name": 10, "phrase": 5, "symbol": 5}.get(kind)
+    if kind == "character_string":
+        value = re.sub(r"[^0-9A-Za-z!-/:-@\[-`{-~]", "", value)
+    if kind == "phrase":
+        value = "".join(c for c in value if "\u4e00" <= c <= "\u9fff")
+    if limit and len(value) > limit:
+        value = value[:limit - 1] + "…" if kind == "thing" else value[:limit]
+    return value or "—"
+
+
+# -- subscriptions ----------------------------------------------------------------------------
+
+def add_subscriptions(user_id: int, template_ids: Iterable[str]) -> dict[str, int]:
+    """The user accepted these templates once each in the subscribe dialog: one send per acceptance."""
+    template_ids = list(template_ids)
+    unknown = sorted(set(template_ids) - known_templates())
+    if unknown:
+        raise ValidationFailed("未知的订阅消息模板", details={"fields": {"template_ids": [f"unknown: {', '.join(unknown)}"]}})
+    from core.db import _dialect_insert
+    for tid in template_ids:
+        insert = _dialect_insert()(SubscriptionQuota.__table__).values(user_id=user_id, template_id=tid, remaining=1,
+                                                                       updated_at=utcnow())
+        db.session.execute(insert.on_conflict_do_update(
+            index_elements=["user_id", "template_id"],
+            set_={"remaining": SubscriptionQuota.__table__.c.remaining + 1, "updated_at": insert.excluded.updated_at}))
+    return quotas(user_id)
+
+
+def quotas(user_id: int) -> dict[str, int]:
+    return dict(db.session.execute(sa.select(SubscriptionQuota.template_id, SubscriptionQuota.remaining)
+                                   .where(SubscriptionQuota.user_id == user_id)).all())
+
+
+# -- notify -----------------------------------------------------------------------------------
+
+def _chunks(items: list, size: int = CHUNK):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def notify(user_ids: Iterable[int], *, kind: str, title: str, body: str, purpose: str | None = None,
+           data: dict[str, str] | None = None, page: str | None = None) -> dict:
+    """Inbox notice for every user; a subscribe message (template of `purpose`, keyword `data`) for
+    those with quota. Runs in the caller's transaction. Returns counts."""
+    user_ids = sorted(set(user_ids))
+    queued: dict[int, str] = {}
+    if purpose is not None and user_ids:
+        tid = template_id(purpose)
+        q = SubscriptionQuota.__table__.c
+        reserved: list[int] = []
+        for chunk in _chunks(user_ids):
+            reserved += db.session.execute(
+                sa.update(SubscriptionQuota.__table__)
+                .where(q.template_id == tid, q.remaining > 0, q.user_id.in_(chunk))
+                .values(remaining=q.remaining - 1).returning(q.user_id)).scalars().all()
+        for chunk in _chunks(reserved):
+            queued.update(db.session.execute(sa.select(WeChatIdentity.user_id, WeChatIdentity.openid).where(
+                WeChatIdentity.user_id.in_(chunk),
+                WeChatIdentity.appid == current_app.config["WECHAT_APPID"])).all())
+        no_openid = [u for u in reserved if u not in queued]
+        for chunk in _chunks(no_openid):  # nobody to send to: the quota stays theirs
+            db.session.execute(sa.update(SubscriptionQuota.__table__)
+                               .where(q.template_id == tid, q.user_id.in_(chunk)).values(remaining=q.remaining + 1))
+    now = utcnow()
+    rows = [{"user_id": u, "kind": kind, "title": title[:64], "body": body[:500], "page": page,
+             "wechat": u in queued, "created_at": now} for u in user_ids]
+    ids: dict[int, int] = {}
+    for chunk in _chunks(rows):
+        ids.update({user_id: nid for nid, user_id in db.session.execute(
+            sa.insert(Notification.__table__).returning(Notification.__table__.c.id,
+                                                        Notification.__table__.c.user_id), chunk)})
+    if queued:
+        fitted = {key: fit(key, value) for key, value in (data or {}).items()}
+        messages = [{"notification_id": ids[u], "user_id": u, "openid": openid, "template_id": template_id(purpose),
+                     "page": page, "data": fitted, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                     "created_at": now} for u, openid in queued.items()]
+        for chunk in _chunks(messages):
+            db.session.execute(sa.insert(OutboxMessage.__table__), chunk)
+    return {"notified": len(user_ids), "wechat": len(queued)}
+
+
+# -- the inbox --------------------------------------------------------------------------------
+
+def inbox(user_id: int, *, unread: bool = False, limit: int = 20, cursor: str | None = None) -> Page:
+    stmt = sa.select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return paginate(stmt, [Notification.id], limit=limit, cursor=cursor)
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+def mark_read(user_id: int, ids: list[int] | None = None) -> int:
+    """Mark some (or, without ids, all) of the user's notices read; returns how many changed."""
+    stmt = sa.update(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    return db.session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+# -- the sender -------------------------------------------------------------------------------
+
+def next_business_day(now: datetime) -> datetime:
+    tomorrow = now.astimezone(BUSINESS_TZ).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0, 0), tzinfo=BUSINESS_TZ)
+
+
+def claim(limit: int, now: datetime) -> list[OutboxMessage]:
+    """Take up to `limit` due messages (and ones a crashed sender left past their lease); the
+    caller commits the claim before sending."""
+    o = OutboxMessage
+    paused = sa.select(TemplatePause.template_id).where(TemplatePause.until > now)
+    stmt = (sa.select(o).where(sa.or_(sa.and_(o.status == "pending", o.next_attempt_at <= now),
+                                      sa.and_(o.status == "sending", o.claimed_at < now - CLAIM_LEASE)),
+                               o.template_id.not_in(paused))
+            .order_by(o.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    messages = db.session.scalars(stmt).all()
+    for message in messages:
+        message.status, message.claimed_at = "sending", now
+    db.session.flush()
+    return messages
+
+
+def deliver(message: dict) -> tuple[str, object]:
+    """Call WeChat for one claimed message (no transaction open): ("sent", msgid) or ("error", errcode)."""
+    try:
+        return "sent", gateway.send_subscribe_message(message["openid"], message["template_id"], message["data"],
+                                                      message["page"])
+    except APIError as exc:
+        return "error", exc.details.get("errcode")
+
+
+def record(message_id: int, outcome: str, value, now: datetime) -> str:
+    """Store one outcome (its own short transaction, committed by the caller); returns the new status."""
+    message = db.session.get(OutboxMessage, message_id)
+    if outcome == "sent":
+        message.status, message.msgid, message.sent_at, message.last_error = "sent", value, now, None
+        return "sent"
+    errcode = value
+    message.last_error = f"errcode {errcode}"
+    if errcode in FINAL_ERRORS:
+        message.status = "failed"
+        if errcode == 43101:  # the user has no quota left (or refused): ours was wrong, zero it
+            db.session.execute(sa.update(SubscriptionQuota).where(
+                SubscriptionQuota.user_id == message.user_id, SubscriptionQuota.template_id == message.template_id)
+                .values(remaining=0).execution_options(synchronize_session=False))
+        return "failed"
+    if errcode in (45009, 45011):
+        until = next_business_day(now)
+        pause = db.session.get(TemplatePause, message.template_id)
+        if pause is None:
+            db.session.add(TemplatePause(template_id=message.template_id, until=until))
+        else:
+            pause.until = until
+        message.status, message.next_attempt_at = "pending", until
+        return "paused"
+    message.attempts += 1
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        return "failed"
+    message.status = "pending"
+    message.next_attempt_at = now + BACKOFF * 2 ** (message.attempts - 1)
+    return "retry"
+
+
+def send_due(limit: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """One sender pass over a batch: claim, commit, send each, record each. Returns counts."""
+    now = now or utcnow()
+    limit = limit or current_app.config["NOTIFY_BATCH_SIZE"]
+    claimed = [{"id": m.id, "openid": m.openid, "template_id": m.template_id, "data": m.data, "page": m.page}
+               for m in claim(limit, now)]
+    db.session.commit()  # the claim is durable before any WeChat call; no transaction stays open
+    counts = {"claimed": len(claimed), "sent": 0, "failed": 0, "retry": 0, "paused": 0}
+    paused: set[str] = set()
+    for message in claimed:
+        if message["template_id"] in paused:  # 45009 on an earlier message of this batch
+            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message["id"])
+                               .values(status="pending", next_attempt_at=next_business_day(now)))
+            db.session.commit()
+            counts["paused"] += 1
+            continue
+        outcome, value = deliver(message)
+        status = record(message["id"], outcome, value, now)
+        db.session.commit()
+        counts[status] += 1
+        if status == "paused":
+            paused.add(message["template_id"])
+    return counts
+
+
+def outbox_counts() -> dict[str, int]:
+    return dict(db.session.execute(sa.select(OutboxMessage.status, sa.func.count())
+                                   .group_by(OutboxMessage.status)).all())
+
+
+def get_notification(user_id: int, notification_id: int) -> Notification:
+    item = db.session.get(Notification, notification_id)
+    if item is None or item.user_id != user_id:
+        raise NotFound("通知不存在", code="notification_not_found")
+    return item
