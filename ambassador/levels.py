@@ -221,29 +221,33 @@ def _store_evaluations(updates: list[dict], now: datetime) -> None:
         db.session.execute(_UPDATE_EVALUATED, updates)
 
 
-def _move_level_standings(user_ids: list[int], old_level_id: int, new_level_id: int) -> None:
-    """`contributions.move_scope` for many ambassadors at once, in a few statements.
+def _move_level_standings(moves: dict[tuple[int, int], list[int]]) -> None:
+    """`contributions.move_scope` for a batch's level changes, in a few statements.
 
-    The rows are re-labelled in place; a row that already exists in the new scope (it should
-    not: an ambassador has rows in one level only) is merged into it instead.
+    `moves` maps (old level id, new level id) to user ids. Rows are re-labelled in place (one
+    UPDATE per pair); a row that already exists in the new scope (it should not: an ambassador
+    has rows in one level only) is merged into it instead, after one check for the whole batch.
     """
     table = Standing.__table__
-    old_scope, new_scope = f"level:{old_level_id}", f"level:{new_level_id}"
     there = sa.alias(table, "there")
-    db.session.execute(sa.update(table).where(
-        table.c.scope == old_scope, table.c.user_id.in_(user_ids),
-        ~sa.exists().where(there.c.scope == new_scope, there.c.period == table.c.period,
-                           there.c.user_id == table.c.user_id)).values(scope=new_scope)
-        .execution_options(synchronize_session=False))
-    left = sa.select(table.c.user_id).where(table.c.scope == old_scope, table.c.user_id.in_(user_ids)).limit(1)
-    if db.session.execute(left).first() is None:
+    for (old_level_id, new_level_id), user_ids in moves.items():
+        db.session.execute(sa.update(table).where(
+            table.c.scope == f"level:{old_level_id}", table.c.user_id.in_(user_ids),
+            ~sa.exists().where(there.c.scope == f"level:{new_level_id}", there.c.period == table.c.period,
+                               there.c.user_id == table.c.user_id)).values(scope=f"level:{new_level_id}")
+            .execution_options(synchronize_session=False))
+    old_rows = [(user_id, f"level:{old}") for (old, _), user_ids in moves.items() for user_id in user_ids]
+    if not old_rows or db.session.execute(sa.select(table.c.user_id).where(
+            sa.tuple_(table.c.user_id, table.c.scope).in_(old_rows)).limit(1)).first() is None:
         return
-    source = sa.select(sa.literal(new_scope, sa.String), table.c.period, table.c.user_id, table.c.points).where(
-        table.c.scope == old_scope, table.c.user_id.in_(user_ids))
-    insert = _dialect_insert()(table).from_select(["scope", "period", "user_id", "points"], source)
-    db.session.execute(insert.on_conflict_do_update(index_elements=["scope", "period", "user_id"],
-                                                    set_={"points": table.c.points + insert.excluded.points}))
-    db.session.execute(sa.delete(table).where(table.c.scope == old_scope, table.c.user_id.in_(user_ids)))
+    for (old_level_id, new_level_id), user_ids in moves.items():
+        old_scope, new_scope = f"level:{old_level_id}", f"level:{new_level_id}"
+        source = sa.select(sa.literal(new_scope, sa.String), table.c.period, table.c.user_id, table.c.points).where(
+            table.c.scope == old_scope, table.c.user_id.in_(user_ids))
+        insert = _dialect_insert()(table).from_select(["scope", "period", "user_id", "points"], source)
+        db.session.execute(insert.on_conflict_do_update(index_elements=["scope", "period", "user_id"],
+                                                        set_={"points": table.c.points + insert.excluded.points}))
+        db.session.execute(sa.delete(table).where(table.c.scope == old_scope, table.c.user_id.in_(user_ids)))
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,7 @@ def evaluate_batch(after: int, *, now: datetime, limit: int = 1000,
     Two reads whatever the batch size: the batch (locked, so an admin override waits for it, or
     it waits for the override and sees the pin) and one aggregate over their window; nothing per
     ambassador. Writes: one UPDATE (an executemany off PostgreSQL), one bulk INSERT of level
-    changes, and one or two statements per (old, new) level pair for the leaderboard rows.
+    changes, one UPDATE per (old, new) level pair and one check for the leaderboard rows.
     """
     levels = levels if levels is not None else level_infos()
     by_id = {lv.id: lv for lv in levels}
@@ -332,8 +336,8 @@ def evaluate_batch(after: int, *, now: datetime, limit: int = 1000,
     _store_evaluations(updates, now)
     if changes:
         db.session.execute(sa.insert(LevelChange.__table__), changes)
-    for (old_level_id, new_level_id), user_ids in moves.items():
-        _move_level_standings(user_ids, old_level_id, new_level_id)
+    if moves:
+        _move_level_standings(moves)
     return result
 
 

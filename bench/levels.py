@@ -131,13 +131,20 @@ SEED_SQL = [
     ("ambassadors (contribution_total)", """UPDATE ambassadors a SET contribution_total = c.total
                  FROM (SELECT user_id, sum(points) AS total FROM ambassador_contributions GROUP BY user_id) c
                  WHERE c.user_id = a.user_id"""),
-    # The level-scope leaderboard rows (all time, each month, each quarter) of that history.
+    # The level-scope leaderboard rows (all time, each month, each quarter) of that history;
+    # the secondary indexes are built after the rows (the same indexes as the migration's).
+    ("ambassador_standings (drop rank index)", "DROP INDEX ix_ambassador_standings_rank"),
+    ("ambassador_standings (drop user index)", "DROP INDEX ix_ambassador_standings_user"),
     ("ambassador_standings", """INSERT INTO ambassador_standings (scope, period, user_id, points)
                  SELECT 'level:' || a.level_id, p.period, c.user_id, sum(c.points)
                  FROM ambassador_contributions c JOIN ambassadors a ON a.user_id = c.user_id
                  CROSS JOIN LATERAL (VALUES ('all'), (to_char(c.day, 'YYYY-MM')),
                                             (to_char(c.day, 'YYYY') || 'Q' || to_char(c.day, 'Q'))) p(period)
                  GROUP BY a.level_id, p.period, c.user_id"""),
+    ("ambassador_standings (rank index)", """CREATE INDEX ix_ambassador_standings_rank
+                 ON ambassador_standings (scope, period, points, user_id)"""),
+    ("ambassador_standings (user index)", """CREATE INDEX ix_ambassador_standings_user
+                 ON ambassador_standings (user_id, scope)"""),
     ("bench_before", """CREATE TABLE bench_before AS
                  SELECT user_id, level_id, status, below_since, level_pinned_until FROM ambassadors"""),
 ]
@@ -166,8 +173,8 @@ def migrate_and_seed(args, database_url: str, now: datetime.datetime) -> dict:
         conn.execute("SELECT setseed(%s)", (args.seed,))
         for table, sql in SEED_SQL:
             step = time.monotonic()
-            counts[table] = conn.execute(sql, params).rowcount
-            log(f"seeded {counts[table]:,} rows of {table} in {time.monotonic() - step:.1f} s")
+            counts[table] = conn.execute(sql, params if "%(" in sql else None).rowcount
+            log(f"{table}: {counts[table]:,} rows in {time.monotonic() - step:.1f} s")
         conn.commit()
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -225,6 +232,36 @@ def run_job_in_process(database_url: str, batch_size: int, now: datetime.datetim
     if process.exitcode != 0:
         raise BenchError(f"the job process exited with {process.exitcode}")
     return outcome
+
+
+def time_leaderboards(database_url: str, now: datetime.datetime, samples: int) -> dict:
+    """`levels.leaderboard(scope=level)` for random active ambassadors: top 20 and own rank."""
+    import sqlalchemy as sa
+
+    from ambassador import levels
+    from core import create_app
+    from core.extensions import db
+
+    app = create_app(app_config(database_url))
+    timings: dict[str, list[float]] = {"all": [], "month": []}
+    with app.app_context():
+        user_ids = db.session.scalars(sa.text("SELECT user_id FROM ambassadors WHERE status = 'active' "
+                                              "ORDER BY random() LIMIT :n"), {"n": samples}).all()
+        for period in timings:
+            for user_id in user_ids:
+                started = time.perf_counter()
+                board = levels.leaderboard(user_id, "level", period, now=now)
+                timings[period].append(time.perf_counter() - started)
+                db.session.rollback()
+                if len(board.items) != 20 and period == "all":
+                    raise BenchError(f"a level leaderboard of {len(board.items)} rows")
+        db.engine.dispose()
+    result = {}
+    for period, values in timings.items():
+        values.sort()
+        result[period] = {"p50": values[len(values) // 2] * 1000,
+                          "p99": values[max(0, -(-len(values) * 99 // 100) - 1)] * 1000}
+    return result
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -317,7 +354,7 @@ def machine_info(settings: dict) -> dict:
 def command_line(args) -> str:
     parts = [".venv/bin/python", "bench/levels.py", "--ambassadors", str(args.ambassadors)]
     defaults = build_parser().parse_args([])
-    for name in ("batch_size", "seed", "pg"):
+    for name in ("batch_size", "seed", "pg", "leaderboards"):
         if getattr(args, name) != getattr(defaults, name):
             parts += [f"--{name.replace('_', '-')}", str(getattr(args, name))]
     return shlex.join(parts)
@@ -355,6 +392,12 @@ def report_lines(r: dict) -> list[str]:
         f"{'; '.join(r['check']['problems']) or 'every level matches an independent SQL evaluation, every change has its level-change row, no standing left behind'}; "
         f"the re-run changed {again['result']['promoted'] + again['result']['demoted'] + again['result']['newly_below']} "
         f"ambassadors (must be 0).",
+        *([] if not r.get("leaderboards") else [
+            "",
+            f"Leaderboard reads afterwards (`levels.leaderboard(scope=\"level\")`, top 20 and the caller's rank, "
+            f"{r['leaderboard_samples']} random active ambassadors, about {r['ambassadors'] // 3:,} per level): "
+            + ", ".join(f"period {p}: p50 {v['p50']:.1f} ms, p99 {v['p99']:.1f} ms" for p, v in r["leaderboards"].items())
+            + "."]),
     ]
 
 
@@ -389,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=float, default=0.42, help="PostgreSQL setseed() for the generated data")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                    help="PostgreSQL server (any database on it) where the benchmark database is created")
+    p.add_argument("--leaderboards", type=int, default=200,
+                   help="level leaderboards read afterwards (top 20 and own rank), for their latency (0: none)")
     p.add_argument("--no-readme", action="store_true", help="do not write the figures into bench/README.md")
     return p
 
@@ -421,13 +466,14 @@ def main(argv: list[str] | None = None) -> int:
             log("running it again (same day: must change nothing)")
             rerun = run_job_in_process(database_url, args.batch_size, now + datetime.timedelta(minutes=1))
             log(f"  {rerun['wall_s']:.1f} s: {rerun['result']}")
+            boards = time_leaderboards(database_url, now, args.leaderboards) if args.leaderboards else {}
             rerun_changes = rerun["result"]["promoted"] + rerun["result"]["demoted"] + rerun["result"]["newly_below"]
             if rerun_changes:
                 checked["problems"].append(f"the re-run changed {rerun_changes} ambassadors")
         result = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                   "command": command_line(args), "machine": machine, "seed": seed, "run": run, "rerun": rerun,
-                  "check": checked, "loadavg_end": os.getloadavg(), "ambassadors": args.ambassadors,
-                  "batch_size": args.batch_size}
+                  "check": checked, "leaderboards": boards, "loadavg_end": os.getloadavg(), "ambassadors": args.ambassadors,
+                  "batch_size": args.batch_size, "leaderboard_samples": args.leaderboards}
         print("\n".join(report_lines(result)))
         if checked["problems"]:
             log("FAILED: " + "; ".join(checked["problems"]))
