@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from community import kpis, orders, services
+from community import kpis, orders, services, visits
 from community.models import Engineer, EngineerEstate, Estate
 from community.views import _apply, _cursor_args
 from core.accounts.auth import page_roles_required
@@ -92,6 +92,40 @@ def _flash_errors(form: FlaskForm) -> None:
     for errors in form.errors.values():
         for message in errors:
             flash(message, "error")
+
+
+@bp.route("/engineer/visits", methods=["GET", "POST"])
+@engineer_only
+def engineer_visits():
+    from datetime import date
+
+    from community.models import VisitAnnouncement, VisitSlot
+
+    engineer = services.engineer_of(current_user.id)
+    if request.method == "POST" and FlaskForm().validate_on_submit():
+        slots = [part.strip() for part in (request.form.get("slots") or "").replace("，", ",").split(",") if part.strip()]
+        try:
+            day = date.fromisoformat(request.form.get("date") or "")
+        except ValueError:
+            from flask import flash
+            flash("请选择日期", "error")
+        else:
+            done, result = _apply(lambda: visits.announce(current_user, request.form.get("estate_id", type=int) or 0,
+                                                          day, slots, request.form.get("note") or ""),
+                                  "上门安排已发布，已通知小区住户")
+            if done:
+                return redirect(url_for(".engineer_visits"))
+    today = datetime.now(BUSINESS_TZ).date()
+    announcements = db.session.scalars(sa.select(VisitAnnouncement).where(
+        VisitAnnouncement.engineer_id == engineer.id, VisitAnnouncement.day >= today)
+        .order_by(VisitAnnouncement.day)).all()
+    slots = {}
+    for slot in db.session.scalars(sa.select(VisitSlot).where(VisitSlot.announcement_id.in_(
+            [a.id for a in announcements])).order_by(VisitSlot.starts_at)) if announcements else []:
+        slots.setdefault(slot.announcement_id, []).append(slot)
+    estates = {e.id: e for e in engineer.estates}
+    return render_template("engineer/visits.html", nav="visits", engineer=engineer, announcements=announcements,
+                           slots=slots, estates=estates, today=today)
 
 
 # -- admin: orders and complaints --------------------------------------------------------------

@@ -98,3 +98,25 @@ def test_residents_and_engineers_cannot_open_the_console_pages(client, make_esta
     engineer_web(engineer)
     for url in ("/admin/service-orders", "/admin/complaints", "/admin/estate-league"):
         assert client.get(url).status_code == 403, url
+
+
+def test_engineer_announces_a_visit_from_the_workbench(app, client, make_estate, make_engineer, login, engineer_web):
+    from datetime import date, timedelta
+
+    estate = make_estate(name="翠苑一区")
+    engineer = make_engineer([estate])
+    residents = [login() for _ in range(3)]
+    for who in residents:
+        client.post("/api/v1/me/estates", headers=who.headers, json={"estate_id": estate})
+    engineer_web(engineer)
+    page = client.get("/engineer/visits").get_data(as_text=True)
+    day = (date.today() + timedelta(days=3)).isoformat()
+    r = client.post("/engineer/visits", data={"csrf_token": csrf_token(page), "estate_id": estate, "date": day,
+                                               "slots": "09:00-10:00，10:00-11:00", "note": ""}, follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert "上门安排已发布" in text and "3 户" in text and text.count("可约") == 2
+    bad = client.post("/engineer/visits", data={"csrf_token": csrf_token(page), "estate_id": estate, "date": day,
+                                                 "slots": "11:00-10:00"}, follow_redirects=True)
+    assert "结束时间须晚于开始时间" in bad.get_data(as_text=True)
+    inbox = client.get("/api/v1/me/notifications", headers=residents[0].headers).json
+    assert inbox["unread_count"] == 1
