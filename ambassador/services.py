@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from ambassador import contributions
+from ambassador import contributions, referrals
 from ambassador.models import (CHANNELS, Ambassador, AmbassadorEstate, Application, Level, LevelChange, Membership,
                                Referral, Task, TaskSubmission)
 from community.models import Engineer, Estate
@@ -354,6 +354,7 @@ def approve_application(application_id: int, actor: User) -> Application:
     application = get_application(application_id)
     _move(application, "approved", actor.id)
     ambassador = _enlist(application, actor)
+    referrals.qualify(ambassador.user_id, "ambassador")  # the inviter's reward, when there is one
     audit.record(actor, "ambassador.application.approve", "ambassador_application", application.id,
                  before={"status": "pending"},
                  after={"status": "approved", "user_id": ambassador.user_id, "level_id": ambassador.level_id,

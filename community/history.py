@@ -145,4 +145,7 @@ def import_one(data: dict, *, source: str = "integration") -> tuple[ServiceOrder
     if refused:
         raise ValidationFailed(refused[0], code="order_refused", details={"fields": {"order": [refused[0]]}})
     order = db.session.scalars(sa.select(ServiceOrder).where(ServiceOrder.external_id == row["external_id"])).one()
+    if inserted and order.status == "completed" and order.resident_id is not None:
+        from community.orders import _first_real_service
+        _first_real_service(order.resident_id)  # a live order from the service system, not history
     return order, bool(inserted)

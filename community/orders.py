@@ -167,7 +167,17 @@ def complete(order_id: int, user: User) -> ServiceOrder:
     _own_engineer(order, user.id)
     order = _transition(order, ("assigned", "scheduled"), status="completed", completed_at=utcnow())
     ranking.on_completed(order)
+    if order.resident_id is not None:
+        _first_real_service(order.resident_id)
     return order
+
+
+def _first_real_service(resident_id: int) -> None:
+    """A completed service is the "first real service" that rewards whoever invited the resident
+    (the ambassador package decides whether it qualifies and pays at most once)."""
+    from ambassador import referrals  # a feature calling another's service; imported late (no cycle)
+
+    referrals.qualify(resident_id, "service")
 
 
 def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
