@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from types import SimpleNamespace
 
 import marshmallow as ma
@@ -20,6 +21,8 @@ bp = Blueprint("ambassador_orders", __name__, url_prefix="/api/v1", description=
 # Yuan as a decimal string: no float rounding, at most 2 decimals, below 100 million yuan.
 _AMOUNT = re.compile(r"(0|[1-9][0-9]{0,7})(\.[0-9]{1,2})?")
 ITEMS_MAX_CHARS = 20_000
+# Bounds that keep every conversion to UTC (and the window added to it) inside datetime's range.
+PAID_AT_RANGE = (datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
 
 
 # -- schemas -----------------------------------------------------------------------------------
@@ -48,6 +51,11 @@ class OrderMessageSchema(ma.Schema):
     def _items_size(self, value, **kwargs):
         if len(json.dumps(value, ensure_ascii=False)) > ITEMS_MAX_CHARS:
             raise ma.ValidationError(f"items are stored as given: at most {ITEMS_MAX_CHARS} characters of JSON")
+
+    @ma.validates("paid_at")
+    def _paid_at_range(self, value, **kwargs):
+        if not PAID_AT_RANGE[0] <= value < PAID_AT_RANGE[1]:
+            raise ma.ValidationError("must be between 2000-01-01 and 2100-01-01")
 
     @ma.validates("amount")
     def _amount(self, value, **kwargs):

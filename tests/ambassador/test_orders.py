@@ -351,6 +351,7 @@ def test_a_reversal_debits_only_contribution_that_was_credited(app, client, worl
 @pytest.mark.parametrize("field, value", [
     ("amount", "1.234"), ("amount", "-1.00"), ("amount", "1e3"), ("amount", 12.5), ("amount", ""),
     ("amount", "100000000.00"), ("amount", "01.00"), ("paid_at", "2026-11-20T10:00:00"), ("paid_at", "yesterday"),
+    ("paid_at", "0001-01-01T00:00:00+08:00"), ("paid_at", "9999-12-31T23:59:59-08:00"),
     ("status", "shipped"), ("external_id", ""), ("external_id", "has space"), ("external_id", "x" * 65),
     ("resident", {}), ("resident", {"phone": ""}), ("items", "none"), ("items", [1, 2]),
     ("items", [{"note": "x" * 20_001}])])
@@ -453,3 +454,11 @@ def test_only_admins_open_the_order_pages(app, client, web_login):
 def test_unknown_fields_are_refused(client):
     response = post(client, body(coupon="X"))
     assert response.status_code == 422 and "coupon" in response.json["error"]["details"]["fields"]
+
+
+@pytest.mark.parametrize("raw, status", [(b"not json", 400), (b"[1, 2]", 422), (b"", 422), (b"null", 422)])
+def test_a_signed_body_that_is_not_an_order_object_is_a_4xx(app, client, raw, status):
+    response = signed_post(client, None, raw=raw)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert set(response.json["error"]) == {"code", "message", "details"}
+    assert counts(app) == (0, 0)
