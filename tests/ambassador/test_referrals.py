@@ -493,3 +493,18 @@ def test_admin_page_lists_flagged_pairs_and_clears_with_a_reason(app, client, lo
     assert f'data-id="{row.id}"' in theirs
     others = client.get(f"/admin/ambassador/referrals?status=all&inviter_id={invitee.user_id}").get_data(as_text=True)
     assert 'data-testid="referral-row"' not in others and "暂无邀请记录" in others
+
+
+def test_an_inviter_without_an_ambassador_row_gets_points_but_no_contribution(app, login, make_ambassador):
+    # Not reachable through an invite code, but data may hold it (an import): points are paid,
+    # and there is no contribution to credit.
+    inviter, invitee = login(), login()
+    with app.app_context():
+        db.session.add(Referral(inviter_id=inviter.user_id, invitee_id=invitee.user_id, invite_code="OLD",
+                                protected_until=utcnow()))
+        db.session.commit()
+    make_ambassador(user=invitee)
+    assert qualify(app, invitee.user_id, "ambassador") == ("rewarded", {"ambassador": 100}, None)
+    assert available(app, inviter.user_id) == 100 and contribution(app, inviter.user_id) is None
+    with app.app_context():
+        assert referrals.totals_of(inviter.user_id)["points"] == 100
