@@ -48,7 +48,7 @@ def test_reward_redeemed_approved_in_bulk_and_fulfilled(live_app, page, wechat):
     log_in_admin(live_app, page)
 
     # The admin gives the resident points from their ledger page.
-    page.get_by_role("link", name="积分兑换").click()
+    page.get_by_role("link", name="积分", exact=True).click()
     page.get_by_role("link", name="查询用户积分").click()
     page.get_by_label("用户 ID、手机号或用户名").fill(str(resident.user_id))
     page.get_by_role("button", name="查询").click()
@@ -85,7 +85,7 @@ def test_reward_redeemed_approved_in_bulk_and_fulfilled(live_app, page, wechat):
     assert resident.redemptions() == [("pending", None)]
 
     # The admin finds it in the queue and approves it in bulk, after a confirmation step.
-    page.get_by_role("link", name="积分兑换").click()
+    page.get_by_role("link", name="积分", exact=True).click()
     row = page.locator(f'[data-testid="redemption-row"][data-id="{redemption_id}"]')
     expect(row).to_contain_text("304 不锈钢保温杯")
     expect(row).to_contain_text("待审核")

@@ -79,9 +79,11 @@ def test_pages_need_an_admin_session(client, make_engineer, web_login):
 
 def test_the_nav_links_the_points_pages_and_no_page_promises_points_for_good_reviews(app, console, queue):
     home = html(console.get("/admin/"))
-    for label, path in (("积分兑换", "/admin/points/redemptions"), ("积分规则", "/admin/points/rules"),
+    assert 'href="/admin/points/redemptions"' in home and "积分" in home  # the section's entry
+    section = html(console.get("/admin/points/redemptions"))  # its sub-navigation
+    for label, path in (("兑换审核", "/admin/points/redemptions"), ("积分规则", "/admin/points/rules"),
                         ("奖品", "/admin/points/rewards")):
-        assert f'href="{path}"' in home and label in home
+        assert f'href="{path}"' in section and label in section
     pages = PAGES + [f"/admin/points/redemptions/{queue['ids'][0]}", f"/admin/points/users/{queue['alice'].user_id}",
                      f"/admin/points/rewards/{queue['reward']['id']}"]
     for path in pages:
