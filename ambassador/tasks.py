@@ -171,7 +171,10 @@ def _published_refusals(task: Task, data: dict) -> dict[str, list[str]]:
 
 def update_task(task_id: int, data: dict, actor: User) -> Task:
     """Change a task: anything while it is a draft; once published only what keeps its promises."""
-    task = get_task(task_id)
+    # Locked and re-read: a publish (or an approval's count) committed meanwhile is what we check against.
+    task = db.session.get(Task, task_id, with_for_update=True, populate_existing=True)
+    if task is None:
+        raise NotFound("任务不存在", code="task_not_found")
     if task.status == "closed":
         raise Conflict("任务已结束，不能再修改", code="task_closed")
     data = {f: v for f, v in data.items() if f in FIELDS}
