@@ -304,3 +304,14 @@ def test_a_retried_approval_with_its_idempotency_key_answers_the_first_result(ap
     # Without the key a repeat is refused, and nothing is paid twice either way.
     assert error(client.post(f"{SUBMISSIONS}/{submission}/approve", headers=admin.headers)) == (409, "already_decided")
     assert balance(app, me.user_id) == 100
+
+
+def test_a_submission_made_before_closing_is_still_approved_and_paid(app, client, admin, new_task, submit,
+                                                                     make_ambassador):
+    me = make_ambassador()
+    task = new_task()
+    submission = submit(me, task)
+    assert client.post(f"{TASKS}/{task}/close", headers=admin.headers).status_code == 200
+    response = client.post(f"{SUBMISSIONS}/{submission}/approve", headers=admin.headers)
+    assert response.status_code == 200 and response.json["points"] == 100
+    assert balance(app, me.user_id) == 100
