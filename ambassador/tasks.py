@@ -373,7 +373,24 @@ def accept_task(task_id: int, user_id: int) -> TaskState:
     return _states(user_id, [task])[0]
 
 
-def _check_proof(task: Task, text, link, photos) -> dict:
+def _own_uploads(user_id: int, photos: list[str]) -> list[str]:
+    """Upload names among the photos that do not exist or were uploaded by someone else."""
+    from core.errors import NotFound
+    from core.uploads import services as uploads
+
+    bad = []
+    for photo in photos:
+        if not UPLOAD_ID.match(photo):
+            continue
+        try:
+            if uploads.get_upload(photo.rsplit("/", 1)[-1]).user_id != user_id:
+                bad.append(photo)
+        except NotFound:
+            bad.append(photo)
+    return bad
+
+
+def _check_proof(task: Task, text, link, photos, user_id: int | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     text = (text or "").strip() or None
     link = (link or "").strip() or None
@@ -388,6 +405,8 @@ def _check_proof(task: Task, text, link, photos) -> dict:
         elif not all(isinstance(p, str) and (UPLOAD_ID.match(p) or (len(p) <= 500 and HTTP_URL.match(p)))
                      for p in photos):
             errors["photos"] = ["each photo is an upload id, its /api/v1/uploads/ path or an http(s) URL"]
+        elif user_id is not None and (bad := _own_uploads(user_id, photos)):
+            errors["photos"] = [f"not an upload of yours: {', '.join(bad)}"]
     present = {"text": text is not None, "link": link is not None, "photos": bool(photos)}
     for kind in task.proof_required or []:
         if not present[kind] and kind not in errors:
@@ -402,7 +421,7 @@ def submit(task_id: int, user_id: int, *, text: str | None = None, link: str | N
     """Submit proof of having done a task. Submitting takes the task when it was not taken yet."""
     task, _, _ = _eligible_task(task_id, user_id)
     _require_open(task)
-    proof = _check_proof(task, text, link, photos)
+    proof = _check_proof(task, text, link, photos, user_id)
     insert_or_nothing(TaskAcceptance, {"task_id": task.id, "user_id": user_id, "approved_count": 0,
                                        "accepted_at": utcnow()}, conflict=["task_id", "user_id"])
     # The acceptance row is this person's lock on this task: their submissions go one at a time,

@@ -34,7 +34,7 @@ MAX_ID = 2**63 - 1
 BULK_MAX = 100
 # Ledger kinds as admins read them; earning-rule kinds are labelled with the rule's name.
 KIND_LABELS = {"hold": "兑换冻结", "release": "兑换退回", "settle": "兑换结算", "spend": "消费",
-               "adjustment": "人工调整", "reverse": "冲正", "expiry": "积分过期"}
+               "adjustment": "人工调整", "reverse": "冲正", "expiry": "积分过期", "task": "代言人任务奖励"}
 NOT_REVERSIBLE = frozenset({"hold", "release", "settle", "reverse"})
 REFUSALS = {"redemption_already_decided": "已被处理", "redemption_not_found": "不存在",
             "validation_error": "信息不完整", "insufficient_points": "积分不足"}

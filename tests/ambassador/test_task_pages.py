@@ -173,18 +173,23 @@ def test_task_page_shows_statistics(app, console, make_ambassador):
     assert len(re.findall(r'data-testid="recent-row"', page)) == 2
 
 
+from tests.ambassador.test_tasks import _upload  # noqa: E402
+
+
 def test_review_queue_single_and_confirmed_bulk_decisions(app, console, make_ambassador):
     task = api_task(console, console.admin, total_limit=2, proof_required=["photos"])
     crowd = [make_ambassador() for _ in range(4)]
-    ids = []
+    ids, photos = [], []
     for account in crowd:
+        photo = _upload(console, account)
+        photos.append(photo)
         response = console.post(f"/api/v1/ambassador/tasks/{task}/submissions", headers=account.headers,
-                                json={"photos": ["abcdefghijklmnopqrstuvwx.jpg", "https://cdn.example.com/1.png"]})
+                                json={"photos": [photo, "https://cdn.example.com/1.png"]})
         ids.append(response.json["id"])
     queue = "/admin/ambassador/submissions"
     page = html(console.get(queue))
     assert [int(i) for i in re.findall(r'data-testid="submission-row" data-id="(\d+)"', page)] == ids  # oldest first
-    assert 'src="/api/v1/uploads/abcdefghijklmnopqrstuvwx.jpg"' in page
+    assert f'src="/api/v1/uploads/{photos[0]}"' in page
 
     # One by one: reject needs a reason.
     response = post_form(console, queue, f"{queue}/{ids[0]}/reject", {"reason": "", "next": queue},

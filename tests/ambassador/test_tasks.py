@@ -270,7 +270,20 @@ def submit(client, account, task_id, **body):
     return client.post(f"/api/v1/ambassador/tasks/{task_id}/submissions", headers=account.headers, json=body)
 
 
-def test_submitting_takes_the_task_and_requires_the_proof(app, client, new_task, make_ambassador):
+def _upload(client, account) -> str:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (10, 150, 90)).save(out, "PNG")
+    response = client.post("/api/v1/uploads", headers=account.headers, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(out.getvalue()), "proof.png")})
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_submitting_takes_the_task_and_requires_the_proof(app, client, new_task, make_ambassador, login):
     me = make_ambassador()
     task = new_task(proof_required=["link", "photos"])
     response = submit(client, me, task["id"], text="我做了")
@@ -281,9 +294,15 @@ def test_submitting_takes_the_task_and_requires_the_proof(app, client, new_task,
     assert set(bad.json["error"]["details"]["fields"]) == {"link", "photos"}
     assert submit(client, me, task["id"], link="https://example.com/p", photos=["abcdefghijklmnopqrstuvwx.jpg"] * 10
                   ).status_code == 422
+    # upload names must be the submitter's own uploads
+    unknown = submit(client, me, task["id"], link="https://example.com/p", photos=["Ab-_cdefghijklmnopqrstuv.webp"])
+    assert unknown.status_code == 422 and "photos" in unknown.json["error"]["details"]["fields"]
+    someone_else = _upload(client, login())
+    theirs = submit(client, me, task["id"], link="https://example.com/p", photos=[someone_else])
+    assert theirs.status_code == 422 and "photos" in theirs.json["error"]["details"]["fields"]
+    mine, other_mine = _upload(client, me), _upload(client, me)
     response = submit(client, me, task["id"], link=" https://mp.weixin.qq.com/s/abc ",
-                      photos=["Ab-_cdefghijklmnopqrstuv.webp", "/api/v1/uploads/abcdefghijklmnopqrstuvwx.png",
-                              "https://cdn.example.com/x.jpg"])
+                      photos=[mine, f"/api/v1/uploads/{other_mine}", "https://cdn.example.com/x.jpg"])
     assert response.status_code == 201, response.json
     assert response.json["status"] == "pending" and response.json["link"] == "https://mp.weixin.qq.com/s/abc"
     assert response.json["task_title"] == task["title"] and response.json["points"] is None
