@@ -508,8 +508,14 @@ def leaderboard(user_id: int, scope: str = "all", period: str = "month", *, esta
                             "points": row.points, "is_me": row.user_id == user_id})
     mine = db.session.scalar(sa.select(Standing.points).where(
         Standing.scope == scope_key, Standing.period == period_key, Standing.user_id == user_id)) or 0
-    # An index range count: the rows of this scope and period with more points than the caller.
-    ahead = db.session.scalar(sa.select(sa.func.count()).select_from(Standing).join(Ambassador, active).where(
-        Standing.scope == scope_key, Standing.period == period_key, Standing.points > mine))
-    board.me = {"rank": ahead + 1, "points": mine}
+    ahead = Standing.scope == scope_key, Standing.period == period_key, Standing.points > mine
+    # An index range count of the rows ahead of the caller (the rank index), less the few of
+    # them whose ambassador is suspended or removed: found through ix_ambassadors_level_status
+    # (every level, the two inactive statuses), not by joining every row of the range.
+    level_ids = [lv.id for lv in level_infos()]
+    everyone = db.session.scalar(sa.select(sa.func.count()).select_from(Standing).where(*ahead))
+    inactive = db.session.scalar(sa.select(sa.func.count()).select_from(Ambassador).join(
+        Standing, Standing.user_id == Ambassador.user_id).where(
+        Ambassador.level_id.in_(level_ids), Ambassador.status.in_(("suspended", "removed")), *ahead))
+    board.me = {"rank": everyone - inactive + 1, "points": mine}
     return board

@@ -185,6 +185,25 @@ def migrate_and_seed(args, database_url: str, now: datetime.datetime) -> dict:
 
 # -- the measured run -------------------------------------------------------------------------
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process (here: the job's PostgreSQL backend)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all CPUs."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / CLOCK_TICKS, sum(values) / CLOCK_TICKS
+
+
 def _job_process(database_url: str, batch_size: int, now_iso: str, results) -> None:
     """In a fresh interpreter: build the app, run the real job once through the job runner."""
     import sqlalchemy as sa
@@ -194,13 +213,15 @@ def _job_process(database_url: str, batch_size: int, now_iso: str, results) -> N
     from core import scheduler
     from core.extensions import db
 
-    app = create_app(app_config(database_url))
+    # One pooled connection: its PostgreSQL backend is the job's, and its CPU time is read from /proc.
+    app = create_app({**app_config(database_url),
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0}})
     now = datetime.datetime.fromisoformat(now_iso)
     statements = {"n": 0}
     with app.app_context():
         sa.event.listen(db.engine, "before_cursor_execute",
                         lambda *a, **k: statements.__setitem__("n", statements["n"] + 1))
-        db.session.execute(sa.text("SELECT 1"))  # connect before measuring
+        backend = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar()  # connect before measuring
         db.session.rollback()
     # The job as scheduled, with the run's `now` pinned (the seed is relative to it) and the
     # batch size of the command line.
@@ -208,11 +229,15 @@ def _job_process(database_url: str, batch_size: int, now_iso: str, results) -> N
         now=now, batch_size=batch_size, after_batch=db.session.commit).as_dict())
     assert any(j.name == job.name and j.func is jobs.evaluate_levels for j in scheduler.all_jobs())
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cpu_before = time.process_time()
+    cpu_before, pg_before, busy_before = time.process_time(), cpu_seconds(backend), machine_busy()
     started = time.monotonic()
     outcome = scheduler.run_job(app, job)
     wall = time.monotonic() - started
-    results.put({"wall_s": wall, "cpu_s": time.process_time() - cpu_before, "statements": statements["n"],
+    busy_after = machine_busy()
+    results.put({"wall_s": wall, "cpu_s": time.process_time() - cpu_before,
+                 "pg_cpu_s": (cpu_seconds(backend) or 0) - (pg_before or 0),
+                 "machine_cpu_s": busy_after[0] - busy_before[0], "machine_total_s": busy_after[1] - busy_before[1],
+                 "statements": statements["n"],
                  "rss_before_kib": rss_before, "rss_peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                  "result": outcome})
 
@@ -364,6 +389,8 @@ def report_lines(r: dict) -> list[str]:
     run, again, m, job = r["run"], r["rerun"], r["machine"], r["run"]["result"]
     s = m["settings"]
     verdict = "met" if run["wall_s"] < TARGET_SECONDS else "MISSED"
+    own = run["cpu_s"] + run["pg_cpu_s"]
+    others = max(0.0, run["machine_cpu_s"] - own)
     return [
         f"Run of {r['date']} UTC: `{r['command']}`",
         "",
@@ -377,10 +404,12 @@ def report_lines(r: dict) -> list[str]:
         f"unpinned), {r['seed']['counts']['ambassador_contributions']:,} contribution days, "
         f"{r['seed']['counts']['ambassador_standings']:,} level leaderboard rows; seeded in {r['seed']['seed_s']:.0f} s.",
         "",
-        "| run | wall s | CPU s (job process) | peak RSS MiB (before → after) | evaluated | promoted | demoted "
+        "| run | wall s | CPU s: job process | CPU s: its PostgreSQL backend | machine busy (all processes) "
+        "| peak RSS MiB (before → after) | evaluated | promoted | demoted "
         "| newly below | recovered | batches | ambassador rows | contribution rows | SQL statements |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        *[f"| {name} | {x['wall_s']:.1f} | {x['cpu_s']:.1f} | {x['rss_before_kib'] / 1024:.0f} → "
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *[f"| {name} | {x['wall_s']:.1f} | {x['cpu_s']:.1f} | {x['pg_cpu_s']:.1f} | "
+          f"{x['machine_cpu_s'] / max(x['machine_total_s'], 1e-9):.0%} | {x['rss_before_kib'] / 1024:.0f} → "
           f"{x['rss_peak_kib'] / 1024:.0f} | {x['result']['evaluated']:,} | {x['result']['promoted']:,} | "
           f"{x['result']['demoted']:,} | {x['result']['newly_below']:,} | {x['result']['recovered']:,} | "
           f"{x['result']['batches']:,} | {x['result']['ambassadors_read']:,} | "
@@ -389,8 +418,11 @@ def report_lines(r: dict) -> list[str]:
         "",
         f"Target < {TARGET_SECONDS} s: **{verdict}** ({run['wall_s']:.1f} s, "
         f"{job['evaluated'] / max(run['wall_s'], 1e-9):,.0f} ambassadors/s). Checks: "
-        f"{'; '.join(r['check']['problems']) or 'every level matches an independent SQL evaluation, every change has its level-change row, no standing left behind'}; "
-        f"the re-run changed {again['result']['promoted'] + again['result']['demoted'] + again['result']['newly_below']} "
+        f"{'; '.join(r['check']['problems']) or 'every level matches an independent SQL evaluation, every change has its level-change row, no standing left behind'}. "
+        f"CPU: the job process and its PostgreSQL backend used {own:.1f} CPU seconds in {run['wall_s']:.1f} s; "
+        f"other processes used {others:.1f} CPU seconds of the machine's {run['machine_total_s']:.0f} meanwhile "
+        f"(the machine is shared), so the job waited for a CPU or the disk (commits) the rest of the time. "
+        f"The re-run changed {again['result']['promoted'] + again['result']['demoted'] + again['result']['newly_below']} "
         f"ambassadors (must be 0).",
         *([] if not r.get("leaderboards") else [
             "",
