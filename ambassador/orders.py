@@ -80,9 +80,10 @@ def steward_of(resident_id: int) -> int | None:
 
 
 def inviter_of(resident_id: int) -> int | None:
-    """The resident's inviter, unless the pair was flagged (shared phone or unionid)."""
+    """The resident's inviter, unless the pair was flagged (shared phone or unionid) or an admin
+    dismissed it (lapsed: withheld for good)."""
     return db.session.scalar(sa.select(Referral.inviter_id).where(
-        Referral.invitee_id == resident_id, Referral.status != "flagged"))
+        Referral.invitee_id == resident_id, Referral.status.in_(("pending", "rewarded"))))
 
 
 # -- receiving ---------------------------------------------------------------------------------

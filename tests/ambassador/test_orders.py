@@ -149,8 +149,9 @@ def test_a_resident_without_a_steward_pays_only_the_inviter(app, client, world):
         assert referral.status == "pending"  # no steward: not a "first real service"
 
 
-def test_a_flagged_inviter_is_not_paid(app, client, world):
-    w = world(referral_status="flagged")
+@pytest.mark.parametrize("status", ["flagged", "lapsed"])  # lapsed: an admin dismissed the flagged pair
+def test_a_flagged_or_dismissed_inviter_is_not_paid(app, client, world, status):
+    w = world(referral_status=status)
     response = post(client, body(w))
     assert [p["role"] for p in response.json["payouts"]] == ["steward"]
     assert snapshot(app, w.inviter_id) == [(0, 0)]
