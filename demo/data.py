@@ -62,6 +62,10 @@ def seed() -> bool:
             db.session.commit()
     _seed_points(rng)
     db.session.commit()
+    _seed_community(rng, estates, [e for e, _ in engineers])
+    db.session.commit()
+    _seed_ambassadors(estates, [e for e, _ in engineers])
+    db.session.commit()
     return True
 
 
@@ -84,3 +88,66 @@ def _seed_points(rng: random.Random) -> None:
         points.adjust(resident.id, rng.choice([300, 600, 1000]), "邻里上线体验积分", admin, key=f"demo:{resident.id}")
     for resident in residents[:3]:
         points.redeem(resident, rewards[0].id)
+
+
+SERVICE_TYPES = ["repair", "install", "maintenance", "cleaning", "inspection"]
+
+
+def _seed_community(rng: random.Random, estates, engineers) -> None:
+    """Fourteen months of service history (so KPIs have a year-on-year base), open requests in the
+    workbench, a complaint, and a feed with an unanswered question."""
+    from datetime import datetime, timedelta, timezone
+
+    from community import feed, history, orders
+    from community.models import Residency
+
+    now = datetime.now(timezone.utc)
+    rows = []
+    for n in range(420):
+        engineer, covered = engineers[n % len(engineers)], ENGINEERS[n % len(engineers)][3]
+        estate = estates[rng.choice(covered)]
+        requested = now - timedelta(days=rng.uniform(3, 425))
+        done = rng.random() < 0.93
+        rows.append(history.clean_row({
+            "external_id": f"DEMO-{n:05d}", "estate_id": estate.id, "engineer_employee_no": engineer.employee_no,
+            "service_type": rng.choice(SERVICE_TYPES), "requested_at": requested.isoformat(),
+            "completed_at": (requested + timedelta(hours=rng.uniform(2, 48))).isoformat() if done else "",
+            "rating": str(rng.choice([5, 5, 5, 4, 4, 3])) if done and rng.random() < 0.7 else "",
+            "complained": "1" if rng.random() < 0.04 else "0"}))
+    history.import_orders(rows)
+    residents = db.session.scalars(sa.select(User).join(Residency, Residency.user_id == User.id)
+                                   .order_by(User.id)).all()
+    first = residents[0]
+    estate_id = db.session.scalar(sa.select(Residency.estate_id).where(Residency.user_id == first.id))
+    order = orders.request_service(first, estate_id, "repair", "厨房热水器打不着火")
+    orders.complain(order.id, first, "约好上午来，一直没人联系")
+    orders.request_service(residents[1], db.session.scalar(
+        sa.select(Residency.estate_id).where(Residency.user_id == residents[1].id)), "cleaning", "空调清洗，周末最好")
+    who = accounts.Principal(id=first.id, roles=first.roles)
+    feed.create_post(who, estate_id, "question", "净水器滤芯一般多久换一次？家里是三口人。")
+    feed.create_post(who, estate_id, "review", "王师傅上门很准时，讲解也清楚，推荐给邻居们。")
+
+
+def _seed_ambassadors(estates, engineers) -> None:
+    """The first ambassador (an engineer), a member's application waiting for review, a task."""
+    from datetime import datetime, timedelta, timezone
+
+    from ambassador import services as ambassadors, tasks
+
+    admin = db.session.scalars(sa.select(User).where(User.username == ADMIN[0])).one()
+    engineer_user = db.session.get(User, engineers[0].user_id)
+    application = ambassadors.submit_application(engineer_user, {
+        "channel": "engineer", "real_name": engineers[0].name, "phone": engineers[0].phone,
+        "estate_ids": [estates[0].id, estates[1].id], "statement": "服务小区多年，愿意做邻里的服务代言人"})
+    ambassadors.approve_application(application.id, admin)
+    member = db.session.scalars(sa.select(User).where(User.roles == frozenset({"resident"}))
+                                .order_by(User.id.desc())).first()
+    ambassadors.set_membership(member.id, "gold", admin)
+    ambassadors.submit_application(member, {
+        "channel": "member", "real_name": "陈晓梅", "phone": member.phone or "13912345678",
+        "estate_ids": [estates[0].id], "statement": "金卡会员，常帮邻居介绍靠谱师傅"})
+    task = tasks.create_task({
+        "title": "转发冬季保养活动", "description": "把冬季空调保养活动转发到小区业主群，截图上传。",
+        "kind": "promotion", "points": 50, "deadline": datetime.now(timezone.utc) + timedelta(days=30),
+        "total_limit": 100, "per_person_limit": 1, "proof_required": ["photos"]}, admin)
+    tasks.publish_task(task.id, admin)

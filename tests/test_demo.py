@@ -20,5 +20,14 @@ def test_seed_loads_a_consistent_demo_once(ctx):
     # the logins the README and `make demo` print work
     assert accounts.authenticate_password(*data.ADMIN).has_role("admin")
     assert accounts.authenticate_password(data.ENGINEERS[0][2], data.ENGINEER_PASSWORD).has_role("engineer")
+    # the community and ambassador areas have something to show
+    from ambassador.models import Ambassador, Application, Task
+    from community.models import EstateMonthStat, Post, ServiceOrder
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) > 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(EstateMonthStat)) >= 40  # 14 months, 5 estates
+    assert db.session.scalar(sa.select(sa.func.count()).where(Post.kind == "question", Post.answers_count == 0)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ambassador)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(Application.status == "pending")) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(Task.status == "published")) == 1
     assert points.verify() == []
     assert audit.verify()[1] == []
