@@ -25,7 +25,8 @@ def test_seed_loads_a_consistent_demo_once(ctx):
     from community.models import EstateMonthStat, Post, ServiceOrder
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) > 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EstateMonthStat)) >= 40  # 14 months, 5 estates
-    assert db.session.scalar(sa.select(sa.func.count()).where(Post.kind == "question", Post.answers_count == 0)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(Post.kind == "question", Post.answers_count == 0,
+                                                              Post.status == "published")) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ambassador)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Application.status == "pending")) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Task.status == "published")) == 1
