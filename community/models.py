@@ -324,7 +324,7 @@ class EstateMonthStat(db.Model):
 
 # -- the estate feed: questions, reviews and photo shares; answers, comments, likes ---------------
 
-POST_KINDS = ("question", "review", "photo")
+POST_KINDS = ("question", "review", "photo", "announcement")
 CONTENT_STATUSES = ("published", "held", "hidden")
 
 
@@ -352,7 +352,7 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        sa.CheckConstraint("kind in ('question', 'review', 'photo')", name="kind"),
+        sa.CheckConstraint("kind in ('question', 'review', 'photo', 'announcement')", name="kind"),
         sa.CheckConstraint("status in ('published', 'held', 'hidden')", name="status"),
         sa.Index("ix_estate_posts_feed", "estate_id", "status", "id"),
         sa.Index("ix_estate_posts_kind", "estate_id", "kind", "status", "id"),

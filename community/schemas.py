@@ -473,14 +473,15 @@ def _photo_urls(names) -> list[str]:
 
 
 class PostCreateSchema(ma.Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("question", "review", "photo")))
+    kind = fields.String(required=True, validate=validate.OneOf(("question", "review", "photo", "announcement")),
+                         metadata={"description": "announcement: staff, or ambassadors whose level may announce"})
     text = fields.String(load_default="", validate=validate.Length(max=2000))
     photo_ids = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
                             validate=validate.Length(max=9))
 
 
 class FeedQueryArgsSchema(PageArgsSchema):
-    kind = fields.String(validate=validate.OneOf(("question", "review", "photo")))
+    kind = fields.String(validate=validate.OneOf(("question", "review", "photo", "announcement")))
     unanswered = fields.Boolean(load_default=False, metadata={"description": "only unanswered questions"})
 
 

@@ -35,7 +35,7 @@ def upgrade():
     sa.Column('likes_count', sa.Integer(), nullable=False),
     sa.Column('accepted_answer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("kind in ('question', 'review', 'photo')", name=op.f('ck_estate_posts_kind')),
+    sa.CheckConstraint("kind in ('question', 'review', 'photo', 'announcement')", name=op.f('ck_estate_posts_kind')),
     sa.CheckConstraint("status in ('published', 'held', 'hidden')", name=op.f('ck_estate_posts_status')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_estate_posts_author_id_users')),
     sa.ForeignKeyConstraint(['estate_id'], ['estates.id'], name=op.f('fk_estate_posts_estate_id_estates')),

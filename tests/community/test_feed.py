@@ -205,3 +205,25 @@ def test_engineer_answers_in_the_workbench_and_admin_moderates_in_the_console(cl
     assert "已恢复" in r.get_data(as_text=True) and "没有需要处理的内容" in r.get_data(as_text=True)
     detail = client.get(f"/api/v1/posts/{question['id']}", headers=resident.headers).json
     assert detail["answers"][0]["text"] == "一般 6 个月"
+
+
+def test_announcements_follow_the_ambassador_level_permission(app, client, estate, make_estate, resident, admin,
+                                                             make_ambassador):
+    r = post(client, resident, estate, kind="announcement", text="周六上午小区广场义诊")
+    assert r.status_code == 403 and err(r) == "not_an_ambassador"
+    trainee = make_ambassador(level=1, estate_ids=[estate])  # the entry level may not announce
+    client.post("/api/v1/me/estates", headers=trainee.headers, json={"estate_id": estate})
+    r = post(client, trainee, estate, kind="announcement", text="周六上午小区广场义诊")
+    assert r.status_code == 403 and err(r) == "permission_denied"
+    elsewhere = make_ambassador(level=2, estate_ids=[make_estate()])
+    client.post("/api/v1/me/estates", headers=elsewhere.headers, json={"estate_id": estate})
+    r = post(client, elsewhere, estate, kind="announcement", text="周六上午小区广场义诊")
+    assert r.status_code == 403 and err(r) == "not_your_estate"
+    silver = make_ambassador(level=2, estate_ids=[estate])
+    client.post("/api/v1/me/estates", headers=silver.headers, json={"estate_id": estate})
+    r = post(client, silver, estate, kind="announcement", text="周六上午小区广场义诊")
+    assert r.status_code == 201 and r.json["kind"] == "announcement"
+    assert post(client, admin, estate, kind="announcement", text="停水通知").status_code == 201
+    kinds = [p["kind"] for p in client.get(f"/api/v1/estates/{estate}/feed?kind=announcement",
+                                           headers=resident.headers).json["items"]]
+    assert kinds == ["announcement", "announcement"]
