@@ -368,6 +368,21 @@ def test_a_daily_cap_leaves_the_referral_pending_and_the_retry_pays_later(app, c
     assert available(app, inviter.user_id) == 200 and contribution(app, inviter.user_id) == 200
 
 
+def test_the_retry_job_is_scheduled_and_pays_what_waits(app, client, login, inviter, make_ambassador):
+    from core.scheduler import all_jobs
+
+    assert "retry-referral-rewards" in {job.name for job in all_jobs()}
+    set_row(app, EarningRule, EarningRule.kind == "referral_ambassador", enabled=False)
+    invitee = login()
+    attribute(client, invitee, code_of(app, inviter.user_id))
+    make_ambassador(user=invitee)
+    assert qualify(app, invitee.user_id, "ambassador")[0] == "refused"
+    set_row(app, EarningRule, EarningRule.kind == "referral_ambassador", enabled=True)
+    result = app.test_cli_runner().invoke(args=["jobs", "run-once", "retry-referral-rewards"])
+    assert result.exit_code == 0, result.output
+    assert referral(app, invitee.user_id).status == "rewarded" and available(app, inviter.user_id) == 100
+
+
 def retry(app, limit: int = 200) -> tuple[int, int]:
     """Run the retry as its job does, batch after batch; returns (looked at, rewarded)."""
     seen = rewarded = after = 0
