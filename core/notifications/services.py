@@ -8,8 +8,9 @@ so the event and its messages commit together. The sender (`send_due`) then:
 
 1. claims a batch of due rows in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
    so several senders never take the same row; SQLite has one sender) and commits the claim;
-2. calls WeChat for each row with no database transaction open;
-3. records each outcome in its own short transaction right after its call.
+2. calls WeChat for each row with no database transaction open (the rest of the pass runs in
+   autocommit);
+3. records each outcome right after its call, durable at once (one statement for a success).
 
 A crash loses nothing: a row claimed but not recorded is claimed again once its lease
 (CLAIM_LEASE) runs out. Only the message whose call was in flight at the crash can go out twice
@@ -204,12 +205,20 @@ def deliver(message: dict) -> tuple[str, object]:
         return "error", exc.details.get("errcode")
 
 
+_o = OutboxMessage.__table__.c
+# The common outcome is one statement, built once: the sender runs it in autocommit, so it is
+# one round trip and durable at once.
+_MARK_SENT = sa.update(OutboxMessage.__table__).where(_o.id == sa.bindparam("message_id")).values(
+    status="sent", msgid=sa.bindparam("msgid"), sent_at=sa.bindparam("sent_at"), last_error=None)
+
+
 def record(message_id: int, outcome: str, value, now: datetime) -> str:
-    """Store one outcome (its own short transaction, committed by the caller); returns the new status."""
-    message = db.session.get(OutboxMessage, message_id)
+    """Store one outcome right after its call (the sender runs in autocommit: each statement is
+    durable at once); returns the new status."""
     if outcome == "sent":
-        message.status, message.msgid, message.sent_at, message.last_error = "sent", value, now, None
+        db.session.execute(_MARK_SENT, {"message_id": message_id, "msgid": value, "sent_at": now})
         return "sent"
+    message = db.session.get(OutboxMessage, message_id)
     errcode = value
     message.last_error = f"errcode {errcode}"
     if errcode in FINAL_ERRORS:
@@ -243,22 +252,29 @@ def send_due(limit: int | None = None, now: datetime | None = None) -> dict[str,
     limit = limit or current_app.config["NOTIFY_BATCH_SIZE"]
     claimed = [{"id": m.id, "openid": m.openid, "template_id": m.template_id, "data": m.data, "page": m.page}
                for m in claim(limit, now)]
-    db.session.commit()  # the claim is durable before any WeChat call; no transaction stays open
+    db.session.commit()  # the claim is durable before any WeChat call
     counts = {"claimed": len(claimed), "sent": 0, "failed": 0, "retry": 0, "paused": 0}
+    if not claimed:
+        return counts
+    # From here on every statement commits by itself: no transaction is open while WeChat is
+    # called, and each outcome is durable as soon as it is written.
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     paused: set[str] = set()
-    for message in claimed:
-        if message["template_id"] in paused:  # 45009 on an earlier message of this batch
-            db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message["id"])
-                               .values(status="pending", next_attempt_at=next_business_day(now)))
-            db.session.commit()
-            counts["paused"] += 1
-            continue
-        outcome, value = deliver(message)
-        status = record(message["id"], outcome, value, now)
-        db.session.commit()
-        counts[status] += 1
-        if status == "paused":
-            paused.add(message["template_id"])
+    try:
+        for message in claimed:
+            if message["template_id"] in paused:  # 45009 on an earlier message of this batch
+                db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message["id"])
+                                   .values(status="pending", next_attempt_at=next_business_day(now)))
+                counts["paused"] += 1
+                continue
+            outcome, value = deliver(message)
+            status = record(message["id"], outcome, value, now)
+            db.session.flush()
+            counts[status] += 1
+            if status == "paused":
+                paused.add(message["template_id"])
+    finally:
+        db.session.commit()  # hands the connection back (its isolation level is reset)
     return counts
 
 
