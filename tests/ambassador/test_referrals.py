@@ -313,9 +313,7 @@ def test_phone_on_an_application_or_ambassador_row_counts_too(app, client, login
 
 
 def test_same_unionid_is_flagged_and_an_admin_clear_pays_once(app, client, login, wechat, bound, admin):
-    from ambassador.models import Ambassador as Amb  # noqa: F401 - the inviter is made below
     inviter_account = login(unionid="union-shared-1")
-    from tests.ambassador.conftest import make_ambassador as _  # noqa: F401
     with app.app_context():
         level = db.session.scalar(sa.select(Level).where(Level.position == 1))
         db.session.add(Ambassador(user_id=inviter_account.user_id, level_id=level.id, channel="member",
