@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -123,7 +124,7 @@ def _split(text: str | None) -> list[str]:
 class TaskForm(FlaskForm):
     title = StringField("标题", validators=[DataRequired("请填写标题"), Length(max=64)])
     description = TextAreaField("任务说明（代言人可见）", validators=[Optional(), Length(max=2000)])
-    kind = SelectField("类型", choices=list(services.KIND_LABELS.items()))
+    kind = SelectField("类型", choices=[SelectChoice(k, v) for k, v in services.KIND_LABELS.items()])
     points = IntField("奖励积分（再乘以代言人等级的倍率）",
                       validators=[InputRequired("请填写奖励积分"), NumberRange(0, services.MAX_POINTS, "不能小于 0")])
     deadline = LocalDateTimeField("截止时间（北京时间）", format="%Y-%m-%dT%H:%M",
@@ -133,14 +134,14 @@ class TaskForm(FlaskForm):
     per_person_limit = IntField("每人完成次数上限", default=1,
                                 validators=[InputRequired("请填写每人完成次数上限"),
                                             NumberRange(1, services.MAX_LIMIT, "须大于 0")])
-    proof_required = Checkboxes("需要提交的证明", choices=list(services.PROOF_LABELS.items()))
+    proof_required = Checkboxes("需要提交的证明", choices=[SelectChoice(k, v) for k, v in services.PROOF_LABELS.items()])
     audience_level_ids = Checkboxes("面向等级（都不选为全部等级）", coerce=int)
     audience_estate_ids = StringField("面向小区编号（逗号分隔，留空为全部小区）", validators=[Optional(), Length(max=4000)])
     audience_cities = StringField("面向城市（逗号分隔，留空为全部城市）", validators=[Optional(), Length(max=1000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.audience_level_ids.choices = [(level.id, level.name) for level in _levels()]
+        self.audience_level_ids.choices = [SelectChoice(level.id, level.name) for level in _levels()]
 
     def validate_audience_estate_ids(self, field):
         if any(not part.isdigit() or not 0 < int(part) <= MAX_ID for part in _split(field.data)):
