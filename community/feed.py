@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from community.models import (POST_KINDS, Answer, Comment, Engineer, EngineerEstate, Estate, Post, PostLike,
-                              Residency)
+from community.models import (POST_KINDS, Answer, Comment, Engineer, EngineerEstate, Estate, MediaCheck, Post,
+                              PostLike, Residency)
 from core import audit
 from core.accounts import services as accounts
 from core.accounts.models import User
@@ -131,7 +131,54 @@ def create_post(who: Principal, estate_id: int, kind: str, text: str, photo_ids=
                 security_verdict=verdict)
     db.session.add(post)
     db.session.flush()
+    if photos and not who.has_role("admin", "agent"):
+        _check_photos(post, who)
     return post
+
+
+def _check_photos(post: Post, who: Principal) -> None:
+    """Send each photo to WeChat's asynchronous image check. The post stays as its text verdict
+    made it; a pushed `risky` verdict takes it down, `review` holds it (on_media_verdict). A photo
+    WeChat cannot be asked about holds the post for a human, as text without a verdict does."""
+    from flask import current_app
+
+    from core.errors import APIError
+
+    openid = accounts.openid_of(who.id)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or "http://127.0.0.1:5000"
+    for name in post.photos:
+        try:
+            if openid is None:
+                raise APIError("no openid")
+            trace_id = gateway.media_check_async(f"{base}/api/v1/uploads/{name}", openid, scene=3)
+        except APIError:
+            if post.status == "published":
+                post.status, post.security_verdict = "held", "review"
+            continue
+        db.session.add(MediaCheck(trace_id=trace_id, post_id=post.id, upload_name=name))
+    db.session.flush()
+
+
+def on_media_verdict(event: dict) -> None:
+    """A pushed `wxa_media_check` event: record the verdict; `risky` takes the post down,
+    `review` holds a published post for a moderator. Unknown trace ids are ignored."""
+    check = db.session.get(MediaCheck, str(event.get("trace_id") or ""))
+    if check is None or check.verdict is not None:
+        return  # not ours, or a repeated push (WeChat retries)
+    result = event.get("result") or {}
+    suggest = result.get("suggest") if isinstance(result, dict) else None
+    if suggest not in ("pass", "review", "risky"):  # the v1 shape: isrisky 0/1
+        suggest = "risky" if event.get("isrisky") == 1 else "pass"
+    check.verdict, check.decided_at = suggest, utcnow()
+    post = db.session.scalars(sa.select(Post).where(Post.id == check.post_id).with_for_update()).one()
+    if suggest == "risky" and post.status != "hidden":
+        before = post.status
+        post.status, post.moderation_reason, post.moderated_at = "hidden", "图片未通过微信内容安全检测", utcnow()
+        audit.record(None, "feed.post.hide", "post", post.id, before={"status": before},
+                     after={"status": "hidden", "reason": "wxa_media_check risky", "trace_id": check.trace_id})
+    elif suggest == "review" and post.status == "published":
+        post.status, post.security_verdict = "held", "review"
+    db.session.flush()
 
 
 def get_post(post_id: int, *, lock: bool = False) -> Post:

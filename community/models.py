@@ -440,3 +440,17 @@ class VisitSlot(db.Model):
     booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_orders.id"), unique=True)
     booked_at: Mapped[datetime | None]
+
+
+class MediaCheck(db.Model):
+    """A photo of a post sent to WeChat's asynchronous image check; its verdict arrives as a
+    pushed `wxa_media_check` event carrying the trace_id."""
+
+    __tablename__ = "media_checks"
+
+    trace_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    post_id: Mapped[int] = mapped_column(sa.ForeignKey("estate_posts.id"), index=True)
+    upload_name: Mapped[str] = mapped_column(sa.String(48))
+    verdict: Mapped[str | None] = mapped_column(sa.String(16))  # pass review risky
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]

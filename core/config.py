@@ -103,6 +103,9 @@ def load_config() -> dict:
         "WECHAT_TEMPLATE_ACTIVITY": _env("WECHAT_TEMPLATE_ACTIVITY", "tmpl_activity_notice"),
         "WECHAT_TEMPLATE_ORDER": _env("WECHAT_TEMPLATE_ORDER", "tmpl_order_status"),
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
+        # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
+        "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),
+        "WECHAT_PUSH_AES_KEY": _env("WECHAT_PUSH_AES_KEY", ""),
         # Accounts
         "TOKEN_TTL_DAYS": _int("TOKEN_TTL_DAYS", 30),
         "ENGINEER_INVITE_TTL_DAYS": _int("ENGINEER_INVITE_TTL_DAYS", 14),

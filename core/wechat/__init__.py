@@ -1,0 +1,3 @@
+
+
+VIEW_MODULES = ("push",)  # WeChat's message push (see core.register_blueprints)

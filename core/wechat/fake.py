@@ -184,6 +184,9 @@ class _State:
         self.hits: dict[Any, deque] = {}
         self.risky_words = list(DEFAULT_RISKY_WORDS)
         self.review_words = list(DEFAULT_REVIEW_WORDS)
+        self.media_checks: list[dict] = []  # wxa/media_check_async calls, with their verdicts
+        self.risky_media: list[str] = []  # a media_url containing one of these is risky
+        self.review_media: list[str] = []
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -489,6 +492,33 @@ def _msg_sec_check(st: _State, query, body):
     }
 
 
+@_wechat("wxa/media_check_async", "POST", needs_token=True)
+def _media_check_async(st: _State, query, body):
+    """Accept an image for checking; the verdict is the `wxa_media_check` event WeChat pushes
+    later (the test control `/_fake/media-events` lists the events it would push)."""
+    body = _json_object(body)
+    media_url, media_type = body.get("media_url"), body.get("media_type")
+    if not isinstance(media_url, str) or not media_url.startswith(("http://", "https://")):
+        raise WeChatError(47001, "data format error, media_url")
+    if media_type not in (1, 2):
+        raise WeChatError(47001, "data format error, media_type")
+    if body.get("version") == 2:
+        if body.get("scene") not in (1, 2, 3, 4):
+            raise WeChatError(40129)
+        if body.get("openid") not in st.openids:
+            raise WeChatError(40003)
+    trace_id = secrets.token_hex(16)
+    suggest, label = "pass", 100
+    if any(word in media_url for word in st.risky_media):
+        suggest, label = "risky", 20002
+    elif any(word in media_url for word in st.review_media):
+        suggest, label = "review", 21000
+    st.media_checks.append({"trace_id": trace_id, "media_url": media_url, "openid": body.get("openid"),
+                            "version": body.get("version"), "suggest": suggest, "label": label,
+                            "created_at": int(st.now())})
+    return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}
+
+
 # ----------------------------------------------------------------- controls
 
 def _control_json() -> dict:
@@ -596,6 +626,35 @@ def _register_controls(app: Flask, st: _State) -> None:
                 st.clock_offset += seconds
         with st.lock:
             return {"now": st.now(), "offset": st.clock_offset}
+
+    @app.route("/_fake/media-verdicts", methods=["GET", "POST"])
+    def fake_media_verdicts():
+        if request.method == "POST":
+            body = _control_json()
+            for key in ("risky", "review"):
+                words = body.get(key)
+                if words is not None and (not isinstance(words, list) or not all(isinstance(w, str) and w
+                                                                                  for w in words)):
+                    abort(400, f"{key} must be a list of non-empty strings")
+            with st.lock:
+                st.risky_media = body.get("risky", st.risky_media)
+                st.review_media = body.get("review", st.review_media)
+        with st.lock:
+            return {"risky": st.risky_media, "review": st.review_media}
+
+    @app.route("/_fake/media-events", methods=["GET", "DELETE"])
+    def fake_media_events():
+        """The `wxa_media_check` events WeChat would push (v2 JSON), oldest first."""
+        with st.lock:
+            if request.method == "DELETE":
+                st.media_checks.clear()
+            events = [{
+                "ToUserName": "gh_fake0000001", "FromUserName": check["openid"] or "", "CreateTime": check["created_at"],
+                "MsgType": "event", "Event": "wxa_media_check", "appid": st.appid, "trace_id": check["trace_id"],
+                "version": 2, "result": {"suggest": check["suggest"], "label": check["label"]},
+                "detail": [{"strategy": "content_model", "errcode": 0, "suggest": check["suggest"],
+                            "label": check["label"], "prob": 90}]} for check in st.media_checks]
+        return {"events": events}
 
     @app.route("/_fake/sec-words", methods=["GET", "POST"])
     def fake_sec_words():

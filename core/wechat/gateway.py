@@ -281,3 +281,14 @@ def send_subscribe_message(openid: str, template_id: str, data: dict[str, str], 
         return c.post("cgi-bin/message/subscribe/send", api_base_url=c.api_base, data=body)
 
     return str(_call("subscribe_send", call, retry_busy=False).get("msgid"))
+
+
+def media_check_async(media_url: str, openid: str, *, scene: int = 3) -> str:
+    """Ask WeChat to check an image (wxa/media_check_async v2); returns the trace_id its verdict,
+    pushed later as a `wxa_media_check` event, will carry."""
+    body = {"media_url": media_url, "media_type": 2, "version": 2, "scene": scene, "openid": openid}
+
+    def call(c):
+        return c.post("wxa/media_check_async", api_base_url=c.api_base, data=body)
+
+    return str(_call("media_check_async", call, retry_busy=True)["trace_id"])

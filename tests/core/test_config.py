@@ -4,7 +4,7 @@ import pytest
 from core.config import ConfigError, load_config
 
 PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "WECHAT_API_BASE", "WECHAT_APPID", "WECHAT_SECRET",
-                       "INTEGRATION_SECRET")
+                       "WECHAT_PUSH_TOKEN", "INTEGRATION_SECRET")
 
 
 def _production_env(monkeypatch, **values):
