@@ -94,6 +94,7 @@ def load_config() -> dict:
         "WECHAT_APPID": required("WECHAT_APPID", FAKE_APPID),
         "WECHAT_SECRET": required("WECHAT_SECRET", FAKE_SECRET),
         "WECHAT_TIMEOUT": _int("WECHAT_TIMEOUT", 5),
+        "WECHAT_PROXY": _env("WECHAT_PROXY", ""),  # e.g. http://proxy:3128 when WeChat is reached through one
         "WECHAT_BIND_PAGE": _env("WECHAT_BIND_PAGE", "pages/bind/index"),
         "WECHAT_ENV_VERSION": _env("WECHAT_ENV_VERSION", "release"),
         # formal | trial | developer: which mini-program version a subscribe message opens
