@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from ambassador.models import Ambassador, AmbassadorEstate, Contribution, Standing
-from core.db import _dialect_insert, utcnow
+from core.db import upsert_add, utcnow
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 
@@ -45,10 +45,7 @@ def scopes_of(ambassador: Ambassador, estate_ids) -> list[str]:
 
 
 def _add(model, key: dict, points: int) -> None:
-    """INSERT the row with `points`, or add `points` to the existing one (one statement)."""
-    insert = _dialect_insert()(model.__table__).values(**key, points=points)
-    db.session.execute(insert.on_conflict_do_update(
-        index_elements=list(key), set_={"points": model.__table__.c.points + insert.excluded.points}))
+    upsert_add(model.__table__, key, {"points": points})
 
 
 def estate_ids_of(user_id: int) -> list[int]:

@@ -28,7 +28,7 @@ from ambassador.access import require_ambassador
 from ambassador.models import PERMISSIONS, Ambassador, AmbassadorEstate, Contribution, Level, LevelChange, Standing
 from core import audit
 from core.accounts.models import User
-from core.db import _dialect_insert, utcnow
+from core.db import dialect_insert, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 
@@ -244,7 +244,7 @@ def _move_level_standings(moves: dict[tuple[int, int], list[int]]) -> None:
         old_scope, new_scope = f"level:{old_level_id}", f"level:{new_level_id}"
         source = sa.select(sa.literal(new_scope, sa.String), table.c.period, table.c.user_id, table.c.points).where(
             table.c.scope == old_scope, table.c.user_id.in_(user_ids))
-        insert = _dialect_insert()(table).from_select(["scope", "period", "user_id", "points"], source)
+        insert = dialect_insert()(table).from_select(["scope", "period", "user_id", "points"], source)
         db.session.execute(insert.on_conflict_do_update(index_elements=["scope", "period", "user_id"],
                                                         set_={"points": table.c.points + insert.excluded.points}))
         db.session.execute(sa.delete(table).where(table.c.scope == old_scope, table.c.user_id.in_(user_ids)))

@@ -23,6 +23,7 @@ from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.pagination import Page, decode_cursor, encode_cursor, paginate
+from core.uploads import services as uploads
 from points import services as points
 
 MAX_POINTS = 10**9
@@ -373,23 +374,6 @@ def accept_task(task_id: int, user_id: int) -> TaskState:
     return _states(user_id, [task])[0]
 
 
-def _own_uploads(user_id: int, photos: list[str]) -> list[str]:
-    """Upload names among the photos that do not exist or were uploaded by someone else."""
-    from core.errors import NotFound
-    from core.uploads import services as uploads
-
-    bad = []
-    for photo in photos:
-        if not UPLOAD_ID.match(photo):
-            continue
-        try:
-            if uploads.get_upload(photo.rsplit("/", 1)[-1]).user_id != user_id:
-                bad.append(photo)
-        except NotFound:
-            bad.append(photo)
-    return bad
-
-
 def _check_proof(task: Task, text, link, photos, user_id: int | None = None) -> dict:
     errors: dict[str, list[str]] = {}
     text = (text or "").strip() or None
@@ -405,7 +389,8 @@ def _check_proof(task: Task, text, link, photos, user_id: int | None = None) -> 
         elif not all(isinstance(p, str) and (UPLOAD_ID.match(p) or (len(p) <= 500 and HTTP_URL.match(p)))
                      for p in photos):
             errors["photos"] = ["each photo is an upload id, its /api/v1/uploads/ path or an http(s) URL"]
-        elif user_id is not None and (bad := _own_uploads(user_id, photos)):
+        elif user_id is not None and (bad := uploads.not_owned(
+                user_id, [p.rsplit("/", 1)[-1] for p in photos if UPLOAD_ID.match(p)])):
             errors["photos"] = [f"not an upload of yours: {', '.join(bad)}"]
     present = {"text": text is not None, "link": link is not None, "photos": bool(photos)}
     for kind in task.proof_required or []:

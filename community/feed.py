@@ -20,6 +20,7 @@ from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.pagination import Page, decode_cursor, encode_cursor
+from core.uploads import services as uploads
 from core.wechat import gateway
 
 KIND_LABELS = {"question": "提问", "review": "服务评价", "photo": "晒图", "announcement": "小区公告"}
@@ -81,22 +82,6 @@ def _status(verdict: str) -> str:
     return "published" if verdict == "pass" else "held"
 
 
-def _clean_photos(user_id: int, photos) -> list[str]:
-    from core.uploads import services as uploads
-
-    photos = list(photos or [])
-    if len(photos) > MAX_PHOTOS:
-        raise _invalid("photo_ids", f"最多 {MAX_PHOTOS} 张照片")
-    for name in photos:
-        try:
-            upload = uploads.get_upload(str(name))
-        except NotFound:
-            raise _invalid("photo_ids", f"照片 {name} 不存在，请先上传")
-        if upload.user_id != user_id:
-            raise _invalid("photo_ids", f"照片 {name} 不是您上传的")
-    return photos
-
-
 def _may_announce(who: Principal, role: str, estate_id: int) -> None:
     """Estate announcements: staff, or an ambassador whose level has the `announce` permission
     and who serves this estate (the level's permission decides, as everywhere)."""
@@ -119,7 +104,7 @@ def create_post(who: Principal, estate_id: int, kind: str, text: str, photo_ids=
     if kind == "announcement":
         _may_announce(who, role, estate_id)
     text = (text or "").strip()
-    photos = _clean_photos(who.id, photo_ids)
+    photos = uploads.require_own_photos(who.id, photo_ids, field="photo_ids", most=MAX_PHOTOS)
     if kind == "photo" and not photos:
         raise _invalid("photo_ids", "晒图至少要有一张照片")
     if kind != "photo" and not text:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from community import ranking
 from community.models import Engineer, Estate, ServiceOrder
 from core.accounts.models import User
-from core.db import _dialect_insert
+from core.db import dialect_insert
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -128,7 +128,7 @@ def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int
             "updated_at": datetime.now(timezone.utc)})
     if not values:
         return [], refused
-    insert = _dialect_insert()(ServiceOrder.__table__).values(values)
+    insert = dialect_insert()(ServiceOrder.__table__).values(values)
     inserted = db.session.execute(insert.on_conflict_do_nothing(index_elements=["external_id"])
                                   .returning(ServiceOrder.__table__.c.id)).scalars().all()
     if inserted:

@@ -11,9 +11,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from community import ranking
-from community.models import (Complaint, Engineer, EngineerEstate, EngineerEstateStat, EngineerLike, Estate,
-                              Residency, ServiceOrder, ServiceReview, StewardBinding)
+from community import ranking, services
+from community.models import (Complaint, Engineer, EngineerEstateStat, EngineerLike, Estate, ServiceOrder,
+                              ServiceReview, StewardBinding)
 from core import audit
 from core.accounts.models import User
 from core.accounts.services import Principal
@@ -21,6 +21,7 @@ from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.pagination import Page, paginate
+from core.uploads import services as uploads
 from points import services as points
 
 SERVICE_TYPES = {"install": "安装", "repair": "维修", "maintenance": "保养", "cleaning": "清洗",
@@ -62,16 +63,6 @@ def visible_order(order_id: int, who: Principal) -> ServiceOrder:
     raise NotFound("服务单不存在", code="order_not_found")
 
 
-def _is_resident(user_id: int, estate_id: int) -> bool:
-    return db.session.scalar(sa.select(sa.literal(1)).where(
-        Residency.user_id == user_id, Residency.estate_id == estate_id, Residency.left_at.is_(None))) is not None
-
-
-def _covers(engineer_id: int, estate_id: int) -> bool:
-    return db.session.scalar(sa.select(sa.literal(1)).where(
-        EngineerEstate.engineer_id == engineer_id, EngineerEstate.estate_id == estate_id)) is not None
-
-
 def _steward_engineer_id(resident_id: int) -> int | None:
     return db.session.scalar(sa.select(StewardBinding.engineer_id).where(
         StewardBinding.resident_id == resident_id, StewardBinding.ended_at.is_(None)))
@@ -89,7 +80,7 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
     estate = db.session.get(Estate, estate_id)
     if estate is None:
         raise NotFound("小区不存在", code="estate_not_found")
-    if not _is_resident(user.id, estate_id):
+    if not services.is_resident(user.id, estate_id):
         raise Forbidden("只有该小区的住户可以为这里申请服务", code="not_a_resident")
     if service_type not in SERVICE_TYPES:
         raise _invalid("service_type", f"服务类型须为：{'、'.join(SERVICE_TYPES)}")
@@ -100,7 +91,7 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
     if preferred_engineer_id is not None:
         engineer = db.session.get(Engineer, preferred_engineer_id)
         allowed = engineer is not None and engineer.status == "active" and (
-            _covers(engineer.id, estate_id) or _steward_engineer_id(user.id) == engineer.id)
+            services.covers(engineer, estate_id) or _steward_engineer_id(user.id) == engineer.id)
         if not allowed:
             raise _invalid("preferred_engineer_id", "只能选择服务该小区的工程师或您的管家")
         engineer_id = engineer.id
@@ -135,7 +126,7 @@ def assign(order_id: int, engineer_id: int, actor: User) -> ServiceOrder:
     """An agent or admin (re)assigns an open, unscheduled order to an engineer covering the estate."""
     order = get_order(order_id)
     engineer = db.session.get(Engineer, engineer_id)
-    if engineer is None or engineer.status != "active" or not _covers(engineer_id, order.estate_id):
+    if engineer is None or engineer.status != "active" or not services.covers(engineer, order.estate_id):
         raise _invalid("engineer_id", "只能指派服务该小区的在职工程师")
     before = {"engineer_id": order.engineer_id, "status": order.status}
     _transition(order, ("requested", "assigned"), engineer_id=engineer_id, status="assigned", assigned_at=utcnow())
@@ -198,22 +189,6 @@ def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
 
 # -- reviews, complaints, likes ---------------------------------------------------------------
 
-def _clean_photos(user: User, photos: list[str] | None) -> list[str]:
-    from core.uploads import services as uploads
-
-    photos = list(photos or [])
-    if len(photos) > MAX_PHOTOS:
-        raise _invalid("photos", f"最多 {MAX_PHOTOS} 张照片")
-    for name in photos:
-        try:
-            upload = uploads.get_upload(str(name))
-        except NotFound:
-            raise _invalid("photos", f"照片 {name} 不存在，请先上传")
-        if upload.user_id != user.id:
-            raise _invalid("photos", f"照片 {name} 不是您上传的")
-    return photos
-
-
 def review(order_id: int, user: User, rating: int, text: str = "", photos: list[str] | None = None) -> dict:
     """The owner reviews a completed order once. Points for it never depend on the rating."""
     order = get_order(order_id)
@@ -229,7 +204,7 @@ def review(order_id: int, user: User, rating: int, text: str = "", photos: list[
     text = (text or "").strip()
     if len(text) > 1000:
         raise _invalid("text", "评价不能超过 1000 字")
-    photos = _clean_photos(user, photos)
+    photos = uploads.require_own_photos(user.id, photos, field="photos", most=MAX_PHOTOS)
     created = insert_or_nothing(ServiceReview, dict(order_id=order.id, resident_id=user.id,
                                                     engineer_id=order.engineer_id, estate_id=order.estate_id,
                                                     rating=rating, text=text, photos=photos),

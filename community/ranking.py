@@ -26,7 +26,7 @@ from flask import current_app
 
 from community.models import (Engineer, EngineerEstate, EngineerEstateDay, EngineerEstateStat, EngineerLike,
                               EstateMonthStat, ServiceOrder)
-from core.db import _dialect_insert, utcnow
+from core.db import dialect_insert, upsert_add, utcnow
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 
@@ -71,11 +71,7 @@ def score_of(stat: EngineerEstateStat) -> float:
 
 
 def _add(model, key: dict, **deltas) -> None:
-    """INSERT the row with the deltas as values, or add them to the existing row (one statement)."""
-    insert = _dialect_insert()(model.__table__).values(**key, **deltas)
-    table = model.__table__
-    db.session.execute(insert.on_conflict_do_update(
-        index_elements=list(key), set_={name: table.c[name] + insert.excluded[name] for name in deltas}))
+    upsert_add(model.__table__, key, deltas)
 
 
 def _rescore(engineer_id: int, estate_ids: list[int] | None = None) -> None:
@@ -92,7 +88,7 @@ def _stat(engineer_id: int, estate_id: int, *, first_service_at: datetime | None
                               .where(EngineerLike.engineer_id == engineer_id))
     values = {"completed": 0, "recent_completed": 0, "ratings_count": 0, "ratings_sum": 0, "complaints": 0,
               **deltas}
-    insert = _dialect_insert()(EngineerEstateStat.__table__).values(
+    insert = dialect_insert()(EngineerEstateStat.__table__).values(
         engineer_id=engineer_id, estate_id=estate_id, likes=likes, score=0.0, first_service_at=first_service_at,
         updated_at=utcnow(), **values)
     c = EngineerEstateStat.__table__.c

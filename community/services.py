@@ -641,6 +641,12 @@ def estates_of(user: User) -> list[Residency]:
         Residency.user_id == user.id, Residency.left_at.is_(None)).order_by(Residency.joined_at)))
 
 
+def is_resident(user_id: int, estate_id: int) -> bool:
+    """The user lives in the estate now (an active residency)."""
+    return db.session.scalar(sa.select(sa.literal(1)).where(
+        Residency.user_id == user_id, Residency.estate_id == estate_id, Residency.left_at.is_(None))) is not None
+
+
 def join_estate(user: User, estate_id: int, source: str = "self") -> tuple[Residency, bool]:
     """Make the user a resident of an estate; returns (residency, created). Repeating is harmless."""
     estate = get_estate(estate_id)

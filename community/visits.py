@@ -9,9 +9,8 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from community import ranking
-from community.models import (Engineer, EngineerEstate, Estate, Residency, ServiceOrder, VisitAnnouncement,
-                              VisitSlot)
+from community import ranking, services
+from community.models import Engineer, Estate, Residency, ServiceOrder, VisitAnnouncement, VisitSlot
 from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -26,14 +25,6 @@ MAX_DAYS_AHEAD = 60
 
 def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, details={"fields": {field: [message]}})
-
-
-def _engineer(user_id: int) -> Engineer:
-    engineer = db.session.scalars(sa.select(Engineer).where(Engineer.user_id == user_id,
-                                                            Engineer.status == "active")).first()
-    if engineer is None:
-        raise Forbidden("仅在职工程师可以使用", code="not_engineer")
-    return engineer
 
 
 def _parse_slots(day: date, slots: list[str]) -> list[tuple[datetime, datetime]]:
@@ -59,13 +50,11 @@ def _parse_slots(day: date, slots: list[str]) -> list[tuple[datetime, datetime]]
 
 def announce(user: User, estate_id: int, day: date, slots: list[str], note: str = "") -> tuple[VisitAnnouncement, dict]:
     """Announce a visit day with slots and notify every resident of the estate (one transaction)."""
-    engineer = _engineer(user.id)
+    engineer = services.engineer_of(user.id)
     estate = db.session.get(Estate, estate_id)
     if estate is None:
         raise NotFound("小区不存在", code="estate_not_found")
-    covers = db.session.scalar(sa.select(sa.literal(1)).where(EngineerEstate.engineer_id == engineer.id,
-                                                               EngineerEstate.estate_id == estate_id))
-    if covers is None:
+    if not services.covers(engineer, estate_id):
         raise Forbidden("只能在您服务的小区发布上门安排", code="not_covering")
     today = utcnow().astimezone(BUSINESS_TZ).date()
     if not today <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
@@ -122,9 +111,7 @@ def book(user: User, slot_id: int, service_type: str, description: str = "") -> 
     if slot is None:
         raise NotFound("时段不存在", code="slot_not_found")
     announcement = db.session.get(VisitAnnouncement, slot.announcement_id)
-    lives = db.session.scalar(sa.select(sa.literal(1)).where(
-        Residency.user_id == user.id, Residency.estate_id == announcement.estate_id, Residency.left_at.is_(None)))
-    if lives is None:
+    if not services.is_resident(user.id, announcement.estate_id):
         raise Forbidden("只有该小区的住户可以预约", code="not_a_resident")
     if service_type not in SERVICE_TYPES:
         raise _invalid("service_type", f"服务类型须为：{'、'.join(SERVICE_TYPES)}")

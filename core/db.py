@@ -80,7 +80,8 @@ def _sqlite_begin_before_savepoint(conn, name):
             dbapi_connection.execute("BEGIN")
 
 
-def _dialect_insert():
+def dialect_insert():
+    """The `insert` of the session's dialect (PostgreSQL or SQLite), which has ON CONFLICT."""
     from core.extensions import db
 
     dialect = db.session.get_bind().dialect.name
@@ -101,7 +102,7 @@ def insert_or_nothing(model, values: dict, conflict: list[str], where: sa.Column
     """
     from core.extensions import db
 
-    stmt = _dialect_insert()(model).values(**values).on_conflict_do_nothing(
+    stmt = dialect_insert()(model).values(**values).on_conflict_do_nothing(
         index_elements=conflict, index_where=where).returning(model)
     return db.session.scalars(stmt).first()
 
@@ -112,9 +113,20 @@ def upsert(table: sa.Table, rows: list[dict], key: list[str], update: list[str])
 
     if not rows:
         return
-    stmt = _dialect_insert()(table).values(rows)
+    stmt = dialect_insert()(table).values(rows)
     stmt = stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in update})
     db.session.execute(stmt)
+
+
+def upsert_add(table: sa.Table, key: dict, deltas: dict, **also) -> None:
+    """INSERT the row with `deltas` as its values, or add `deltas` to the existing row (counters,
+    in one statement, race-safe); `also` are columns set to the new value either way."""
+    from core.extensions import db
+
+    stmt = dialect_insert()(table).values(**key, **deltas, **also)
+    set_ = {name: table.c[name] + stmt.excluded[name] for name in deltas}
+    set_.update({name: stmt.excluded[name] for name in also})
+    db.session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=set_))
 
 
 def make_immutable(op, table: str) -> None:

@@ -178,10 +178,10 @@ _CLAIM_KEY: dict[str, sa.Insert] = {}  # by dialect: INSERT … ON CONFLICT (ide
 
 
 def _claim_key() -> sa.Insert:
-    from core.db import _dialect_insert
+    from core.db import dialect_insert
     dialect = db.session.get_bind().dialect.name
     if dialect not in _CLAIM_KEY:
-        _CLAIM_KEY[dialect] = _dialect_insert()(_txs).on_conflict_do_nothing(
+        _CLAIM_KEY[dialect] = dialect_insert()(_txs).on_conflict_do_nothing(
             index_elements=["idempotency_key"]).returning(_txs.c.id)
     return _CLAIM_KEY[dialect]
 

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from core.accounts.models import WeChatIdentity
-from core.db import utcnow
+from core.db import upsert_add, utcnow
 from core.errors import APIError, NotFound, ValidationFailed
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -86,13 +86,9 @@ def add_subscriptions(user_id: int, template_ids: Iterable[str]) -> dict[str, in
     unknown = sorted(set(template_ids) - known_templates())
     if unknown:
         raise ValidationFailed("未知的订阅消息模板", details={"fields": {"template_ids": [f"unknown: {', '.join(unknown)}"]}})
-    from core.db import _dialect_insert
     for tid in template_ids:
-        insert = _dialect_insert()(SubscriptionQuota.__table__).values(user_id=user_id, template_id=tid, remaining=1,
-                                                                       updated_at=utcnow())
-        db.session.execute(insert.on_conflict_do_update(
-            index_elements=["user_id", "template_id"],
-            set_={"remaining": SubscriptionQuota.__table__.c.remaining + 1, "updated_at": insert.excluded.updated_at}))
+        upsert_add(SubscriptionQuota.__table__, {"user_id": user_id, "template_id": tid}, {"remaining": 1},
+                   updated_at=utcnow())
     return quotas(user_id)
 
 

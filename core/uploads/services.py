@@ -20,7 +20,7 @@ from flask import current_app
 from PIL import Image, ImageOps
 
 from core.accounts.models import User
-from core.errors import APIError, NotFound
+from core.errors import APIError, NotFound, ValidationFailed
 from core.extensions import db
 from core.uploads.models import Upload
 
@@ -210,3 +210,27 @@ def get_upload(name: str) -> Upload:
     if upload is None:
         raise NotFound("图片不存在", code="upload_not_found")
     return upload
+
+
+def not_owned(user_id: int, names) -> list[str]:
+    """The names among `names` that are no upload of this user (unknown, or someone else's)."""
+    from sqlalchemy import select
+
+    names = [str(n) for n in names]
+    valid = [n for n in names if NAME.match(n)]
+    mine = set(db.session.scalars(select(Upload.name).where(Upload.name.in_(valid), Upload.user_id == user_id))) \
+        if valid else set()
+    return [n for n in names if n not in mine]
+
+
+def require_own_photos(user_id: int, names, *, field: str, most: int = 9) -> list[str]:
+    """Photos of a post, review or proof: at most `most`, each an upload of this user, else 422
+    on `field`."""
+    names = list(names or [])
+    if len(names) > most:
+        raise ValidationFailed(f"最多 {most} 张照片", details={"fields": {field: [f"最多 {most} 张照片"]}})
+    bad = not_owned(user_id, names)
+    if bad:
+        message = f"照片 {bad[0]} 不存在或不是您上传的，请先上传"
+        raise ValidationFailed(message, details={"fields": {field: [message]}})
+    return names
