@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ambassador.models import PERMISSIONS, Ambassador, Level
+from ambassador.models import PERMISSIONS, Ambassador, AmbassadorEstate, Level
 from core.errors import Forbidden
 from core.extensions import db
 
@@ -45,3 +45,9 @@ def level_position(user_id: int) -> int | None:
     """The level order of an active ambassador (points uses it for reward audiences)."""
     return db.session.scalar(sa.select(Level.position).join(Ambassador, Ambassador.level_id == Level.id)
                              .where(Ambassador.user_id == user_id, Ambassador.status == "active"))
+
+
+def serves_estate(user_id: int, estate_id: int) -> bool:
+    """The ambassador serves this estate (one of their estates)."""
+    return db.session.scalar(sa.select(sa.literal(1)).where(AmbassadorEstate.user_id == user_id,
+                                                           AmbassadorEstate.estate_id == estate_id)) is not None

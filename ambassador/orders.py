@@ -30,7 +30,7 @@ from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.pagination import Page, paginate
 from points import services as points
-from points.models import LedgerTransaction, PendingGrant
+from points.models import PendingGrant  # the type points hands to release listeners
 
 ROLES = (("steward", "order_steward"), ("inviter", "order_inviter"))
 ORDER_KINDS = frozenset(kind for _, kind in ROLES)
@@ -217,15 +217,13 @@ def payouts(order: Order) -> list[Payout]:
     for (role, _kind), user_id in zip(ROLES, (order.steward_user_id, order.inviter_id)):
         if user_id is None:
             continue
-        grant = db.session.scalars(sa.select(PendingGrant).where(
-            PendingGrant.idempotency_key == payout_key(order.external_id, role))).first()
+        grant = points.pending_by_key(payout_key(order.external_id, role))
         if grant is None:
             result.append(Payout(role, user_id, 0, "unpaid"))
             continue
         payout = Payout(role, grant.user_id, grant.amount, grant.status, grant.release_at, grant.transaction_id)
         if grant.transaction_id is not None:
-            reversal = db.session.scalars(sa.select(LedgerTransaction).where(
-                LedgerTransaction.reverses_id == grant.transaction_id)).first()
+            reversal = points.reversal_of(grant.transaction_id)
             if reversal is not None or order.status == "refunded":
                 payout.state = "reversed"
                 payout.reversal_transaction_id = reversal.id if reversal else None

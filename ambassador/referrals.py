@@ -35,7 +35,6 @@ from core.extensions import db
 from core.pagination import Page, paginate
 from core.wechat import gateway
 from points import services as points
-from points.models import LedgerTransaction, PointsAccount
 
 log = logging.getLogger(__name__)
 
@@ -306,16 +305,15 @@ def _pay(referral: Referral, triggers: list[str], now: datetime) -> Qualificatio
     for trigger in dict.fromkeys(triggers):
         kind = TRIGGERS[trigger]
         try:
-            posted = points.earn(referral.inviter_id, kind, grant_key(referral.id, trigger),
-                                 f"{TRIGGER_REASONS[trigger]}（邀请#{referral.id}）")
+            key = grant_key(referral.id, trigger)
+            posted = points.earn(referral.inviter_id, kind, key, f"{TRIGGER_REASONS[trigger]}（邀请#{referral.id}）")
         except points.EarningRefused as exc:
             log.info("referral %s: %s reward refused (%s)", referral.id, trigger, exc.code)
             refused = exc
             continue
         granted = True
         if posted.created:
-            amount = db.session.scalar(sa.select(LedgerTransaction.amount).where(
-                LedgerTransaction.id == posted.transaction_id))
+            amount = points.granted([key])[key]
             contributions.credit(referral.inviter_id, amount, at=now)
             paid[trigger] = amount
     if granted and referral.status != "rewarded":
@@ -407,7 +405,7 @@ def _waiting():
         sa.and_(Referral.status == "pending", Referral.qualified_by.is_not(None)),
         sa.and_(Referral.status == "rewarded",
                 sa.exists().where(Ambassador.user_id == Referral.invitee_id),
-                ~sa.exists().where(LedgerTransaction.idempotency_key == ambassador_key)))
+                ~points.posted_clause(ambassador_key)))
 
 
 def retry_withheld(limit: int = 200, after: int = 0, now: datetime | None = None) -> RetryBatch:
@@ -494,10 +492,8 @@ def points_by_referral(referral_ids) -> dict[int, int]:
     ids = list(referral_ids)
     keys = {grant_key(i, t): i for i in ids for t in TRIGGERS}
     earned = dict.fromkeys(ids, 0)
-    if keys:
-        for key, amount in db.session.execute(sa.select(LedgerTransaction.idempotency_key, LedgerTransaction.amount)
-                                              .where(LedgerTransaction.idempotency_key.in_(keys))):
-            earned[keys[key]] += amount
+    for key, amount in points.granted(keys).items():
+        earned[keys[key]] += amount
     return earned
 
 
@@ -530,11 +526,8 @@ def totals_of(inviter_id: int) -> dict:
     counts = dict.fromkeys(STATUS_LABELS, 0)
     counts.update(dict(db.session.execute(sa.select(Referral.status, sa.func.count()).where(
         Referral.inviter_id == inviter_id).group_by(Referral.status)).all()))
-    earned = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerTransaction.amount), 0)).join(
-        PointsAccount, PointsAccount.id == LedgerTransaction.account_id).where(
-        PointsAccount.user_id == inviter_id, LedgerTransaction.kind.in_(list(TRIGGERS.values())),
-        LedgerTransaction.idempotency_key.like("referral:%")))
-    return {"invitees": sum(counts.values()), **counts, "points": int(earned)}
+    earned = points.earned_total(inviter_id, TRIGGERS.values(), "referral:")
+    return {"invitees": sum(counts.values()), **counts, "points": earned}
 
 
 def attribution_view(referral: Referral) -> dict:

@@ -88,12 +88,9 @@ def _may_announce(who: Principal, role: str, estate_id: int) -> None:
     if role == "staff":
         return
     from ambassador import access  # a feature asking another's rule; imported late (no cycle)
-    from ambassador.models import AmbassadorEstate
 
     access.require_permission(who.id, "announce")
-    serves = db.session.scalar(sa.select(sa.literal(1)).where(AmbassadorEstate.user_id == who.id,
-                                                               AmbassadorEstate.estate_id == estate_id))
-    if serves is None:
+    if not access.serves_estate(who.id, estate_id):
         raise Forbidden("只能在您服务的小区发布公告", code="not_your_estate")
 
 

@@ -185,6 +185,36 @@ def entries(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page
     return paginate(stmt, [Posting.id], limit=limit, cursor=cursor, scalars=False)
 
 
+# -- lookups for other packages (they never read the ledger's tables) ----------------------------
+
+def granted(keys) -> dict[str, int]:
+    """The amount of each transaction posted under one of `keys` (keys never posted are absent)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    return dict(db.session.execute(sa.select(LedgerTransaction.idempotency_key, LedgerTransaction.amount)
+                                   .where(LedgerTransaction.idempotency_key.in_(keys))).all())
+
+
+def posted_clause(key: sa.ColumnElement) -> sa.ColumnElement:
+    """A SQL condition: a transaction was posted under the key `key` computes (for filters)."""
+    return sa.exists().where(LedgerTransaction.idempotency_key == key)
+
+
+def earned_total(user_id: int, kinds, key_prefix: str) -> int:
+    """Points granted to a user by transactions of `kinds` whose keys start with `key_prefix`."""
+    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerTransaction.amount), 0)).join(
+        PointsAccount, PointsAccount.id == LedgerTransaction.account_id).where(
+        PointsAccount.user_id == user_id, LedgerTransaction.kind.in_(list(kinds)),
+        LedgerTransaction.idempotency_key.like(key_prefix.replace("%", r"\%") + "%"))))
+
+
+def reversal_of(transaction_id: int) -> LedgerTransaction | None:
+    """The transaction that reversed `transaction_id`, if one did."""
+    return db.session.scalars(sa.select(LedgerTransaction).where(
+        LedgerTransaction.reverses_id == transaction_id)).first()
+
+
 # -- rewards ----------------------------------------------------------------------------------
 
 REWARD_FIELDS = ("name", "description", "image_url", "cost", "stock", "per_user_limit", "min_level",
@@ -498,7 +528,8 @@ class Pending:
     created: bool  # False: the key was promised before and nothing was written now
 
 
-def _pending_by_key(key: str) -> PendingGrant | None:
+def pending_by_key(key: str) -> PendingGrant | None:
+    """The promised grant under `key` (pending, released or cancelled), or None."""
     return db.session.scalars(sa.select(PendingGrant).where(PendingGrant.idempotency_key == key)
                               .execution_options(populate_existing=True)).first()
 
@@ -524,7 +555,7 @@ def earn_pending(user_id: int, kind: str, key: str, reason: str, *, release_at: 
     amount = rule.points * quantity
     if amount <= 0:
         raise ValueError(f"nothing to promise: {rule.points} × {quantity}")
-    existing = _pending_by_key(key)
+    existing = pending_by_key(key)
     if existing is not None:
         return _same_promise(existing, user_id, kind, amount)
     counted = []
@@ -547,7 +578,7 @@ def earn_pending(user_id: int, kind: str, key: str, reason: str, *, release_at: 
     if created is None:  # a concurrent twin promised this key first: its count stands, ours goes
         for done in counted:
             _uncount(user_id, kind, done, amount)
-        return _same_promise(_pending_by_key(key), user_id, kind, amount)
+        return _same_promise(pending_by_key(key), user_id, kind, amount)
     return Pending(created, True)
 
 
@@ -589,7 +620,7 @@ def release_pending(limit: int = 500, now: datetime | None = None) -> int:
 def cancel_pending(key: str, reason: str) -> bool:
     """Cancel a promise that is still pending (it never becomes points); False when there is
     no pending promise under `key` (none, released, or cancelled before)."""
-    row = _pending_by_key(key)
+    row = pending_by_key(key)
     if row is None:
         return False
     note = f"{row.reason}（已取消：{reason}）"[:255]
@@ -632,12 +663,12 @@ def take_back(key: str, reason: str) -> TakeBack:
     reversal then takes what is available and the rest is the shortfall (the ledger never goes
     negative). A second call changes nothing and says `already`.
     """
-    row = _pending_by_key(key)
+    row = pending_by_key(key)
     if row is None:
         return TakeBack("none")
     if cancel_pending(key, reason):
         return TakeBack("cancelled", row.user_id, row.amount)
-    row = _pending_by_key(key)
+    row = pending_by_key(key)
     if row.status != "released":
         return TakeBack("already", row.user_id, row.amount)
     original = db.session.get(LedgerTransaction, row.transaction_id)
