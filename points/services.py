@@ -313,8 +313,8 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
         reward.ends_at is None or reward.ends_at > now)
     if not on_offer:
         raise Conflict("该奖品当前不可兑换", code="reward_unavailable")
-    level = level_of(user.id)
-    if reward.min_level is not None and (level is None or level < reward.min_level):
+    # The level is asked only when the reward has an audience: most rewards are for everyone.
+    if reward.min_level is not None and ((level := level_of(user.id)) is None or level < reward.min_level):
         raise Forbidden("该奖品仅限相应等级的服务代言人兑换", code="reward_not_in_audience")
     points = reward.cost * quantity
     # The hold's conditional debit locks the user's account row: this user's redemptions run one
