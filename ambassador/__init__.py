@@ -1,17 +1,23 @@
-"""Service ambassadors (服务代言人): applications, levels and permissions, tasks, referrals,
-value sharing and leaderboards."""
+"""Service ambassadors (服务代言人): levels and contribution, referrals, tasks, memberships and
+applications, value sharing from orders.
 
-# The API and the pages are split by area (see core.register_blueprints).
-API_MODULES = ("api", "admin_api", "levels_api", "tasks_api", "sharing_api", "orders_api")
-VIEW_MODULES = ("views", "level_views", "task_views", "sharing_views", "order_views")
+Areas, lowest first: a lower area never imports a higher one (docs/architecture.md). Levels,
+ambassadors, the estates they serve, their level history and their applications are shared by
+every area (ambassador/models.py); what a level allows is checked in ambassador/access.py.
+"""
+from flask import Flask
+
+from ambassador import access
+from ambassador.orders import services as orders
+from ambassador.referrals import services as referrals
+from core import signals
+
+AREAS = ("levels", "referrals", "tasks", "members", "orders")
 
 
-def _register_level_provider() -> None:
-    # points must not import this package; it asks for a user's level through a provider.
-    from ambassador import access
-    from points import services
-
-    services.set_level_provider(access.level_position)
-
-
-_register_level_provider()
+def init_app(app: Flask) -> None:
+    """Connect the ambassador feature's receivers of cross-feature signals (called once by create_app)."""
+    signals.announce_refusal.connect(access.announce_refusal)
+    signals.reward_level.connect(access.reward_level)
+    signals.service_completed.connect(referrals.service_completed)
+    signals.points_released.connect(orders.points_released)

@@ -66,9 +66,26 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from bench.binding import (ACCESS_LOG_FORMAT, BenchError, CpuMeter, Interrupted, Proc, Processes,  # noqa: E402,F401
-                           app_env, call, ensure_wrk, free_port, gunicorn_argv, log, machine_info, percentile,
-                           per_unit_ms, read_access_log, wait_ready, wrk_version)
+from bench.binding import (  # noqa: E402,F401
+    ACCESS_LOG_FORMAT,
+    BenchError,
+    CpuMeter,
+    Interrupted,
+    Proc,
+    Processes,
+    app_env,
+    call,
+    ensure_wrk,
+    free_port,
+    gunicorn_argv,
+    log,
+    machine_info,
+    per_unit_ms,
+    percentile,
+    read_access_log,
+    wait_ready,
+    wrk_version,
+)
 
 README = ROOT / "bench" / "README.md"
 README_START = "<!-- community.py results: start (written by bench/community.py) -->"

@@ -91,6 +91,7 @@ class PostgresDatabase:
 
 def count_estates(database_url: str) -> int:
     import sqlalchemy as sa
+
     from core.config import normalise_database_url
     engine = sa.create_engine(normalise_database_url(database_url), poolclass=sa.pool.NullPool)
     with engine.connect() as conn:

@@ -17,7 +17,7 @@ Everything happens in a fresh PostgreSQL database (unique name) on --pg, dropped
    a copy of every ambassador's state before the run; VACUUM ANALYZE;
 3. the measured run: a new process (its own interpreter, so its peak RSS is the job's) builds
    the app and runs the real job `evaluate-ambassador-levels` through `core.scheduler.run_job`
-   (`ambassador.jobs.evaluate_levels` → `ambassador.levels.evaluate_all`, committing batch by
+   (`ambassador.levels.jobs.evaluate_levels` → `ambassador.levels.services.evaluate_all`, committing batch by
    batch): wall time, peak RSS (resource.getrusage) before and after, SQL statements, and what
    the job reports (evaluated, promotions, demotions, rows read);
 4. checks: an independent SQL computation of every ambassador's expected level from the copy
@@ -208,9 +208,8 @@ def _job_process(database_url: str, batch_size: int, now_iso: str, results) -> N
     """In a fresh interpreter: build the app, run the real job once through the job runner."""
     import sqlalchemy as sa
 
-    from ambassador import jobs, levels
-    from core import create_app
-    from core import scheduler
+    from ambassador.levels import jobs, services as levels
+    from core import create_app, scheduler
     from core.extensions import db
 
     # One pooled connection: its PostgreSQL backend is the job's, and its CPU time is read from /proc.
@@ -263,7 +262,7 @@ def time_leaderboards(database_url: str, now: datetime.datetime, samples: int) -
     """`levels.leaderboard(scope=level)` for random active ambassadors: top 20 and own rank."""
     import sqlalchemy as sa
 
-    from ambassador import levels
+    from ambassador.levels import services as levels
     from core import create_app
     from core.extensions import db
 

@@ -1,20 +1,20 @@
-"""Estates, engineers, steward binding, residency, and the estate community: service orders,
-reviews, complaints, likes, engineer rankings and KPIs."""
+"""The estate community: estates and their engineers and residents, steward binding, service
+orders, the estate feed, and the statistics that rank engineers and measure estates.
 
-# The API is split by area (see core.register_blueprints).
-API_MODULES = ("api", "admin_api", "orders_api", "stats_api", "feed_api")
-VIEW_MODULES = ("views", "order_views", "feed_views")
+Areas, lowest first: a lower area never imports a higher one (docs/architecture.md).
+"""
+from flask import Flask
 
+from community.feed import services as feed
+from core import signals
 
-def _register_push_handlers() -> None:
-    # WeChat pushes image-check verdicts to core's push endpoint; the feed decides what they mean.
-    from core.wechat import push
-
-    def media_verdict(event: dict) -> None:
-        from community import feed
-        feed.on_media_verdict(event)
-
-    push.on("wxa_media_check", media_verdict)
+AREAS = ("estates", "stewards", "stats", "orders", "feed")
 
 
-_register_push_handlers()
+def init_app(app: Flask) -> None:
+    """Connect the community's receivers of cross-feature signals (called once by create_app)."""
+    signals.wechat_event.connect(_media_checked, sender="wxa_media_check")
+
+
+def _media_checked(event_type: str, event: dict) -> None:
+    feed.on_media_verdict(event)  # WeChat's verdict on a feed photo

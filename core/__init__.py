@@ -10,17 +10,21 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core.config import INSTANCE_DIR, ROOT, load_config
+from core.db import MAX_ID
 from core.formatting import register_template_helpers
 
-# Feature packages in dependency order. Each may have models, api (bp), views (bp) and cli (commands).
-FEATURES = ("core", "core.wechat", "core.accounts", "core.uploads", "core.notifications", "points", "community", "ambassador", "demo")
+# Feature packages in dependency order: a feature imports only those before it (docs/architecture.md).
+# A feature is one area, or lists its areas (sub-packages) in AREAS, lowest first; create_app
+# finds each area's models, api, admin_api, views, cli and jobs modules by those names.
+FEATURES = ("core", "points", "community", "ambassador", "demo")
+AREAS = ("wechat", "accounts", "uploads", "notifications")  # the kernel's own areas
 
 
 class BigIntConverter(IntegerConverter):
     """`<int:…>` up to the largest BIGINT: a longer number is a 404, never a database error."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -37,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_signal_receivers(app)
     register_template_helpers(app)
     return app
 
@@ -47,21 +52,32 @@ def configure_logging(app: Flask) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def _feature_module(feature: str, name: str):
-    try:
-        return importlib.import_module(f"{feature}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"{feature}.{name}":
-            return None
-        raise
+def area_packages() -> list[str]:
+    """Every area's package name, feature by feature in dependency order (a flat feature is its own area)."""
+    names = []
+    for feature in FEATURES:
+        names.append(feature)
+        names.extend(f"{feature}.{area}" for area in getattr(importlib.import_module(feature), "AREAS", ()))
+    return names
+
+
+def area_modules(kind: str) -> list:
+    """The `kind` module (models, api, views, cli, jobs, ...) of every area that has one, in order."""
+    modules = []
+    for package in area_packages():
+        try:
+            modules.append(importlib.import_module(f"{package}.{kind}"))
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{package}.{kind}":
+                raise
+    return modules
 
 
 def register_extensions(app: Flask) -> None:
     from core.accounts import services as accounts
     from core.extensions import api, csrf, db, limiter, login_manager, migrate
 
-    for feature in FEATURES:
-        _feature_module(feature, "models")
+    area_modules("models")  # every table on the metadata before anything binds
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
@@ -76,20 +92,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from core.extensions import api, csrf
+    from core.wechat import push
 
-    for feature in FEATURES:
-        # A package that splits its API or pages over several modules lists them
-        # (API_MODULES, VIEW_MODULES in its __init__); the default is one module of each.
-        package = importlib.import_module(feature)
-        for name in getattr(package, "API_MODULES", ("api", "admin_api")):
-            api_module = _feature_module(feature, name)
-            if api_module is not None:
-                csrf.exempt(api_module.bp)  # the API authenticates with bearer tokens, never cookies
-                api.register_blueprint(api_module.bp)
-        for name in getattr(package, "VIEW_MODULES", ("views",)):
-            views = _feature_module(feature, name)
-            if views is not None:
-                app.register_blueprint(views.bp)
+    for kind in ("api", "admin_api"):
+        for module in area_modules(kind):
+            csrf.exempt(module.bp)  # the API authenticates with bearer tokens, never cookies
+            api.register_blueprint(module.bp)
+    for module in area_modules("views"):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(push.bp)  # WeChat's message push (signed by WeChat, not a page)
 
     @app.get("/healthz")
     def healthz():
@@ -109,8 +120,14 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    for module in area_modules("cli"):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
+
+
+def register_signal_receivers(app: Flask) -> None:
+    """Each feature connects its receivers of core.signals once, here (never at import)."""
     for feature in FEATURES:
-        cli = _feature_module(feature, "cli")
-        if cli is not None:
-            for command in getattr(cli, "COMMANDS", ()):
-                app.cli.add_command(command)
+        init_app = getattr(importlib.import_module(feature), "init_app", None)
+        if init_app is not None:
+            init_app(app)

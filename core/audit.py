@@ -86,7 +86,7 @@ def verify(batch: int = 1000) -> tuple[int, list[Broken]]:
         for entry in rows:
             checked += 1
             if entry.prev_hash != prev:
-                problems.append(Broken(entry.id, f"prev_hash does not match the previous row's hash"))
+                problems.append(Broken(entry.id, "prev_hash does not match the previous row's hash"))
             if _digest(_fields(entry)) != entry.hash:
                 problems.append(Broken(entry.id, "hash does not match the row's contents (altered)"))
             prev, last_id = entry.hash, entry.id

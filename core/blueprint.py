@@ -8,7 +8,6 @@ from flask import current_app, request
 
 from core.extensions import db
 
-
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -6,8 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from core import audit
-from core import scheduler as scheduled
+from core import audit, scheduler as scheduled
 
 jobs = AppGroup("jobs", help="Scheduled jobs.")
 audit_group = AppGroup("audit", help="The audit log.")

@@ -50,6 +50,8 @@ def render_item(type_, obj, autogen_context):
 
 # BIGINT ids on PostgreSQL; SQLite only auto-increments an INTEGER PRIMARY KEY.
 BigID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# The largest id (BIGINT): a larger number from a client is a 404 or a validation error, never a database error.
+MAX_ID = 2**63 - 1
 
 
 class Base(DeclarativeBase):

@@ -60,6 +60,11 @@ class ValidationFailed(APIError):
     status, code, message = 422, "validation_error", "提交的数据有误"
 
 
+def invalid(field: str, message: str, summary: str | None = None) -> ValidationFailed:
+    """A 422 that names the one field at fault (`summary` is the top message, else `message`)."""
+    return ValidationFailed(summary or message, details={"fields": {field: [message]}})
+
+
 class RateLimited(APIError):
     status, code, message = 429, "rate_limited", "操作太频繁，请稍后再试"
 

@@ -1,6 +1,6 @@
 """Scheduled jobs: APScheduler 3 in one process, one active scheduler at a time.
 
-Each feature (the kernel too) lists its jobs in `<feature>/jobs.py` as `JOBS = [Job(...)]`; a job is a thin call of
+Each area (the kernel too) lists its jobs in its `jobs.py` as `JOBS = [Job(...)]`; a job is a thin call of
 that feature's services. `flask jobs run` runs them; several such processes may be started (for
 failover), but only the holder of the database lease `scheduled-jobs` schedules anything, so adding
 web servers or standby schedulers never runs a job twice. The lease is renewed every third of
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from core import area_modules
 from core.db import insert_or_nothing, utcnow
 from core.extensions import db
 from core.models import SchedulerLease
@@ -39,13 +40,8 @@ class Job:
 
 
 def all_jobs() -> list[Job]:
-    from core import FEATURES, _feature_module
-    jobs = []
-    for feature in FEATURES:
-        module = _feature_module(feature, "jobs")
-        if module is not None:
-            jobs.extend(module.JOBS)
-    return jobs
+    """Every area's `jobs.JOBS`, feature by feature."""
+    return [job for module in area_modules("jobs") for job in module.JOBS]
 
 
 def run_job(app: Flask, job: Job):

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from community import services as community
+from ambassador.members import services as members
+from ambassador.tasks import services as tasks
+from community.estates import services as places
+from community.feed import services as feed
+from community.orders import services as orders
+from community.stewards import services as stewards
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.extensions import db
@@ -38,31 +44,33 @@ def seed() -> bool:
         return False
     rng = random.Random(7)
     accounts.create_staff(*ADMIN, {"admin"}, display_name="演示管理员")
-    estates = [community.create_estate({
+    estates = [places.create_estate({
         "code": code, "name": name, "province": "广东省", "city": "深圳市", "district": district,
         "address": address, "lat": lat, "lng": lng, "households": households,
     }, actor=None) for code, name, district, address, lat, lng, households in ESTATES]
     engineers = []
     for name, phone, employee_no, covered in ENGINEERS:
-        engineer, invite = community.create_engineer(
+        engineer, invite = places.create_engineer(
             {"name": name, "phone": phone, "employee_no": employee_no}, [estates[i].id for i in covered], actor=None)
         user = accounts.wechat_identity(f"demo-engineer-{employee_no}").user
-        community.claim_engineer(user, invite)
+        places.claim_engineer(user, invite)
         accounts.set_password(user, ENGINEER_PASSWORD)
         engineers.append((engineer, covered))
     db.session.commit()
+    residents = []  # (user, the estate of their visit), in the order they were bound
     for n, (engineer, covered) in enumerate(engineers):
         for i in covered:
-            code = community.mint_binding_code(engineer, estates[i].id, visit_ref=f"WO{2026110 + n}{i}")
+            code = stewards.mint_binding_code(engineer, estates[i].id, visit_ref=f"WO{2026110 + n}{i}")
             for k in range(rng.randint(2, 4)):
                 resident = accounts.wechat_identity(f"demo-resident-{engineer.employee_no}-{i}-{k}").user
                 resident.display_name = rng.choice(SURNAMES) + rng.choice(["先生", "女士"])
                 resident.phone = f"139{rng.randint(10000000, 99999999)}"
-                community.bind(resident, code, rating=rng.choice([None, 4, 5, 5]))
+                stewards.bind(resident, code, rating=rng.choice([None, 4, 5, 5]))
+                residents.append((resident, estates[i].id))
             db.session.commit()
     _seed_points(rng)
     db.session.commit()
-    _seed_community(rng, estates, [e for e, _ in engineers])
+    _seed_community(rng, estates, [e for e, _ in engineers], residents)
     db.session.commit()
     _seed_ambassadors(estates, [e for e, _ in engineers])
     db.session.commit()
@@ -93,14 +101,9 @@ def _seed_points(rng: random.Random) -> None:
 SERVICE_TYPES = ["repair", "install", "maintenance", "cleaning", "inspection"]
 
 
-def _seed_community(rng: random.Random, estates, engineers) -> None:
+def _seed_community(rng: random.Random, estates, engineers, residents) -> None:
     """Fourteen months of service history (so KPIs have a year-on-year base), open requests in the
     workbench, a complaint, and a feed with an unanswered question."""
-    from datetime import datetime, timedelta, timezone
-
-    from community import feed, history, orders
-    from community.models import Residency
-
     now = datetime.now(timezone.utc)
     rows = []
     for n in range(420):
@@ -108,21 +111,17 @@ def _seed_community(rng: random.Random, estates, engineers) -> None:
         estate = estates[rng.choice(covered)]
         requested = now - timedelta(days=rng.uniform(3, 425))
         done = rng.random() < 0.93
-        rows.append(history.clean_row({
+        rows.append(orders.clean_row({
             "external_id": f"DEMO-{n:05d}", "estate_id": estate.id, "engineer_employee_no": engineer.employee_no,
             "service_type": rng.choice(SERVICE_TYPES), "requested_at": requested.isoformat(),
             "completed_at": (requested + timedelta(hours=rng.uniform(2, 48))).isoformat() if done else "",
             "rating": str(rng.choice([5, 5, 5, 4, 4, 3])) if done and rng.random() < 0.7 else "",
             "complained": "1" if rng.random() < 0.04 else "0"}))
-    history.import_orders(rows)
-    residents = db.session.scalars(sa.select(User).join(Residency, Residency.user_id == User.id)
-                                   .order_by(User.id)).all()
-    first = residents[0]
-    estate_id = db.session.scalar(sa.select(Residency.estate_id).where(Residency.user_id == first.id))
+    orders.import_orders(rows)
+    (first, estate_id), (second, second_estate_id) = residents[:2]
     order = orders.request_service(first, estate_id, "repair", "厨房热水器打不着火")
     orders.complain(order.id, first, "约好上午来，一直没人联系")
-    orders.request_service(residents[1], db.session.scalar(
-        sa.select(Residency.estate_id).where(Residency.user_id == residents[1].id)), "cleaning", "空调清洗，周末最好")
+    orders.request_service(second, second_estate_id, "cleaning", "空调清洗，周末最好")
     who = accounts.Principal(id=first.id, roles=first.roles)
     admin = db.session.scalars(sa.select(User).where(User.username == ADMIN[0])).one()
     for kind, text in (("question", "净水器滤芯一般多久换一次？家里是三口人。"),
@@ -134,20 +133,16 @@ def _seed_community(rng: random.Random, estates, engineers) -> None:
 
 def _seed_ambassadors(estates, engineers) -> None:
     """The first ambassador (an engineer), a member's application waiting for review, a task."""
-    from datetime import datetime, timedelta, timezone
-
-    from ambassador import services as ambassadors, tasks
-
     admin = db.session.scalars(sa.select(User).where(User.username == ADMIN[0])).one()
     engineer_user = db.session.get(User, engineers[0].user_id)
-    application = ambassadors.submit_application(engineer_user, {
+    application = members.submit_application(engineer_user, {
         "channel": "engineer", "real_name": engineers[0].name, "phone": engineers[0].phone,
         "estate_ids": [estates[0].id, estates[1].id], "statement": "服务小区多年，愿意做邻里的服务代言人"})
-    ambassadors.approve_application(application.id, admin)
+    members.approve_application(application.id, admin)
     member = db.session.scalars(sa.select(User).where(User.roles == frozenset({"resident"}))
                                 .order_by(User.id.desc())).first()
-    ambassadors.set_membership(member.id, "gold", admin)
-    ambassadors.submit_application(member, {
+    members.set_membership(member.id, "gold", admin)
+    members.submit_application(member, {
         "channel": "member", "real_name": "陈晓梅", "phone": member.phone or "13912345678",
         "estate_ids": [estates[0].id], "statement": "金卡会员，常帮邻居介绍靠谱师傅"})
     task = tasks.create_task({

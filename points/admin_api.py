@@ -9,12 +9,27 @@ from core.accounts.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import HEADER, idempotent
 from core.pagination import PageArgsSchema, page_schema
+from core.schemas import BulkDecisionSchema, BulkResultSchema, bulk_result
 from points import services
-from points.schemas import (AdjustmentCreateSchema, AdjustmentSchema, AdminRedemptionDetailSchema,
-                            AdminRedemptionSchema, AdminRewardSchema, BulkDecisionSchema, BulkResultSchema,
-                            EarningRuleListSchema, EarningRulePatchSchema, EarningRuleSchema, EntrySchema,
-                            FulfilSchema, RedemptionQueryArgsSchema, RejectSchema, ReversalSchema, ReverseSchema,
-                            RewardPatchSchema, RewardWriteSchema, UserPointsSchema)
+from points.schemas import (
+    AdjustmentCreateSchema,
+    AdjustmentSchema,
+    AdminRedemptionDetailSchema,
+    AdminRedemptionSchema,
+    AdminRewardSchema,
+    EarningRuleListSchema,
+    EarningRulePatchSchema,
+    EarningRuleSchema,
+    EntrySchema,
+    FulfilSchema,
+    RedemptionQueryArgsSchema,
+    RejectSchema,
+    ReversalSchema,
+    ReverseSchema,
+    RewardPatchSchema,
+    RewardWriteSchema,
+    UserPointsSchema,
+)
 
 bp = Blueprint("admin_points", __name__, url_prefix="/api/v1/admin", description="管理：积分、奖品与兑换审核")
 
@@ -156,11 +171,7 @@ def fulfil(body, redemption_id):
 @bp.response(200, BulkResultSchema)
 def bulk_decide(body):
     """Approve or reject several redemptions; each is decided on its own, with its outcome"""
-    outcome = services.decide_many(list(dict.fromkeys(body["ids"])), body["action"], current_api_user(),
-                                   body["reason"])
-    items = [{"id": i, "ok": code == "ok", "code": code} for i, code in outcome.items()]
-    decided = sum(item["ok"] for item in items)
-    return {"items": items, "decided": decided, "refused": len(items) - decided}
+    return bulk_result(services.decide_many(body["ids"], body["action"], current_api_user(), body["reason"]))
 
 
 # -- a user's points --------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema, page_schema
 from points import services
-from points.schemas import (EntrySchema, PointsSummarySchema, RedemptionCreateSchema, RedemptionSchema,
-                            RewardListSchema)
+from points.schemas import EntrySchema, PointsSummarySchema, RedemptionCreateSchema, RedemptionSchema, RewardListSchema
 
 bp = Blueprint("points", __name__, url_prefix="/api/v1", description="积分、奖品与兑换")
 

@@ -32,8 +32,20 @@ from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
-from points.models import (ADJUSTMENTS, EXPIRED, HELD, ISSUANCE, REDEEMED, SYSTEM_ACCOUNTS, Hold, LedgerTransaction,
-                           Lot, LotUse, PointsAccount, Posting)
+from points.models import (
+    ADJUSTMENTS,
+    EXPIRED,
+    HELD,
+    ISSUANCE,
+    REDEEMED,
+    SYSTEM_ACCOUNTS,
+    Hold,
+    LedgerTransaction,
+    Lot,
+    LotUse,
+    PointsAccount,
+    Posting,
+)
 
 _accounts, _lots, _txs = PointsAccount.__table__, Lot.__table__, LedgerTransaction.__table__
 _postings, _lot_uses = Posting.__table__, LotUse.__table__

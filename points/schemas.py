@@ -4,28 +4,17 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from core.formatting import BUSINESS_TZ
 from core.pagination import PageArgsSchema, list_schema, page_schema
+from core.schemas import id_field, local_datetime
 from points.models import REDEMPTION_STATUSES
 
-# Ids are positive BIGINTs: a larger number is a validation error here, not a database error later.
-ID_RANGE = validate.Range(1, 2**63 - 1)
 # Point amounts stay far below BIGINT, so sums and products of them cannot overflow.
 MAX_POINTS = 10**9
-
-
-def id_field(**kwargs) -> fields.Integer:
-    return fields.Integer(validate=ID_RANGE, **kwargs)
 
 
 def _image_url(value: str) -> None:
     if value and not value.startswith(("https://", "http://", "/")):
         raise ma.ValidationError("must be an http(s) URL or a path starting with /")
-
-
-def local_datetime(**kwargs) -> fields.AwareDateTime:
-    """ISO 8601; a time without an offset is read as Asia/Shanghai (the business time zone)."""
-    return fields.AwareDateTime(default_timezone=BUSINESS_TZ, **kwargs)
 
 
 # -- balance and history ----------------------------------------------------------------------
@@ -176,31 +165,6 @@ class RejectSchema(ma.Schema):
 class FulfilSchema(ma.Schema):
     note = fields.String(required=True, validate=validate.Length(1, 500),
                          metadata={"description": "delivery note or voucher code"})
-
-
-class BulkDecisionSchema(ma.Schema):
-    ids = fields.List(id_field(), required=True, validate=validate.Length(1, 100))
-    action = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(load_default=None, validate=validate.Length(1, 255),
-                           metadata={"description": "required to reject"})
-
-    @ma.validates_schema
-    def _reason_to_reject(self, data, **kwargs):
-        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
-            raise ma.ValidationError({"reason": ["required to reject"]})
-
-
-class BulkOutcomeSchema(ma.Schema):
-    id = fields.Integer()
-    ok = fields.Boolean()
-    code = fields.String(metadata={"description": "ok, or why this one was not decided "
-                                                  "(e.g. redemption_already_decided, redemption_not_found)"})
-
-
-class BulkResultSchema(ma.Schema):
-    items = fields.List(fields.Nested(BulkOutcomeSchema))
-    decided = fields.Integer()
-    refused = fields.Integer()
 
 
 # -- earning rules ----------------------------------------------------------------------------

@@ -13,12 +13,11 @@ import hashlib
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 import sqlalchemy as sa
 from flask import current_app
 
-from core import audit
+from core import audit, signals
 from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -26,25 +25,38 @@ from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from core.pagination import Page, paginate
 from points import ledger
-from points.ledger import (Balance, IdempotencyConflict, InsufficientPoints, Posted, expire_due,  # noqa: F401
-                           grant, hold, release, reverse, settle, spend)
-from points.models import (EarningCounter, EarningRule, Hold, LedgerTransaction, PendingGrant, PointsAccount, Posting,
-                           Redemption, RedemptionEvent, Reward)
+from points.ledger import (  # noqa: F401
+    Balance,
+    IdempotencyConflict,
+    InsufficientPoints,
+    Posted,
+    expire_due,
+    grant,
+    hold,
+    release,
+    reverse,
+    settle,
+    spend,
+)
+from points.models import (
+    EarningCounter,
+    EarningRule,
+    Hold,
+    LedgerTransaction,
+    PendingGrant,
+    PointsAccount,
+    Posting,
+    Redemption,
+    RedemptionEvent,
+    Reward,
+)
 
 # -- levels -----------------------------------------------------------------------------------
-# The ambassador package knows levels; points must not import it, so it registers a provider.
-
-_level_provider: Callable[[int], int | None] = lambda user_id: None  # noqa: E731
-
-
-def set_level_provider(provider: Callable[[int], int | None]) -> None:
-    """Register `provider(user_id) -> level order or None` (called by the ambassador package)."""
-    global _level_provider
-    _level_provider = provider
-
 
 def level_of(user_id: int) -> int | None:
-    return _level_provider(user_id)
+    """The user's ambassador level position, for rewards offered to a level and above (the
+    ambassador feature answers core.signals.reward_level; without it nobody has a level)."""
+    return signals.ask(signals.reward_level, user_id=user_id)
 
 
 # -- earning rules ----------------------------------------------------------------------------
@@ -98,23 +110,18 @@ def _uncount(user_id: int, kind: str, period: str, amount: int) -> None:
     ).values(points=EarningCounter.points - amount))
 
 
-def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -> Posted:
-    """Grant the points the rule `kind` pays (× quantity), within its daily and lifetime caps.
-
-    The same key again returns the first grant. A refusal (rule disabled, cap reached) raises
-    EarningRefused and leaves nothing written, so the caller's own work can go on.
-    Caps are conditional updates of counter rows: they hold exactly under concurrency.
-    """
+def _enabled_rule(kind: str) -> EarningRule:
     rule = db.session.get(EarningRule, kind)
     if rule is None or not rule.enabled or rule.points <= 0:
         raise EarningRefused("该项积分暂未开放", code="earning_rule_disabled", details={"kind": kind})
-    amount = rule.points * quantity
-    account = ledger.account_id_of(user_id)
-    # The same key is the same event: its first grant again, whatever the rule pays now (an admin
-    # may have changed it since). Another kind or user under the key is still a conflict.
-    paid = db.session.scalar(sa.select(LedgerTransaction.amount).where(LedgerTransaction.idempotency_key == key))
-    if paid is not None:
-        return ledger._existing(key, kind, account, paid)
+    return rule
+
+
+def _count_within_caps(user_id: int, rule: EarningRule, amount: int) -> list[str]:
+    """Count `amount` against the rule's lifetime and daily caps; returns the periods counted
+    (`_uncount_all` takes them back when a concurrent twin wins the key). A cap that would be
+    passed takes back what was counted and raises EarningRefused. The counters are conditional
+    updates, so the caps hold exactly under concurrency."""
     counted = []
     caps = (("lifetime", rule.lifetime_cap, "earning_lifetime_cap", "该项积分已达累计上限"),
             (utcnow().astimezone(BUSINESS_TZ).date().isoformat(), rule.daily_cap, "earning_daily_cap",
@@ -122,15 +129,36 @@ def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -
     for period, cap, code, message in caps:
         if cap is None:
             continue
-        if not _count(user_id, kind, period, amount, cap):
-            for done in counted:
-                _uncount(user_id, kind, done, amount)
-            raise EarningRefused(message, code=code, details={"kind": kind, "cap": cap})
+        if not _count(user_id, rule.kind, period, amount, cap):
+            _uncount_all(user_id, rule.kind, counted, amount)
+            raise EarningRefused(message, code=code, details={"kind": rule.kind, "cap": cap})
         counted.append(period)
+    return counted
+
+
+def _uncount_all(user_id: int, kind: str, periods: list[str], amount: int) -> None:
+    for period in periods:
+        _uncount(user_id, kind, period, amount)
+
+
+def earn(user_id: int, kind: str, key: str, reason: str, *, quantity: int = 1) -> Posted:
+    """Grant the points the rule `kind` pays (× quantity), within its daily and lifetime caps.
+
+    The same key again returns the first grant. A refusal (rule disabled, cap reached) raises
+    EarningRefused and leaves nothing written, so the caller's own work can go on.
+    """
+    rule = _enabled_rule(kind)
+    amount = rule.points * quantity
+    account = ledger.account_id_of(user_id)
+    # The same key is the same event: its first grant again, whatever the rule pays now (an admin
+    # may have changed it since). Another kind or user under the key is still a conflict.
+    paid = db.session.scalar(sa.select(LedgerTransaction.amount).where(LedgerTransaction.idempotency_key == key))
+    if paid is not None:
+        return ledger._existing(key, kind, account, paid)
+    counted = _count_within_caps(user_id, rule, amount)
     posted = grant(user_id, amount, kind, key, reason)
     if not posted.created:  # a concurrent twin granted this key first: its count stands, ours goes
-        for done in counted:
-            _uncount(user_id, kind, done, amount)
+        _uncount_all(user_id, kind, counted, amount)
     return posted
 
 
@@ -549,54 +577,31 @@ def earn_pending(user_id: int, kind: str, key: str, reason: str, *, release_at: 
     key again returns the first promise; the same key for another user, kind or amount is a 409.
     No points move until `release_pending`.
     """
-    rule = db.session.get(EarningRule, kind)
-    if rule is None or not rule.enabled or rule.points <= 0:
-        raise EarningRefused("该项积分暂未开放", code="earning_rule_disabled", details={"kind": kind})
+    rule = _enabled_rule(kind)
     amount = rule.points * quantity
     if amount <= 0:
         raise ValueError(f"nothing to promise: {rule.points} × {quantity}")
     existing = pending_by_key(key)
     if existing is not None:
         return _same_promise(existing, user_id, kind, amount)
-    counted = []
-    caps = (("lifetime", rule.lifetime_cap, "earning_lifetime_cap", "该项积分已达累计上限"),
-            (utcnow().astimezone(BUSINESS_TZ).date().isoformat(), rule.daily_cap, "earning_daily_cap",
-             "今日该项积分已达上限"))
-    for period, cap, code, message in caps:
-        if cap is None:
-            continue
-        if not _count(user_id, kind, period, amount, cap):
-            for done in counted:
-                _uncount(user_id, kind, done, amount)
-            raise EarningRefused(message, code=code, details={"kind": kind, "cap": cap})
-        counted.append(period)
+    counted = _count_within_caps(user_id, rule, amount)
     now = utcnow()
     created = insert_or_nothing(PendingGrant, {
         "user_id": user_id, "amount": amount, "kind": kind, "idempotency_key": key, "reason": reason[:255],
         "release_at": release_at, "status": "pending", "created_at": now, "updated_at": now},
         conflict=["idempotency_key"])
     if created is None:  # a concurrent twin promised this key first: its count stands, ours goes
-        for done in counted:
-            _uncount(user_id, kind, done, amount)
+        _uncount_all(user_id, kind, counted, amount)
         return _same_promise(pending_by_key(key), user_id, kind, amount)
     return Pending(created, True)
-
-
-_release_listeners: list[Callable[[PendingGrant, Posted], None]] = []
-
-
-def on_release(listener: Callable[[PendingGrant, Posted], None]) -> None:
-    """Register `listener(grant, posted)`, called in the releasing transaction for each grant
-    that becomes spendable (the ambassador package credits contribution this way)."""
-    if listener not in _release_listeners:
-        _release_listeners.append(listener)
 
 
 def release_pending(limit: int = 500, now: datetime | None = None) -> int:
     """Grant due pending rows through the ledger under their own keys; returns how many.
 
     Each row moves from pending to released by a conditional update, so a concurrent
-    cancellation or a second runner settles it once; the caller commits per batch."""
+    cancellation or a second runner settles it once; the caller commits per batch. Each release
+    is announced (core.signals.points_released) in the same transaction."""
     now = now or utcnow()
     due = db.session.scalars(sa.select(PendingGrant.id).where(
         PendingGrant.status == "pending", PendingGrant.release_at <= now).order_by(
@@ -611,8 +616,8 @@ def release_pending(limit: int = 500, now: datetime | None = None) -> int:
         posted = grant(row.user_id, row.amount, row.kind, row.idempotency_key, row.reason)
         row.transaction_id = posted.transaction_id
         db.session.flush()
-        for listener in _release_listeners:
-            listener(row, posted)
+        signals.points_released.send(user_id=row.user_id, kind=row.kind, amount=row.amount,
+                                     key=row.idempotency_key)
         count += 1
     return count
 

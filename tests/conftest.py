@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import requests
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from core import create_app
 from core.wechat.fake import FakeWeChatServer
@@ -229,9 +230,18 @@ def app_config(database_url, wechat, tmp_path):
     return _app_config(database_url, wechat.url, UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
+class Client(FlaskClient):
+    """A test client whose responses are read and closed at once, as a server does (a streamed file
+    is not left open for the garbage collector to warn about)."""
+
+    def open(self, *args, buffered=True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = Client
     yield app
     from core.extensions import db
     with app.app_context():
@@ -279,7 +289,7 @@ def make_estate(app):
     counter = iter(range(1, 10**6))
 
     def make(**fields) -> int:
-        from community import services
+        from community.estates import services
         from core.extensions import db
         n = next(counter)
         data = {"name": f"测试小区{n}", "province": "广东省", "city": "深圳市", "district": "南山区",
@@ -391,7 +401,7 @@ def make_ambassador(app, login):
     the database (tests of the application flow itself go through the API instead)."""
     import secrets
 
-    from ambassador.models import Ambassador, AmbassadorEstate, LevelChange, Level
+    from ambassador.models import Ambassador, AmbassadorEstate, Level, LevelChange
     from core.extensions import db
 
     def make(level: int = 1, estate_ids=(), city: str | None = None, channel: str = "member", user=None,

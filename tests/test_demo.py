@@ -1,7 +1,8 @@
 """The demo data `make demo` loads: a working set, loaded once, with a sound ledger and audit chain."""
 import sqlalchemy as sa
 
-from community.models import Engineer, Estate, StewardBinding
+from community.estates.models import Engineer, Estate
+from community.stewards.models import StewardBinding
 from core import audit
 from core.accounts import services as accounts
 from core.extensions import db
@@ -21,8 +22,11 @@ def test_seed_loads_a_consistent_demo_once(ctx):
     assert accounts.authenticate_password(*data.ADMIN).has_role("admin")
     assert accounts.authenticate_password(data.ENGINEERS[0][2], data.ENGINEER_PASSWORD).has_role("engineer")
     # the community and ambassador areas have something to show
-    from ambassador.models import Ambassador, Application, Task
-    from community.models import EstateMonthStat, Post, ServiceOrder
+    from ambassador.models import Ambassador, Application
+    from ambassador.tasks.models import Task
+    from community.feed.models import Post
+    from community.orders.models import ServiceOrder
+    from community.stats.models import EstateMonthStat
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) > 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EstateMonthStat)) >= 40  # 14 months, 5 estates
     assert db.session.scalar(sa.select(sa.func.count()).where(Post.kind == "question", Post.answers_count == 0,

@@ -262,3 +262,11 @@ def web_user(session_id: str) -> User | None:
     if user is None or user.get_id() != session_id:
         return None
     return user
+
+
+def users_by_id(ids) -> dict[int, User]:
+    """The users behind these ids (one query), for names in tables."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))}

@@ -5,10 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from core import pages
 from core.accounts import services
-from core.accounts.auth import page_roles_required
+from core.accounts.auth import page_roles_required, rate_key_username
 from core.accounts.models import ROLES
-from core.accounts.auth import rate_key_username
 from core.errors import APIError
 from core.extensions import db, limit_from, limiter
 
@@ -28,17 +28,10 @@ class PasswordForm(FlaskForm):
 
 def home_for(user) -> str:
     if user.has_role("admin"):
-        return url_for("community_pages.admin_home")
+        return url_for("community_stats_pages.admin_home")
     if user.has_role("engineer"):
-        return url_for("community_pages.workbench")
+        return url_for("community_stewards_pages.workbench")
     return url_for("web.login")
-
-
-def _safe_next(target: str | None) -> str | None:
-    # Only local paths: never redirect a fresh login to another site.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/")
@@ -60,7 +53,7 @@ def login():
             form.password.errors.append(exc.message)
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            return redirect(pages.safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
 
@@ -100,7 +93,7 @@ class RolesForm(FlaskForm):
 def users():
     q, role = request.args.get("q") or None, request.args.get("role") or None
     page = services.search_users(q=q, role=role, limit=20, cursor=request.args.get("cursor") or None)
-    return render_template("admin/users.html", nav="users", page=page, q=q, role=role, roles=ROLES)
+    return render_template("admin/accounts/users.html", nav="users", page=page, q=q, role=role, roles=ROLES)
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -120,4 +113,4 @@ def user_detail(user_id):
             db.session.rollback()
             flash(exc.message, "error")
         return redirect(url_for("web.user_detail", user_id=user_id))
-    return render_template("admin/user.html", nav="users", user=user, form=form, roles=ROLES)
+    return render_template("admin/accounts/user.html", nav="users", user=user, form=form, roles=ROLES)

@@ -1,3 +1,1 @@
-
-
-VIEW_MODULES = ("push",)  # WeChat's message push (see core.register_blueprints)
+"""The WeChat gateway (wechatpy against api.weixin.qq.com or the fake), the fake server, and the message push endpoint."""

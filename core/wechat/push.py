@@ -3,33 +3,25 @@
 GET answers the URL verification (echostr); POST carries one event as JSON, in plaintext mode
 (`signature` over token, timestamp, nonce) or security mode (`encrypt_type=aes`, `msg_signature`
 over the Encrypt field too, decrypted with the EncodingAESKey through wechatpy). Features
-register what to do with an event type (`on("wxa_media_check", handler)`); the reply is
-`success` whatever the handler does with it, so WeChat does not retry a handled event.
+connect to `core.signals.wechat_event` for the event types they handle; the reply is
+`success` whatever the receiver does with it, so WeChat does not retry a handled event.
 """
 from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
 
 from flask import Blueprint, Response, current_app, request
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from core import signals
 from core.extensions import csrf, db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat_push", __name__)
 csrf.exempt(bp)  # WeChat signs its calls; there is no session and no form
-HANDLERS: dict[str, Callable[[dict], None]] = {}
-
-
-def on(event: str, handler: Callable[[dict], None]) -> None:
-    """Register `handler(event_body)` for a pushed event type (one handler per type)."""
-    HANDLERS[event] = handler
-
-
 def _refuse(why: str) -> Response:
     log.warning("wechat push refused: %s", why)
     return Response("invalid signature", status=403, mimetype="text/plain")
@@ -73,8 +65,6 @@ def receive():
         return _refuse("event")
     if event is None:
         return Response("bad request", status=400, mimetype="text/plain")
-    handler = HANDLERS.get(event.get("Event") or event.get("MsgType") or "")
-    if handler is not None:
-        handler(event)
-        db.session.commit()
+    if signals.wechat_event.send(str(event.get("Event") or event.get("MsgType") or ""), event=event):
+        db.session.commit()  # a receiver handled it
     return Response("success", mimetype="text/plain")

@@ -9,13 +9,10 @@ from alembic import op
 import sqlalchemy as sa
 
 from core.db import drop_immutable, make_immutable
+from points import rules
 
 APPEND_ONLY = ("points_transactions", "points_postings", "points_lot_uses", "points_redemption_events", "audit_log")
-DEFAULT_RULES = [
-    # kind, name, points, daily cap, lifetime cap. Review points never depend on the rating
-    # (Provisional Provisions against Unfair Competition on the Internet, Art. 9).
-    ("binding_rating", "完成管家绑定并评价服务", 20, None, None),
-]
+DEFAULT_RULES = [rules.BINDING_RATING]  # seeded with the catalogue's defaults (points/rules.py)
 
 
 # revision identifiers, used by Alembic.
@@ -239,11 +236,11 @@ def upgrade():
     # ### end Alembic commands ###
     for table in APPEND_ONLY:
         make_immutable(op, table)
-    rules = sa.table("points_earning_rules", sa.column("kind"), sa.column("name"), sa.column("points"),
+    table = sa.table("points_earning_rules", sa.column("kind"), sa.column("name"), sa.column("points"),
                      sa.column("daily_cap"), sa.column("lifetime_cap"), sa.column("enabled"), sa.column("updated_at"))
     from datetime import datetime, timezone
-    op.bulk_insert(rules, [{"kind": k, "name": n, "points": p, "daily_cap": d, "lifetime_cap": l, "enabled": True,
-                            "updated_at": datetime.now(timezone.utc).replace(tzinfo=None)} for k, n, p, d, l in DEFAULT_RULES])
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    op.bulk_insert(table, [{**row, "updated_at": now} for row in rules.seed_rows(*DEFAULT_RULES)])
 
 
 def downgrade():

@@ -89,7 +89,8 @@ def test_duplicate_estate_code_is_409(client, admin):
 
 def test_integrity_error_is_answered_as_409_conflict(client, admin, monkeypatch):
     """A check-then-insert that loses the race reaches the unique index: 409, not 500."""
-    from community import services
+    from community.estates import services
+
     body = {"code": "SZ-0002", "name": "翠竹苑", "province": "广东省", "city": "深圳市", "district": "罗湖区"}
     assert client.post("/api/v1/admin/estates", headers=admin.headers, json=body).status_code == 201
     # Skip the friendly pre-check, as a concurrent twin would slip past it.

@@ -11,7 +11,7 @@ def count(ctx_app, model) -> int:
 
 
 def test_repeated_create_engineer_returns_the_first_response(app, client, admin, login):
-    from community.models import Engineer
+    from community.estates.models import Engineer
     headers = {**admin.headers, "Idempotency-Key": "create-wang-1"}
     first = client.post("/api/v1/admin/engineers", headers=headers, json=ENGINEER)
     assert first.status_code == 201, first.json
@@ -31,7 +31,7 @@ def test_repeated_create_engineer_returns_the_first_response(app, client, admin,
 
 
 def test_same_key_with_another_body_is_409(app, client, admin):
-    from community.models import Engineer
+    from community.estates.models import Engineer
     headers = {**admin.headers, "Idempotency-Key": "create-wang-2"}
     assert client.post("/api/v1/admin/engineers", headers=headers, json=ENGINEER).status_code == 201
     response = client.post("/api/v1/admin/engineers", headers=headers, json={**ENGINEER, "employee_no": "IDEM-2"})
@@ -51,7 +51,7 @@ def test_same_key_on_another_path_is_409(client, admin, make_estate):
 
 def test_keys_belong_to_their_user(app, client, make_admin):
     """Another admin's identical key is not a replay of someone else's write."""
-    from community.models import Engineer
+    from community.estates.models import Engineer
     first, second = make_admin(), make_admin()
     a = client.post("/api/v1/admin/engineers", headers={**first.headers, "Idempotency-Key": "k"}, json=ENGINEER)
     assert a.status_code == 201
@@ -62,7 +62,7 @@ def test_keys_belong_to_their_user(app, client, make_admin):
 
 
 def test_without_a_key_a_duplicate_employee_no_is_409(app, client, admin):
-    from community.models import Engineer
+    from community.estates.models import Engineer
     assert client.post("/api/v1/admin/engineers", headers=admin.headers, json=ENGINEER).status_code == 201
     response = client.post("/api/v1/admin/engineers", headers=admin.headers, json=ENGINEER)
     assert response.status_code == 409
@@ -72,7 +72,7 @@ def test_without_a_key_a_duplicate_employee_no_is_409(app, client, admin):
 
 def test_an_error_is_not_stored_so_a_retry_runs_again(app, client, wechat, make_estate, make_engineer):
     """A failed write did not happen: retrying with the same key and body runs it again."""
-    from community.models import BindingCode
+    from community.stewards.models import BindingCode
     estate = make_estate()
     engineer = make_engineer([estate])
     headers = {**engineer.headers, "Idempotency-Key": "retry-after-outage"}
@@ -89,7 +89,7 @@ def test_an_error_is_not_stored_so_a_retry_runs_again(app, client, wechat, make_
 
 
 def test_invalid_key_is_400(app, client, admin):
-    from community.models import Engineer
+    from community.estates.models import Engineer
     for key in ("", "x" * 129, "bad\tkey"):
         response = client.post("/api/v1/admin/engineers", headers={**admin.headers, "Idempotency-Key": key},
                                json=ENGINEER)
@@ -99,7 +99,7 @@ def test_invalid_key_is_400(app, client, admin):
 
 
 def test_repeated_binding_code_request_mints_once(app, client, wechat, make_estate, make_engineer):
-    from community.models import BindingCode
+    from community.stewards.models import BindingCode
     estate = make_estate()
     engineer = make_engineer([estate])
     headers = {**engineer.headers, "Idempotency-Key": "visit-WO-7"}

@@ -2,7 +2,6 @@
 import base64
 import json
 
-
 from core.pagination import encode_cursor
 
 

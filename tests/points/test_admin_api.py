@@ -8,8 +8,7 @@ from core.formatting import BUSINESS_TZ
 from core.models import AuditEntry, IdempotencyRecord
 from points import services
 from points.models import LedgerTransaction
-from tests.points.test_api import (error_code, give, make_reward, points_of, redeem, seed_rule, stock_of,
-                                   verify)
+from tests.points.test_api import error_code, give, make_reward, points_of, redeem, seed_rule, stock_of, verify
 
 
 def audit_actions(app) -> list[tuple[str, str, int]]:

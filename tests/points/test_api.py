@@ -9,7 +9,6 @@ from core.extensions import db
 from points import ledger, services
 from points.models import EarningRule, Hold, Reward
 
-
 # -- helpers (also used by the admin API and page tests) --------------------------------------
 
 def give(app, user_id: int, amount: int, *, expires_at=..., key: str | None = None) -> int:
@@ -126,7 +125,7 @@ def test_rewards_list_only_what_this_user_can_redeem_now(app, client, login, adm
     assert listed[0] == {"id": cheap["id"], "name": "纸巾", "description": "", "image_url": "", "cost": 10,
                          "stock": 5, "per_user_limit": None, "ends_at": None}
 
-    monkeypatch.setattr(services, "_level_provider", lambda user_id: 2 if user_id == resident.user_id else None)
+    monkeypatch.setattr(services, "level_of", lambda user_id: 2 if user_id == resident.user_id else None)
     listed = client.get("/api/v1/rewards", headers=resident.headers).json["items"]
     assert [r["id"] for r in listed] == [cheap["id"], level2["id"], dear["id"]]
 
@@ -222,9 +221,9 @@ def test_not_in_the_audience_is_403(app, client, login, admin, monkeypatch):
     reward = make_reward(client, admin, cost=100, min_level=2)
     response = redeem(client, resident, reward["id"])
     assert response.status_code == 403 and error_code(response) == "reward_not_in_audience"
-    monkeypatch.setattr(services, "_level_provider", lambda user_id: 1)
+    monkeypatch.setattr(services, "level_of", lambda user_id: 1)
     assert error_code(redeem(client, resident, reward["id"])) == "reward_not_in_audience"
-    monkeypatch.setattr(services, "_level_provider", lambda user_id: 2)
+    monkeypatch.setattr(services, "level_of", lambda user_id: 2)
     assert redeem(client, resident, reward["id"]).status_code == 201
 
 
@@ -232,7 +231,7 @@ def test_level_zero_may_redeem_a_level_zero_reward(app, client, login, admin, mo
     resident = login()
     give(app, resident.user_id, 100)
     reward = make_reward(client, admin, cost=100, min_level=0)
-    monkeypatch.setattr(services, "_level_provider", lambda user_id: 0)
+    monkeypatch.setattr(services, "level_of", lambda user_id: 0)
     assert [r["id"] for r in client.get("/api/v1/rewards", headers=resident.headers).json["items"]] == [reward["id"]]
     assert redeem(client, resident, reward["id"]).status_code == 201
 
@@ -274,7 +273,7 @@ def test_trusted_users_are_approved_at_once_when_the_reward_allows(app, client, 
     for account in (resident, ambassador, engineer):
         give(app, account.user_id, 1000)
     reward = make_reward(client, admin, cost=100, auto_approve=True, auto_approve_min_level=3)
-    monkeypatch.setattr(services, "_level_provider", lambda user_id: 3 if user_id == ambassador.user_id else None)
+    monkeypatch.setattr(services, "level_of", lambda user_id: 3 if user_id == ambassador.user_id else None)
     assert redeem(client, resident, reward["id"]).json["status"] == "pending"
     assert redeem(client, ambassador, reward["id"]).json["status"] == "approved"
     assert redeem(client, engineer, reward["id"]).json["status"] == "approved"

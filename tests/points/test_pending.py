@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from core import signals
 from core.accounts.models import User
 from core.db import utcnow
 from core.errors import Conflict
@@ -214,18 +215,18 @@ def test_a_disabled_rule_promises_nothing(user_id):
     assert state(user_id) == (0, 0)
 
 
-def test_release_listeners_run_once_per_released_grant(user_id):
+def test_each_release_is_announced_once(user_id):
     rule()
     promise(user_id)
     seen = []
-    listener = lambda grant, posted: seen.append((grant.idempotency_key, grant.status, posted.created))  # noqa: E731
-    services.on_release(listener)
-    try:
+
+    def receiver(sender, **released):
+        seen.append(released)
+
+    with signals.points_released.connected_to(receiver):
         services.release_pending(now=RELEASE)
         services.release_pending(now=RELEASE)
-    finally:
-        services._release_listeners.remove(listener)
-    assert seen == [("order:A1:steward", "released", True)]
+    assert seen == [{"user_id": user_id, "kind": "order_steward", "amount": 100, "key": "order:A1:steward"}]
 
 
 # -- the API and the console --------------------------------------------------------------------

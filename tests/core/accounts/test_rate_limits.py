@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import redis
 
-
 ROOT = Path(__file__).resolve().parents[3]
 REDIS_URL = "redis://127.0.0.1:6379/15"
 # One prefix for the whole run: Flask-Limiter keeps the first prefix it is given for its lifetime.

@@ -128,7 +128,7 @@ def test_wrong_secret_is_a_502_not_a_500(app_config, request, wechat):
 def test_failed_mint_stores_no_code(app, client, wechat, engineer_and_estate):
     import sqlalchemy as sa
 
-    from community.models import BindingCode
+    from community.stewards.models import BindingCode
     from core.extensions import db
     engineer, estate = engineer_and_estate
     wechat.fault("wxa/getwxacodeunlimit", errcode=45009)

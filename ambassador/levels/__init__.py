@@ -1,0 +1,1 @@
+"""Ambassador levels: the levels themselves, the daily evaluation, admins overrides, contribution and leaderboards."""

@@ -1,0 +1,1 @@
+"""Tasks for ambassadors: the editor, taking and submitting, review and payment."""

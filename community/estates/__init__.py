@@ -1,0 +1,1 @@
+"""Estates (小区), the engineers who cover them, and their residents."""

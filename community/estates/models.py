@@ -1,0 +1,96 @@
+"""Estates, the engineers who cover them and the residents who live in them."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.accounts.models import User
+from core.db import BigID, utcnow
+from core.extensions import db
+
+ESTATE_STATUSES = ("active", "inactive")
+ENGINEER_STATUSES = ("invited", "active", "left")
+
+
+class Estate(db.Model):
+    """A residential estate (小区): the unit of community, ranking, offers and KPIs."""
+
+    __tablename__ = "estates"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    # The manufacturer's own estate code: the natural key of CSV imports (so re-imports update).
+    code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(128))
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[str] = mapped_column(sa.String(32))
+    district: Mapped[str] = mapped_column(sa.String(32))
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    lat: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    lng: Mapped[Decimal | None] = mapped_column(sa.Numeric(9, 6))
+    households: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("status in ('active', 'inactive')", name="status"),
+        sa.CheckConstraint("households >= 0", name="households"),
+        sa.Index("ix_estates_city_name", "city", "name"),
+        sa.Index("ix_estates_name", "name"),
+    )
+
+
+class Engineer(db.Model):
+    """A field engineer, created by an admin and claimed from the mini-program with an invite code."""
+
+    __tablename__ = "engineers"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    employee_no: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="invited")
+    invite_code_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    estates: Mapped[list[Estate]] = relationship(secondary="engineer_estates", order_by="Estate.id")
+
+    __table_args__ = (sa.CheckConstraint("status in ('invited', 'active', 'left')", name="status"),)
+
+
+class EngineerEstate(db.Model):
+    """Coverage: an engineer serves an estate (an estate may have several engineers)."""
+
+    __tablename__ = "engineer_estates"
+
+    engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"), primary_key=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True, index=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Residency(db.Model):
+    """A resident belongs to an estate (a resident may have several: own home, parents' home)."""
+
+    __tablename__ = "residencies"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    source: Mapped[str] = mapped_column(sa.String(16))  # binding | self | admin
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None]
+
+    estate: Mapped[Estate] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "estate_id"),
+        sa.Index("ix_residencies_estate_id_user_id", "estate_id", "user_id"),
+    )

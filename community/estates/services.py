@@ -1,0 +1,426 @@
+"""Estates (create, edit, search, bulk upsert), engineers (created by admins, claimed with an
+invite code, covering estates) and residency (a resident belongs to one or more estates).
+
+Plain functions taking the acting user; they flush, the caller commits."""
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from community.estates.models import Engineer, EngineerEstate, Estate, Residency
+from core import audit, crypto
+from core.accounts import services as accounts
+from core.accounts.models import User
+from core.db import insert_or_nothing, utcnow
+from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from core.extensions import db
+from core.pagination import Page, paginate
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# Crockford base32 without I, L, O, U: easy to read aloud and type from a screen.
+INVITE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+INVITE_LENGTH = 10
+
+
+ESTATE_FIELDS = ("code", "name", "province", "city", "district", "address", "lat", "lng", "households", "status")
+HOUSEHOLDS_MAX = 2**31 - 1
+
+
+def clean_estate(data: dict, *, partial: bool = False) -> dict:
+    """Validate and normalise estate fields (shared by the API, the pages and the CSV import).
+
+    Raises ValidationFailed listing every bad field.
+    """
+    out, errors = {}, {}
+    for name in ("name", "province", "city", "district"):
+        if name in data or not partial:
+            value = (data.get(name) or "").strip()
+            if not value:
+                errors[name] = ["required"]
+            elif len(value) > (128 if name == "name" else 32):
+                errors[name] = ["too long"]
+            out[name] = value
+    if "address" in data or not partial:
+        out["address"] = (data.get("address") or "").strip()
+        if len(out["address"]) > 255:
+            errors["address"] = ["too long"]
+    if "code" in data:
+        code = (data.get("code") or "").strip() or None
+        if code is not None and len(code) > 64:
+            errors["code"] = ["too long"]
+        out["code"] = code
+    for name in ("code", "name", "province", "city", "district", "address"):
+        # PostgreSQL refuses NUL in text: caught here, it is one bad field, not a failed batch.
+        if out.get(name) and "\x00" in out[name]:
+            errors.setdefault(name, []).append("must not contain NUL characters")
+    for name, limit in (("lat", 90), ("lng", 180)):
+        if name in data or not partial:
+            raw = data.get(name)
+            if raw in (None, ""):
+                out[name] = None
+                continue
+            try:
+                value = Decimal(str(raw)).quantize(Decimal("0.000001"))
+            except InvalidOperation:
+                errors[name] = ["not a number"]
+                continue
+            if not -limit <= value <= limit:
+                errors[name] = [f"must be between -{limit} and {limit}"]
+            out[name] = value
+    if "households" in data or not partial:
+        raw = data.get("households")
+        try:
+            households = int(raw) if raw not in (None, "") else 0
+            if households < 0:
+                raise ValueError
+            out["households"] = households
+        except (TypeError, ValueError):
+            errors["households"] = ["must be a whole number ≥ 0"]
+        else:
+            if households > HOUSEHOLDS_MAX:  # the column is a 32-bit INTEGER on PostgreSQL
+                errors["households"] = [f"must be at most {HOUSEHOLDS_MAX}"]
+    if "status" in data or not partial:
+        status = (data.get("status") or "active").strip()
+        if status not in ("active", "inactive"):
+            errors["status"] = ["must be active or inactive"]
+        out["status"] = status
+    if errors:
+        raise ValidationFailed("小区信息有误", details={"fields": errors})
+    return out
+
+
+def _estate_state(estate: Estate) -> dict:
+    return {f: getattr(estate, f) for f in ESTATE_FIELDS}
+
+
+def create_estate(data: dict, *, actor: User | None) -> Estate:
+    fields = clean_estate(data)
+    _check_estate_code_free(fields.get("code"))
+    estate = Estate(**fields)
+    db.session.add(estate)
+    db.session.flush()
+    audit.record(actor, "estate.create", "estate", estate.id, after=_estate_state(estate))
+    return estate
+
+
+def update_estate(estate: Estate, data: dict, *, actor: User | None) -> Estate:
+    fields = clean_estate(data, partial=True)
+    if fields.get("code") and fields["code"] != estate.code:
+        _check_estate_code_free(fields["code"])
+    before = _estate_state(estate)
+    for name, value in fields.items():
+        setattr(estate, name, value)
+    db.session.flush()
+    audit.record(actor, "estate.update", "estate", estate.id, before=before, after=_estate_state(estate))
+    return estate
+
+
+def _check_estate_code_free(code: str | None) -> None:
+    if code and db.session.scalars(sa.select(Estate.id).where(Estate.code == code)).first():
+        raise Conflict("小区编码已存在", code="estate_code_taken")
+
+
+def get_estate(estate_id: int) -> Estate:
+    estate = db.session.get(Estate, estate_id)
+    if estate is None:
+        raise NotFound("小区不存在", code="estate_not_found")
+    return estate
+
+
+def estates_by_id(ids) -> dict[int, Estate]:
+    """The estates behind these ids (one query), for names in tables; unknown ids are left out."""
+    wanted = {i for i in ids if isinstance(i, int)}
+    if not wanted:
+        return {}
+    return {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.id.in_(wanted)))}
+
+
+def search_estates(*, q: str | None = None, province: str | None = None, city: str | None = None,
+                   district: str | None = None, status: str | None = None,
+                   limit: int = 20, cursor: str | None = None) -> Page:
+    """Filter by region (indexed equality) and name (contains); newest first."""
+    stmt = sa.select(Estate)
+    for column, value in ((Estate.province, province), (Estate.city, city), (Estate.district, district),
+                          (Estate.status, status)):
+        if value:
+            stmt = stmt.where(column == value)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(sa.or_(Estate.name.like(pattern, escape="\\"), Estate.code == q))
+    return paginate(stmt, [Estate.id], limit=limit, cursor=cursor)
+
+
+def upsert_estates(rows: list[dict], fields: Iterable[str] = ESTATE_FIELDS) -> None:
+    """Insert or update cleaned estate rows by their code (the CSV import's batches).
+
+    An update overwrites only `fields`, so a file without an optional column keeps what is stored.
+    Give each code once per call: a multi-row INSERT … ON CONFLICT is refused by PostgreSQL when it
+    touches a row twice, and the import counts inserts and updates per distinct code.
+    """
+    if not rows:
+        return
+    now = utcnow()
+    for row in rows:
+        row.setdefault("created_at", now)
+        row["updated_at"] = now
+    # One single-row statement run as an executemany: SQLAlchemy compiles it once and caches it.
+    # (core.db.upsert builds a multi-row VALUES, compiled afresh on every call: ~1 s per 1,000 rows.)
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = insert(Estate.__table__)
+    update = [f for f in ESTATE_FIELDS if f != "code" and f in fields] + ["updated_at"]
+    stmt = stmt.on_conflict_do_update(index_elements=["code"], set_={c: stmt.excluded[c] for c in update})
+    db.session.execute(stmt, rows)
+
+
+# -- engineers --------------------------------------------------------------------------------
+
+
+def _normalise_invite(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "").upper()
+
+
+def _new_invite(engineer: Engineer) -> str:
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    engineer.invite_code_hash = crypto.token_hash(code)
+    engineer.invite_expires_at = utcnow() + timedelta(days=current_app.config["ENGINEER_INVITE_TTL_DAYS"])
+    return f"{code[:5]}-{code[5:]}"
+
+
+def _clean_engineer(data: dict, *, partial: bool = False) -> dict:
+    out, errors = {}, {}
+    if "name" in data or not partial:
+        name = (data.get("name") or "").strip()
+        if not name or len(name) > 64:
+            errors["name"] = ["required, at most 64 characters"]
+        out["name"] = name
+    if "phone" in data or not partial:
+        phone = re.sub(r"[\s-]", "", data.get("phone") or "")
+        if not PHONE_RE.match(phone):
+            errors["phone"] = ["must be an 11-digit mainland mobile number"]
+        out["phone"] = phone
+    if not partial:
+        employee_no = (data.get("employee_no") or "").strip()
+        if not EMPLOYEE_NO_RE.match(employee_no):
+            errors["employee_no"] = ["1–32 letters, digits, - or _"]
+        out["employee_no"] = employee_no
+    if errors:
+        raise ValidationFailed("工程师信息有误", details={"fields": errors})
+    return out
+
+
+def _engineer_state(engineer: Engineer) -> dict:
+    return {"name": engineer.name, "phone": engineer.phone, "employee_no": engineer.employee_no,
+            "status": engineer.status, "user_id": engineer.user_id}
+
+
+def create_engineer(data: dict, estate_ids: list[int] | None = None, *, actor: User | None) -> tuple[Engineer, str]:
+    """Create an engineer and their one-time invite code (returned once, stored hashed)."""
+    fields = _clean_engineer(data)
+    if db.session.scalars(sa.select(Engineer.id).where(Engineer.employee_no == fields["employee_no"])).first():
+        raise Conflict("工号已存在", code="employee_no_taken")
+    engineer = Engineer(**fields, status="invited")
+    invite = _new_invite(engineer)
+    db.session.add(engineer)
+    db.session.flush()
+    audit.record(actor, "engineer.create", "engineer", engineer.id, after=_engineer_state(engineer))
+    if estate_ids:
+        set_engineer_estates(engineer, estate_ids, actor=actor)
+    return engineer, invite
+
+
+def update_engineer(engineer: Engineer, data: dict, *, actor: User | None) -> Engineer:
+    before = _engineer_state(engineer)
+    for name, value in _clean_engineer(data, partial=True).items():
+        setattr(engineer, name, value)
+    db.session.flush()
+    audit.record(actor, "engineer.update", "engineer", engineer.id, before=before, after=_engineer_state(engineer))
+    return engineer
+
+
+def renew_invite(engineer: Engineer, *, actor: User | None) -> str:
+    if engineer.status != "invited":
+        raise Conflict("该工程师已激活，无需邀请码", code="engineer_already_claimed")
+    invite = _new_invite(engineer)
+    audit.record(actor, "engineer.invite.renew", "engineer", engineer.id,
+                 after={"invite_expires_at": engineer.invite_expires_at})
+    return invite
+
+
+def set_engineer_password(engineer: Engineer, password: str, *, actor: User | None) -> None:
+    """An admin sets a claimed engineer's workbench password (audited; the password is not)."""
+    accounts.set_password(engineer_account(engineer), password)
+    audit.record(actor, "engineer.password.set", "engineer", engineer.id)
+
+
+def claim_engineer(user: User, invite_code: str) -> Engineer:
+    """The engineer enters their invite code in the mini-program: their WeChat account becomes theirs."""
+    code = _normalise_invite(invite_code)
+    engineer = None
+    if len(code) == INVITE_LENGTH:
+        engineer = db.session.scalars(sa.select(Engineer).where(
+            Engineer.invite_code_hash == crypto.token_hash(code)).with_for_update(of=Engineer)).first()
+    if engineer is None or engineer.status != "invited":
+        raise BadRequest("邀请码无效或已使用", code="invite_code_invalid")
+    if engineer.invite_expires_at <= utcnow():
+        raise Gone("邀请码已过期，请联系管理员重新生成", code="invite_code_expired")
+    if db.session.scalars(sa.select(Engineer.id).where(Engineer.user_id == user.id)).first():
+        raise Conflict("该微信账号已绑定其他工程师", code="already_engineer")
+    engineer.user_id = user.id
+    engineer.status = "active"
+    engineer.claimed_at = utcnow()
+    engineer.invite_code_hash = None
+    accounts.add_role(user, "engineer")
+    user.display_name = user.display_name or engineer.name
+    if user.username is None and not db.session.scalars(
+            sa.select(User.id).where(User.username == engineer.employee_no)).first():
+        user.username = engineer.employee_no  # the web workbench login
+    db.session.flush()
+    return engineer
+
+
+def get_engineer(engineer_id: int) -> Engineer:
+    engineer = db.session.get(Engineer, engineer_id)
+    if engineer is None:
+        raise NotFound("工程师不存在", code="engineer_not_found")
+    return engineer
+
+
+def engineer_by_employee_no(employee_no: str) -> Engineer:
+    engineer = db.session.scalars(sa.select(Engineer).where(Engineer.employee_no == employee_no)).first()
+    if engineer is None:
+        raise NotFound(f"工号 {employee_no} 不存在", code="engineer_not_found")
+    return engineer
+
+
+def engineer_account(engineer: Engineer) -> User:
+    """The user account of a claimed engineer."""
+    if engineer.user_id is None:
+        raise Conflict("该工程师尚未在小程序中激活", code="engineer_not_claimed")
+    return db.session.get(User, engineer.user_id)
+
+
+def active_engineer(user_id: int) -> Engineer | None:
+    """The user's engineer profile while they work (status active), else None."""
+    return db.session.scalars(sa.select(Engineer).where(Engineer.user_id == user_id,
+                                                        Engineer.status == "active")).first()
+
+
+def engineer_of(user_id: int) -> Engineer:
+    """The active engineer profile of a user, or 403 (for engineer-only actions)."""
+    engineer = active_engineer(user_id)
+    if engineer is None:
+        raise Forbidden("仅在职工程师可以使用", code="not_engineer")
+    return engineer
+
+
+def list_engineers(*, q: str | None = None, status: str | None = None, estate_id: int | None = None,
+                   limit: int = 20, cursor: str | None = None) -> Page:
+    stmt = sa.select(Engineer)
+    if status:
+        stmt = stmt.where(Engineer.status == status)
+    if estate_id:
+        stmt = stmt.where(Engineer.id.in_(sa.select(EngineerEstate.engineer_id).where(
+            EngineerEstate.estate_id == estate_id)))
+    if q:
+        stmt = stmt.where(sa.or_(Engineer.name.contains(q, autoescape=True),
+                                 Engineer.employee_no == q, Engineer.phone == q))
+    return paginate(stmt.options(sa.orm.selectinload(Engineer.estates)), [Engineer.id], limit=limit, cursor=cursor)
+
+
+def engineers_by_id(ids) -> dict[int, Engineer]:
+    """The engineers behind these ids (one query), for names in tables."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {e.id: e for e in db.session.scalars(sa.select(Engineer).where(Engineer.id.in_(wanted)))}
+
+
+def covering_engineers(estate_ids) -> dict[int, list[Engineer]]:
+    """The active engineers covering each of these estates, by name (one query)."""
+    covering: dict[int, list[Engineer]] = {}
+    for estate_id, engineer in db.session.execute(
+            sa.select(EngineerEstate.estate_id, Engineer).join(Engineer, Engineer.id == EngineerEstate.engineer_id)
+            .where(EngineerEstate.estate_id.in_(set(estate_ids)), Engineer.status == "active")
+            .order_by(Engineer.name)):
+        covering.setdefault(estate_id, []).append(engineer)
+    return covering
+
+
+def set_engineer_estates(engineer: Engineer, estate_ids: list[int], *, actor: User | None) -> Engineer:
+    """Replace the estates an engineer covers."""
+    wanted = set(estate_ids)
+    found = set(db.session.scalars(sa.select(Estate.id).where(Estate.id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise ValidationFailed("部分小区不存在", details={"fields": {"estate_ids": [f"unknown estate {i}" for i in missing]}})
+    current = set(db.session.scalars(sa.select(EngineerEstate.estate_id).where(
+        EngineerEstate.engineer_id == engineer.id)))
+    if current - wanted:
+        db.session.execute(sa.delete(EngineerEstate).where(
+            EngineerEstate.engineer_id == engineer.id, EngineerEstate.estate_id.in_(current - wanted)))
+    for estate_id in sorted(wanted - current):
+        db.session.add(EngineerEstate(engineer_id=engineer.id, estate_id=estate_id))
+    db.session.flush()
+    db.session.expire(engineer, ["estates"])
+    if wanted != current:
+        audit.record(actor, "engineer.estates.set", "engineer", engineer.id,
+                     before={"estate_ids": sorted(current)}, after={"estate_ids": sorted(wanted)})
+    return engineer
+
+
+def covers(engineer: Engineer, estate_id: int) -> bool:
+    return db.session.get(EngineerEstate, (engineer.id, estate_id)) is not None
+
+
+# -- residency --------------------------------------------------------------------------------
+
+
+def estates_of(user: User) -> list[Residency]:
+    return list(db.session.scalars(sa.select(Residency).where(
+        Residency.user_id == user.id, Residency.left_at.is_(None)).order_by(Residency.joined_at)))
+
+
+def is_resident(user_id: int, estate_id: int) -> bool:
+    """The user lives in the estate now (an active residency)."""
+    return db.session.scalar(sa.select(sa.literal(1)).where(
+        Residency.user_id == user_id, Residency.estate_id == estate_id, Residency.left_at.is_(None))) is not None
+
+
+def join_estate(user: User, estate_id: int, source: str = "self") -> tuple[Residency, bool]:
+    """Make the user a resident of an estate; returns (residency, created). Repeating is harmless."""
+    estate = get_estate(estate_id)
+    if estate.status != "active" and source == "self":
+        raise Conflict("该小区已停用", code="estate_inactive")
+    residency = db.session.scalars(sa.select(Residency).where(
+        Residency.user_id == user.id, Residency.estate_id == estate_id)).first()
+    if residency is not None:
+        if residency.left_at is None:
+            return residency, False
+        residency.left_at, residency.joined_at, residency.source = None, utcnow(), source
+        db.session.flush()
+        return residency, True
+    residency = insert_or_nothing(Residency, dict(user_id=user.id, estate_id=estate_id, source=source),
+                                  conflict=["user_id", "estate_id"])
+    if residency is None:  # a concurrent twin joined first
+        return db.session.scalars(sa.select(Residency).where(
+            Residency.user_id == user.id, Residency.estate_id == estate_id)).one(), False
+    residency.estate = estate
+    return residency, True
+
+
+def leave_estate(user: User, estate_id: int) -> None:
+    residency = db.session.scalars(sa.select(Residency).where(
+        Residency.user_id == user.id, Residency.estate_id == estate_id, Residency.left_at.is_(None))).first()
+    if residency is None:
+        raise NotFound("您不是该小区的住户", code="residency_not_found")
+    residency.left_at = utcnow()
+    db.session.flush()

@@ -1,0 +1,1 @@
+"""The estate feed: questions and answers, photo shares, reviews, announcements, moderation."""

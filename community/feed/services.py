@@ -1,0 +1,352 @@
+"""The estate feed: residents post questions, reviews and photo shares; the estate's engineers and
+agents answer questions, the asker accepts an answer; residents and engineers comment and like.
+Text goes through WeChat content security: `risky` is refused, `review` (or no verdict) holds
+the content for a moderator; admins hide and restore with a reason.
+
+Who belongs to an estate's community: its active residents, the engineers covering it, agents
+and admins. Only they read, post, comment and like there.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from community.estates.models import Engineer, EngineerEstate, Estate, Residency
+from community.feed.models import POST_KINDS, Answer, Comment, MediaCheck, Post, PostLike
+from core import audit, signals
+from core.accounts import services as accounts
+from core.accounts.models import User
+from core.accounts.services import Principal
+from core.db import insert_or_nothing, utcnow
+from core.errors import APIError, Conflict, Forbidden, NotFound, invalid
+from core.extensions import db
+from core.pagination import Page, decode_cursor, encode_cursor, paginate
+from core.uploads import services as uploads
+from core.wechat import gateway
+
+KIND_LABELS = {"question": "提问", "review": "服务评价", "photo": "晒图", "announcement": "小区公告"}
+
+
+MAX_PHOTOS = 9
+
+
+def _membership(who: Principal, estate_id: int):
+    """(estate exists, lives there, covers it as an active engineer) in one statement."""
+    lives = sa.exists().where(Residency.user_id == who.id, Residency.estate_id == Estate.id,
+                              Residency.left_at.is_(None))
+    covers = sa.exists().where(EngineerEstate.estate_id == Estate.id, EngineerEstate.engineer_id == Engineer.id,
+                               Engineer.user_id == who.id, Engineer.status == "active")
+    return db.session.execute(sa.select(Estate.id, lives.label("lives"), covers.label("covers"))
+                              .where(Estate.id == estate_id)).first()
+
+
+def _role(who: Principal, row) -> str | None:
+    if who.has_role("admin", "agent"):
+        return "staff"
+    if row.covers and who.has_role("engineer"):
+        return "engineer"
+    return "resident" if row.lives else None
+
+
+def role_in(who: Principal, estate_id: int) -> str | None:
+    """'staff' (agent, admin), 'engineer' (covers the estate), 'resident', or None (outsider)."""
+    row = _membership(who, estate_id)
+    return _role(who, row) if row is not None else None
+
+
+def require_member(who: Principal, estate_id: int) -> str:
+    row = _membership(who, estate_id)
+    if row is None:
+        raise NotFound("小区不存在", code="estate_not_found")
+    role = _role(who, row)
+    if role is None:
+        raise Forbidden("只有该小区的住户、服务该小区的工程师和客服可以参与", code="not_estate_member")
+    return role
+
+
+def _screen(who: Principal, text: str, *, scene: int) -> str:
+    """The content-security verdict for text: 'pass' or 'review'; `risky` is refused here.
+
+    Agents and admins write from the console (no mini-program openid to check with); they are
+    accountable staff, so their text is not sent to WeChat."""
+    if who.has_role("admin", "agent"):
+        return "pass"
+    verdict = gateway.text_verdict(text, accounts.openid_of(who.id), scene=scene)
+    if verdict == "risky":
+        raise Conflict("内容包含违规信息，无法发布，请修改后再试", code="content_risky")
+    return verdict
+
+
+def _status(verdict: str) -> str:
+    return "published" if verdict == "pass" else "held"
+
+
+def _may_announce(who: Principal, role: str, estate_id: int) -> None:
+    """Estate announcements: staff, or whoever the ambassador feature allows (an ambassador whose
+    level has the `announce` permission and who serves this estate: core.signals.announce_refusal)."""
+    if role == "staff":
+        return
+    refusal = signals.ask(signals.announce_refusal, user_id=who.id, estate_id=estate_id,
+                          default=Forbidden("只有客服和管理员可以发布小区公告"))
+    if refusal is not None:
+        raise refusal
+
+
+def create_post(who: Principal, estate_id: int, kind: str, text: str, photo_ids=None) -> Post:
+    role = require_member(who, estate_id)
+    if kind not in POST_KINDS:
+        raise invalid("kind", f"类型须为：{'、'.join(POST_KINDS)}")
+    if kind == "announcement":
+        _may_announce(who, role, estate_id)
+    text = (text or "").strip()
+    photos = uploads.require_own_photos(who.id, photo_ids, field="photo_ids", most=MAX_PHOTOS)
+    if kind == "photo" and not photos:
+        raise invalid("photo_ids", "晒图至少要有一张照片")
+    if kind != "photo" and not text:
+        raise invalid("text", "请填写内容")
+    if len(text) > 2000:
+        raise invalid("text", "内容不能超过 2000 字")
+    verdict = _screen(who, text, scene=3)
+    post = Post(estate_id=estate_id, author_id=who.id, kind=kind, text=text, photos=photos, status=_status(verdict),
+                security_verdict=verdict)
+    db.session.add(post)
+    db.session.flush()
+    if photos and not who.has_role("admin", "agent"):
+        _check_photos(post, who)
+    return post
+
+
+def _check_photos(post: Post, who: Principal) -> None:
+    """Send each photo to WeChat's asynchronous image check. The post stays as its text verdict
+    made it; a pushed `risky` verdict takes it down, `review` holds it (on_media_verdict). A photo
+    WeChat cannot be asked about holds the post for a human, as text without a verdict does."""
+    openid = accounts.openid_of(who.id)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or "http://127.0.0.1:5000"
+    for name in post.photos:
+        try:
+            if openid is None:
+                raise APIError("no openid")
+            trace_id = gateway.media_check_async(f"{base}/api/v1/uploads/{name}", openid, scene=3)
+        except APIError:
+            if post.status == "published":
+                post.status, post.security_verdict = "held", "review"
+            continue
+        db.session.add(MediaCheck(trace_id=trace_id, post_id=post.id, upload_name=name))
+    db.session.flush()
+
+
+def on_media_verdict(event: dict) -> None:
+    """A pushed `wxa_media_check` event: record the verdict; `risky` takes the post down,
+    `review` holds a published post for a moderator. Unknown trace ids are ignored."""
+    check = db.session.get(MediaCheck, str(event.get("trace_id") or ""))
+    if check is None or check.verdict is not None:
+        return  # not ours, or a repeated push (WeChat retries)
+    result = event.get("result") or {}
+    suggest = result.get("suggest") if isinstance(result, dict) else None
+    if suggest not in ("pass", "review", "risky"):  # the v1 shape: isrisky 0/1
+        suggest = "risky" if event.get("isrisky") == 1 else "pass"
+    check.verdict, check.decided_at = suggest, utcnow()
+    post = db.session.scalars(sa.select(Post).where(Post.id == check.post_id).with_for_update()).one()
+    if suggest == "risky" and post.status != "hidden":
+        before = post.status
+        post.status, post.moderation_reason, post.moderated_at = "hidden", "图片未通过微信内容安全检测", utcnow()
+        audit.record(None, "feed.post.hide", "post", post.id, before={"status": before},
+                     after={"status": "hidden", "reason": "wxa_media_check risky", "trace_id": check.trace_id})
+    elif suggest == "review" and post.status == "published":
+        post.status, post.security_verdict = "held", "review"
+    db.session.flush()
+
+
+def get_post(post_id: int, *, lock: bool = False) -> Post:
+    stmt = sa.select(Post).where(Post.id == post_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    post = db.session.scalars(stmt).first()
+    if post is None:
+        raise NotFound("帖子不存在", code="post_not_found")
+    return post
+
+
+def visible_post(post_id: int, who: Principal) -> tuple[Post, str]:
+    """A post and the caller's role in its estate, for members of the estate's community: its
+    published posts, or any post of theirs, or any post for staff. Anyone else gets 404."""
+    post = get_post(post_id)
+    role = role_in(who, post.estate_id)
+    if role is None or (post.status != "published" and post.author_id != who.id and role != "staff"):
+        raise NotFound("帖子不存在", code="post_not_found")
+    return post, role
+
+
+def answer(post_id: int, who: Principal, text: str) -> Answer:
+    """Engineers covering the estate, agents and admins answer questions."""
+    post, role = visible_post(post_id, who)
+    if post.kind != "question":
+        raise Conflict("只能回答提问", code="not_a_question")
+    if role not in ("engineer", "staff"):
+        raise Forbidden("只有服务该小区的工程师和客服可以回答", code="cannot_answer")
+    if post.status != "published":
+        raise Conflict("该提问尚未公开，暂不能回答", code="post_not_published")
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        raise invalid("text", "回答须为 1–2000 字")
+    verdict = _screen(who, text, scene=2)
+    item = Answer(post_id=post.id, author_id=who.id, text=text, status=_status(verdict), security_verdict=verdict)
+    db.session.add(item)
+    db.session.flush()
+    if item.status == "published":
+        _bump(post.id, answers_count=1)
+    return item
+
+
+def accept_answer(answer_id: int, who: User) -> Answer:
+    """The asker accepts one published answer of their question (they may change their mind)."""
+    item = db.session.get(Answer, answer_id)
+    if item is None or item.status != "published":
+        raise NotFound("回答不存在", code="answer_not_found")
+    post = get_post(item.post_id, lock=True)
+    if post.author_id != who.id:
+        raise Forbidden("只有提问者可以采纳回答", code="not_the_asker")
+    if post.accepted_answer_id == item.id:
+        return item
+    if post.accepted_answer_id is not None:
+        db.session.execute(sa.update(Answer).where(Answer.id == post.accepted_answer_id).values(accepted=False))
+    item.accepted = True
+    post.accepted_answer_id = item.id
+    db.session.flush()
+    return item
+
+
+def comment(post_id: int, who: Principal, text: str) -> Comment:
+    post, role = visible_post(post_id, who)
+    if post.status != "published":
+        raise Conflict("该帖子尚未公开，暂不能评论", code="post_not_published")
+    text = (text or "").strip()
+    if not text or len(text) > 500:
+        raise invalid("text", "评论须为 1–500 字")
+    verdict = _screen(who, text, scene=2)
+    item = Comment(post_id=post.id, author_id=who.id, text=text, status=_status(verdict), security_verdict=verdict)
+    db.session.add(item)
+    db.session.flush()
+    if item.status == "published":
+        _bump(post.id, comments_count=1)
+    return item
+
+
+def like(post_id: int, who: Principal) -> tuple[int, bool]:
+    """Like a post once (repeating is harmless); returns (likes now, created)."""
+    post, _ = visible_post(post_id, who)
+    created = insert_or_nothing(PostLike, {"post_id": post.id, "user_id": who.id}, conflict=["post_id", "user_id"])
+    if created is not None:
+        _bump(post.id, likes_count=1)
+    return db.session.scalar(sa.select(Post.likes_count).where(Post.id == post.id)), created is not None
+
+
+def _bump(post_id: int, **deltas) -> None:
+    db.session.execute(sa.update(Post).where(Post.id == post_id).values(
+        **{name: getattr(Post, name) + delta for name, delta in deltas.items()}).execution_options(
+        synchronize_session=False))
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+_p, _u = Post.__table__.c, User.__table__.c
+
+
+def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered: bool = False, limit: int = 20,
+         cursor: str | None = None) -> Page:
+    """The estate's posts, newest first: published ones, plus the caller's own held ones.
+
+    One statement for the page (author names, the caller's likes included), after the membership
+    check: the page size does not change the number of statements.
+    """
+    require_member(who, estate_id)
+    liked = sa.exists().where(PostLike.post_id == _p.id, PostLike.user_id == who.id)
+    stmt = (sa.select(_p.id, _p.estate_id, _p.author_id, _p.kind, _p.text, _p.photos, _p.status, _p.answers_count,
+                      _p.comments_count, _p.likes_count, _p.accepted_answer_id, _p.created_at,
+                      _u.display_name.label("author_name"), liked.label("liked"))
+            .select_from(Post.__table__.join(User.__table__, _u.id == _p.author_id))
+            .where(_p.estate_id == estate_id,
+                   sa.or_(_p.status == "published", sa.and_(_p.status == "held", _p.author_id == who.id))))
+    if kind:
+        if kind not in POST_KINDS:
+            raise invalid("kind", f"类型须为：{'、'.join(POST_KINDS)}")
+        stmt = stmt.where(_p.kind == kind)
+    if unanswered:
+        stmt = stmt.where(_p.kind == "question", _p.status == "published", _p.answers_count == 0)
+    if cursor:
+        stmt = stmt.where(_p.id < decode_cursor(cursor, 1, [int])[0])
+    rows = db.session.execute(stmt.order_by(_p.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page([dict(row._mapping) for row in rows], encode_cursor([rows[-1].id]) if more and rows else None)
+
+
+def post_detail(post_id: int, who: Principal) -> dict:
+    """A post with its published answers (accepted first) and comments (the caller's held ones too)."""
+    post, role = visible_post(post_id, who)
+    mine_or_published = lambda model: sa.or_(model.status == "published",  # noqa: E731
+                                             sa.and_(model.status == "held", model.author_id == who.id))
+    answers = db.session.scalars(sa.select(Answer).where(Answer.post_id == post.id, mine_or_published(Answer))
+                                 .order_by(Answer.accepted.desc(), Answer.id)).all()
+    comments = db.session.scalars(sa.select(Comment).where(Comment.post_id == post.id, mine_or_published(Comment))
+                                  .order_by(Comment.id).limit(200)).all()
+    names = dict(db.session.execute(sa.select(User.id, User.display_name).where(
+        User.id.in_({post.author_id, *(a.author_id for a in answers), *(c.author_id for c in comments)}))).all())
+    liked = db.session.scalar(sa.select(sa.literal(True)).where(PostLike.post_id == post.id,
+                                                                PostLike.user_id == who.id)) or False
+    return {"post": post, "answers": answers, "comments": comments, "names": names, "liked": liked,
+            "can_answer": role in ("engineer", "staff") and post.kind == "question"}
+
+
+def unanswered_for_engineer(user_id: int, *, limit: int = 50) -> list[dict]:
+    """Unanswered published questions in the estates an engineer covers, oldest first."""
+    estates = sa.select(EngineerEstate.estate_id).join(Engineer, Engineer.id == EngineerEstate.engineer_id).where(
+        Engineer.user_id == user_id, Engineer.status == "active")
+    rows = db.session.execute(
+        sa.select(_p.id, _p.estate_id, _p.text, _p.photos, _p.created_at, Estate.name.label("estate_name"))
+        .select_from(Post.__table__.join(Estate.__table__, Estate.id == _p.estate_id))
+        .where(_p.estate_id.in_(estates), _p.kind == "question", _p.status == "published", _p.answers_count == 0)
+        .order_by(_p.id).limit(limit)).all()
+    return [dict(row._mapping) for row in rows]
+
+
+# -- moderation -------------------------------------------------------------------------------
+
+MODERATED = {"post": Post, "answer": Answer, "comment": Comment}
+
+
+def moderate(kind: str, item_id: int, action: str, reason: str, actor: User):
+    """An admin hides or restores a post, answer or comment, with a reason (audited)."""
+    model = MODERATED.get(kind)
+    if model is None:
+        raise NotFound("内容不存在", code="content_not_found")
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("reason", "请填写原因")
+    item = db.session.scalars(sa.select(model).where(model.id == item_id).with_for_update()).first()
+    if item is None:
+        raise NotFound("内容不存在", code="content_not_found")
+    target = {"hide": "hidden", "restore": "published"}.get(action)
+    if target is None:
+        raise invalid("action", "操作须为 hide 或 restore")
+    if item.status == target:
+        raise Conflict("内容已是该状态", code="already_in_state")
+    before = item.status
+    item.status = target
+    if model is Post:
+        item.moderation_reason, item.moderated_by_id, item.moderated_at = reason[:255], actor.id, utcnow()
+    else:  # the post's counters follow its published answers and comments
+        counter = "answers_count" if model is Answer else "comments_count"
+        if target == "published":
+            _bump(item.post_id, **{counter: 1})
+        elif before == "published":
+            _bump(item.post_id, **{counter: -1})
+    db.session.flush()
+    audit.record(actor, f"feed.{kind}.{action}", kind, item.id, before={"status": before},
+                 after={"status": target, "reason": reason[:255]})
+    return item
+
+
+def moderation_queue(*, status: str = "held", limit: int = 20, cursor: str | None = None) -> Page:
+    return paginate(sa.select(Post).where(Post.status == status), [Post.id], limit=limit, cursor=cursor,
+                    descending=status != "held")

@@ -1,0 +1,169 @@
+"""Service requests and orders, reviews, complaints and likes; visit announcements and slot
+booking; the service system's order integration."""
+from community.estates import services as estates
+from community.orders import services
+from community.orders.schemas import (
+    CancelOrderSchema,
+    ComplaintCreateSchema,
+    ComplaintSchema,
+    LikeResultSchema,
+    ReviewCreateSchema,
+    ReviewResultSchema,
+    ScheduleSchema,
+    ServiceOrderMessageSchema,
+    ServiceOrderQueryArgsSchema,
+    ServiceOrderReceivedSchema,
+    ServiceOrderSchema,
+    ServiceRequestCreateSchema,
+    SlotBookSchema,
+    VisitAnnouncedSchema,
+    VisitAnnounceSchema,
+    VisitListSchema,
+)
+from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.blueprint import Blueprint
+from core.idempotency import idempotent
+from core.integrations import signed
+from core.pagination import PageArgsSchema, page_schema
+
+bp = Blueprint("community_orders", __name__, url_prefix="/api/v1", description="服务单、评价、投诉与上门安排")
+
+
+@bp.route("/service-requests", methods=["POST"])
+@auth_required()
+@idempotent
+@bp.arguments(ServiceRequestCreateSchema)
+@bp.response(201, ServiceOrderSchema)
+def request_service(body):
+    """Request service at one of my estates, optionally naming an engineer who covers it (or my steward)
+
+    Without a named engineer, dispatch assigns the estate's best-ranked active engineer.
+    """
+    return services.request_service(current_api_user(), body["estate_id"], body["service_type"], body["description"],
+                                  preferred_engineer_id=body["preferred_engineer_id"],
+                                  preferred_slot=body["preferred_slot"])
+
+
+@bp.route("/me/service-orders")
+@auth_required()
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, page_schema(ServiceOrderSchema))
+def my_orders(args):
+    """My service orders, newest first"""
+    return services.orders_of_resident(current_principal().id, **args)
+
+
+@bp.route("/service-orders/<int:order_id>")
+@auth_required()
+@bp.response(200, ServiceOrderSchema)
+def get_order(order_id):
+    """One service order (its resident, its engineer, agents and admins)"""
+    return services.visible_order(order_id, current_principal())
+
+
+@bp.route("/service-orders/<int:order_id>/cancel", methods=["POST"])
+@auth_required()
+@bp.arguments(CancelOrderSchema)
+@bp.response(200, ServiceOrderSchema)
+def cancel(body, order_id):
+    """Cancel an open order (its resident, its engineer, an agent or an admin)"""
+    return services.cancel(order_id, current_principal(), body["reason"])
+
+
+@bp.route("/service-orders/<int:order_id>/review", methods=["POST"])
+@auth_required()
+@bp.arguments(ReviewCreateSchema)
+@bp.response(201, ReviewResultSchema)
+def review(body, order_id):
+    """Review my completed order, once (the points for a review are the same whatever the rating)"""
+    return services.review(order_id, current_api_user(), body["rating"], body["text"], body["photos"])
+
+
+@bp.route("/service-orders/<int:order_id>/complaints", methods=["POST"])
+@auth_required()
+@bp.arguments(ComplaintCreateSchema)
+@bp.response(201, ComplaintSchema)
+def complain(body, order_id):
+    """Complain about my order (once per order); an agent resolves it"""
+    return services.complain(order_id, current_api_user(), body["text"])
+
+
+@bp.route("/engineers/<int:engineer_id>/like", methods=["POST"])
+@auth_required()
+@bp.response(200, LikeResultSchema)
+def like(engineer_id):
+    """Like an engineer who completed an order for me (once; repeating is harmless)"""
+    created = services.like_engineer(current_api_user(), engineer_id)
+    return {"engineer_id": engineer_id, "liked": True, "created": created}
+
+
+@bp.route("/engineer/service-orders")
+@auth_required("engineer")
+@bp.arguments(ServiceOrderQueryArgsSchema, location="query")
+@bp.response(200, page_schema(ServiceOrderSchema))
+def engineer_orders(args):
+    """My assigned orders as an engineer, newest first (filter by status)"""
+    return services.orders_of_engineer(current_principal().id, **args)
+
+
+@bp.route("/engineer/service-orders/<int:order_id>/schedule", methods=["POST"])
+@auth_required("engineer")
+@bp.arguments(ScheduleSchema)
+@bp.response(200, ServiceOrderSchema)
+def schedule(body, order_id):
+    """Fix or move the appointment of my assigned order"""
+    return services.schedule(order_id, current_api_user(), body["scheduled_for"])
+
+
+@bp.route("/engineer/service-orders/<int:order_id>/complete", methods=["POST"])
+@auth_required("engineer")
+@bp.response(200, ServiceOrderSchema)
+def complete(order_id):
+    """Mark my assigned order as completed"""
+    return services.complete(order_id, current_api_user())
+
+
+@bp.route("/engineer/visits", methods=["POST"])
+@auth_required("engineer")
+@idempotent
+@bp.arguments(VisitAnnounceSchema)
+@bp.response(201, VisitAnnouncedSchema)
+def announce_visit(body):
+    """Announce a visit day with bookable slots in an estate I cover; every resident is notified"""
+    announcement, counts = services.announce(current_api_user(), body["estate_id"], body["date"], body["slots"],
+                                           body["note"])
+    return {"id": announcement.id, "estate_id": announcement.estate_id, "day": announcement.day,
+            "notified": counts["notified"], "wechat": counts["wechat"]}
+
+
+@bp.route("/estates/<int:estate_id>/visits")
+@auth_required()
+@bp.response(200, VisitListSchema)
+def estate_visits(estate_id):
+    """Announced engineer visits of the estate from today on, with their slots"""
+    estates.get_estate(estate_id)
+    return {"items": services.upcoming(estate_id, current_principal().id)}
+
+
+@bp.route("/visit-slots/<int:slot_id>/book", methods=["POST"])
+@auth_required()
+@bp.arguments(SlotBookSchema)
+@bp.response(201, ServiceOrderSchema)
+def book_slot(body, slot_id):
+    """Book a remaining slot of an announced visit (接续排期): a scheduled order for that engineer"""
+    return services.book(current_api_user(), slot_id, body["service_type"], body["description"])
+
+
+@bp.route("/integrations/service-orders", methods=["POST"])
+@signed
+@bp.arguments(ServiceOrderMessageSchema)
+@bp.response(200, ServiceOrderReceivedSchema)
+def receive_service_order(body):
+    """Receive one order from the service system (HMAC-signed like the order integration)
+
+    The same rows as `flask community import-orders`, one at a time; an external_id received
+    before returns the stored order and changes nothing.
+    """
+    row = {**body, "complained": "1" if body["complained"] else "0"}
+    order, created = services.import_one(row)
+    return {"order": order, "created": created}

@@ -1,0 +1,172 @@
+"""Service orders, reviews, complaints, likes, visit announcements and the service-system
+integration: request validation and response shapes."""
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from community.estates.schemas import EngineerNameSchema
+from community.orders.services import SERVICE_TYPES, STATUS_LABELS as ORDER_STATUS_LABELS
+from core.pagination import PageArgsSchema
+from core.schemas import id_field
+
+
+class ServiceRequestCreateSchema(ma.Schema):
+    estate_id = id_field(required=True)
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    preferred_engineer_id = id_field(load_default=None, allow_none=True)
+    preferred_slot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class ServiceOrderSchema(ma.Schema):
+    id = fields.Integer()
+    source = fields.String()
+    estate_id = fields.Integer()
+    resident_id = fields.Integer(allow_none=True)
+    engineer_id = fields.Integer(allow_none=True)
+    preferred_engineer_id = fields.Integer(allow_none=True)
+    service_type = fields.String()
+    service_type_label = fields.Function(lambda o: SERVICE_TYPES.get(o.service_type, o.service_type))
+    description = fields.String()
+    preferred_slot = fields.String(allow_none=True)
+    status = fields.String()
+    status_label = fields.Function(lambda o: ORDER_STATUS_LABELS[o.status])
+    requested_at = fields.DateTime()
+    assigned_at = fields.DateTime(allow_none=True)
+    scheduled_for = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    complained = fields.Boolean()
+
+
+class ServiceOrderQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(("requested", "assigned", "scheduled", "completed", "cancelled")))
+
+
+class AdminServiceOrderQueryArgsSchema(ServiceOrderQueryArgsSchema):
+    estate_id = id_field()
+
+
+class ScheduleSchema(ma.Schema):
+    scheduled_for = fields.AwareDateTime(required=True, default_timezone=None)
+
+
+class CancelOrderSchema(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 255))
+
+
+class AssignSchema(ma.Schema):
+    engineer_id = id_field(required=True)
+
+
+class ReviewCreateSchema(ma.Schema):
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    text = fields.String(load_default="", validate=validate.Length(max=1000))
+    photos = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
+                         validate=validate.Length(max=9))
+
+
+class ServiceReviewSchema(ma.Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    engineer_id = fields.Integer()
+    rating = fields.Integer()
+    text = fields.String()
+    photos = fields.List(fields.String())
+    created_at = fields.DateTime()
+
+
+class ReviewResultSchema(ma.Schema):
+    review = fields.Nested(ServiceReviewSchema)
+    points = fields.Integer(metadata={"description": "points paid for the review (the same for any rating)"})
+    points_refused = fields.String(allow_none=True)
+
+
+class ComplaintCreateSchema(ma.Schema):
+    text = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class ComplaintSchema(ma.Schema):
+    id = fields.Integer()
+    order_id = fields.Integer()
+    estate_id = fields.Integer()
+    engineer_id = fields.Integer(allow_none=True)
+    text = fields.String()
+    status = fields.String()
+    resolution = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ComplaintQueryArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf(("open", "resolved")))
+
+
+class ResolveComplaintSchema(ma.Schema):
+    resolution = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class LikeResultSchema(ma.Schema):
+    engineer_id = fields.Integer()
+    liked = fields.Boolean()
+    created = fields.Boolean(metadata={"description": "false when you had liked this engineer before"})
+
+
+class ServiceOrderMessageSchema(ma.Schema):
+    """One order from the service system (the columns of `flask community import-orders`)."""
+    external_id = fields.String(required=True, validate=validate.Length(1, 64))
+    estate_id = id_field(required=True)
+    engineer_employee_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    resident_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    requested_at = fields.String(required=True, metadata={"description": "ISO 8601; without offset: Asia/Shanghai"})
+    completed_at = fields.String(load_default=None, allow_none=True)
+    rating = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
+    complained = fields.Boolean(load_default=False)
+
+
+class ServiceOrderReceivedSchema(ma.Schema):
+    order = fields.Nested(ServiceOrderSchema)
+    created = fields.Boolean(metadata={"description": "false: this external_id was received before; nothing changed"})
+
+
+class VisitAnnounceSchema(ma.Schema):
+    estate_id = id_field(required=True)
+    date = fields.Date(required=True)
+    slots = fields.List(fields.String(validate=validate.Length(11, 11)), required=True,
+                        validate=validate.Length(1, 16), metadata={"description": 'e.g. ["09:00-10:00", "10:00-11:00"]'})
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class VisitSlotSchema(ma.Schema):
+    id = fields.Integer()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    available = fields.Boolean()
+    mine = fields.Boolean()
+
+
+class VisitAnnouncementSchema(ma.Schema):
+    id = fields.Integer()
+    day = fields.Date()
+    note = fields.String()
+    engineer = fields.Nested(EngineerNameSchema)
+    slots = fields.List(fields.Nested(VisitSlotSchema))
+
+
+class VisitAnnouncedSchema(ma.Schema):
+    id = fields.Integer()
+    estate_id = fields.Integer()
+    day = fields.Date()
+    notified = fields.Integer(metadata={"description": "residents notified (all get an inbox notice)"})
+    wechat = fields.Integer(metadata={"description": "of them, queued as WeChat subscribe messages"})
+
+
+class VisitListSchema(ma.Schema):
+    items = fields.List(fields.Nested(VisitAnnouncementSchema))
+
+
+class SlotBookSchema(ma.Schema):
+    service_type = fields.String(required=True, validate=validate.Length(1, 32))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))

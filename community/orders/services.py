@@ -1,0 +1,571 @@
+"""Service requests and orders: request → assigned → scheduled → completed | cancelled, each step by
+the right actor with its time; the owner's one review, complaints resolved by agents, likes for
+engineers who served the resident; imported history on the same rows.
+
+Every status change is a conditional UPDATE on the expected status, so two actors racing on one
+order resolve it once (the loser gets 409 `order_state_changed`).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from community.estates import services as estates
+from community.estates.models import Engineer, Estate, Residency
+from community.orders.models import Complaint, ServiceOrder, ServiceReview, VisitAnnouncement, VisitSlot
+from community.stats import services as stats
+from community.stewards import services as stewards
+from core import audit, signals
+from core.accounts.models import User
+from core.accounts.services import Principal
+from core.db import dialect_insert, insert_or_nothing, utcnow
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
+from core.extensions import db
+from core.formatting import BUSINESS_TZ
+from core.notifications import services as notifications
+from core.pagination import Page, paginate
+from core.uploads import services as uploads
+from points import rules, services as points
+
+SERVICE_TYPES = {"install": "安装", "repair": "维修", "maintenance": "保养", "cleaning": "清洗",
+                 "inspection": "检测", "other": "其他"}
+STATUS_LABELS = {"requested": "待派单", "assigned": "已派单", "scheduled": "已预约", "completed": "已完成",
+                 "cancelled": "已取消"}
+OPEN = ("requested", "assigned", "scheduled")
+MAX_PHOTOS = 9
+
+
+def get_order(order_id: int, *, lock: bool = False) -> ServiceOrder:
+    stmt = sa.select(ServiceOrder).where(ServiceOrder.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    order = db.session.scalars(stmt).first()
+    if order is None:
+        raise NotFound("服务单不存在", code="order_not_found")
+    return order
+
+
+def visible_order(order_id: int, who: Principal) -> ServiceOrder:
+    """An order its resident, its engineer, agents and admins may see; anyone else gets 404."""
+    order = get_order(order_id)
+    if who.has_role("admin", "agent") or order.resident_id == who.id:
+        return order
+    engineer = estates.active_engineer(who.id) if who.has_role("engineer") else None
+    if engineer is not None and order.engineer_id == engineer.id:
+        return order
+    raise NotFound("服务单不存在", code="order_not_found")
+
+
+def best_engineer(estate_id: int) -> int | None:
+    """Dispatch: the best-ranked active engineer covering the estate (the ranking's order)."""
+    ranked = stats.ranking(estate_id, limit=1)
+    return ranked[0]["engineer"]["id"] if ranked else None
+
+
+def request_service(user: User, estate_id: int, service_type: str, description: str = "", *,
+                    preferred_engineer_id: int | None = None, preferred_slot: str | None = None) -> ServiceOrder:
+    """A resident asks for service at one of their estates, optionally naming the engineer."""
+    estate = db.session.get(Estate, estate_id)
+    if estate is None:
+        raise NotFound("小区不存在", code="estate_not_found")
+    if not estates.is_resident(user.id, estate_id):
+        raise Forbidden("只有该小区的住户可以为这里申请服务", code="not_a_resident")
+    if service_type not in SERVICE_TYPES:
+        raise invalid("service_type", f"服务类型须为：{'、'.join(SERVICE_TYPES)}")
+    description = (description or "").strip()
+    if len(description) > 1000:
+        raise invalid("description", "描述不能超过 1000 字")
+    engineer_id = None
+    if preferred_engineer_id is not None:
+        engineer = db.session.get(Engineer, preferred_engineer_id)
+        allowed = engineer is not None and engineer.status == "active" and (
+            estates.covers(engineer, estate_id) or stewards.steward_engineer_id(user.id) == engineer.id)
+        if not allowed:
+            raise invalid("preferred_engineer_id", "只能选择服务该小区的工程师或您的管家")
+        engineer_id = engineer.id
+    else:
+        engineer_id = best_engineer(estate_id)
+    now = utcnow()
+    order = ServiceOrder(source="app", estate_id=estate_id, resident_id=user.id, service_type=service_type,
+                         description=description, preferred_engineer_id=preferred_engineer_id,
+                         preferred_slot=(preferred_slot or "").strip()[:64] or None, requested_at=now,
+                         engineer_id=engineer_id, status="assigned" if engineer_id else "requested",
+                         assigned_at=now if engineer_id else None)
+    db.session.add(order)
+    db.session.flush()
+    stats.on_requested(order)
+    return order
+
+
+def _transition(order: ServiceOrder, expected: tuple[str, ...], **values) -> ServiceOrder:
+    done = db.session.execute(sa.update(ServiceOrder).where(ServiceOrder.id == order.id,
+                                                            ServiceOrder.status.in_(expected))
+                              .values(updated_at=utcnow(), **values)
+                              .execution_options(synchronize_session=False)).rowcount
+    if not done:
+        db.session.refresh(order)
+        raise Conflict(f"服务单当前状态为“{STATUS_LABELS[order.status]}”，不能执行此操作",
+                       code="order_state_changed", details={"status": order.status})
+    db.session.refresh(order)
+    return order
+
+
+def assign(order_id: int, engineer_id: int, actor: User) -> ServiceOrder:
+    """An agent or admin (re)assigns an open, unscheduled order to an engineer covering the estate."""
+    order = get_order(order_id)
+    engineer = db.session.get(Engineer, engineer_id)
+    if engineer is None or engineer.status != "active" or not estates.covers(engineer, order.estate_id):
+        raise invalid("engineer_id", "只能指派服务该小区的在职工程师")
+    before = {"engineer_id": order.engineer_id, "status": order.status}
+    _transition(order, ("requested", "assigned"), engineer_id=engineer_id, status="assigned", assigned_at=utcnow())
+    audit.record(actor, "service_order.assign", "service_order", order.id, before=before,
+                 after={"engineer_id": engineer_id, "status": "assigned"})
+    return order
+
+
+def _own_engineer(order: ServiceOrder, user_id: int) -> Engineer:
+    engineer = estates.active_engineer(user_id)
+    if engineer is None or order.engineer_id != engineer.id:
+        raise NotFound("服务单不存在", code="order_not_found")
+    return engineer
+
+
+def schedule(order_id: int, user: User, scheduled_for: datetime) -> ServiceOrder:
+    """The assigned engineer fixes (or moves) the appointment."""
+    order = get_order(order_id)
+    _own_engineer(order, user.id)
+    if scheduled_for <= utcnow():
+        raise invalid("scheduled_for", "预约时间须在将来")
+    return _transition(order, ("assigned", "scheduled"), status="scheduled", scheduled_for=scheduled_for,
+                       scheduled_at=utcnow())
+
+
+def complete(order_id: int, user: User) -> ServiceOrder:
+    """The assigned engineer marks the order done: it counts in the ranking from now on."""
+    order = get_order(order_id)
+    _own_engineer(order, user.id)
+    order = _transition(order, ("assigned", "scheduled"), status="completed", completed_at=utcnow())
+    stats.on_completed(order)
+    if order.resident_id is not None:
+        signals.service_completed.send(resident_id=order.resident_id, order_id=order.id)
+    return order
+
+
+def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
+    """The resident (their own), the assigned engineer, an agent or an admin cancels an open order."""
+    order = get_order(order_id)
+    allowed = order.resident_id == who.id or who.has_role("admin", "agent")
+    if not allowed and who.has_role("engineer"):
+        engineer = estates.active_engineer(who.id)
+        allowed = engineer is not None and order.engineer_id == engineer.id
+    if not allowed:
+        raise NotFound("服务单不存在", code="order_not_found")
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("reason", "请填写取消原因")
+    return _transition(order, OPEN, status="cancelled", cancelled_at=utcnow(), cancelled_by_id=who.id,
+                       cancel_reason=reason[:255])
+
+
+# -- reviews, complaints, likes ---------------------------------------------------------------
+
+
+def review(order_id: int, user: User, rating: int, text: str = "", photos: list[str] | None = None) -> dict:
+    """The owner reviews a completed order once. Points for it never depend on the rating."""
+    order = get_order(order_id)
+    if order.resident_id != user.id:
+        engineer = estates.active_engineer(user.id)
+        if engineer is not None and engineer.id == order.engineer_id:
+            raise Forbidden("工程师不能评价自己的服务", code="own_work")
+        raise NotFound("服务单不存在", code="order_not_found")
+    if order.status != "completed":
+        raise Conflict("服务完成后才能评价", code="order_not_completed")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise invalid("rating", "评分须为 1–5")
+    text = (text or "").strip()
+    if len(text) > 1000:
+        raise invalid("text", "评价不能超过 1000 字")
+    photos = uploads.require_own_photos(user.id, photos, field="photos", most=MAX_PHOTOS)
+    created = insert_or_nothing(ServiceReview, dict(order_id=order.id, resident_id=user.id,
+                                                    engineer_id=order.engineer_id, estate_id=order.estate_id,
+                                                    rating=rating, text=text, photos=photos),
+                                conflict=["order_id"])
+    if created is None:
+        raise Conflict("该服务单已经评价过了", code="already_reviewed")
+    db.session.execute(sa.update(ServiceOrder).where(ServiceOrder.id == order.id).values(rating=rating)
+                       .execution_options(synchronize_session=False))
+    stats.on_rated(order, rating)
+    earned, refusal = 0, None
+    try:
+        points.earn(user.id, rules.SERVICE_REVIEW, f"review:{created.id}", "评价服务单")
+        earned = points.get_rule(rules.SERVICE_REVIEW).points
+    except points.EarningRefused as exc:
+        refusal = exc.message
+    return {"review": created, "points": earned, "points_refused": refusal}
+
+
+def complain(order_id: int, user: User, text: str) -> Complaint:
+    """The owner complains about an order (once per order); an agent resolves it."""
+    order = get_order(order_id)
+    if order.resident_id != user.id:
+        raise NotFound("服务单不存在", code="order_not_found")
+    if order.status in ("requested", "cancelled"):
+        raise Conflict("该服务单尚未派单或已取消，无法投诉", code="order_not_served")
+    text = (text or "").strip()
+    if not text:
+        raise invalid("text", "请描述投诉内容")
+    complaint = insert_or_nothing(Complaint, dict(order_id=order.id, resident_id=user.id,
+                                                  engineer_id=order.engineer_id, estate_id=order.estate_id,
+                                                  text=text[:1000]), conflict=["order_id"])
+    if complaint is None:
+        raise Conflict("该服务单已经投诉过了，请等待处理", code="already_complained")
+    db.session.execute(sa.update(ServiceOrder).where(ServiceOrder.id == order.id).values(complained=True)
+                       .execution_options(synchronize_session=False))
+    stats.on_complaint(order)
+    return complaint
+
+
+def get_complaint(complaint_id: int) -> Complaint:
+    complaint = db.session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound("投诉不存在", code="complaint_not_found")
+    return complaint
+
+
+def resolve_complaint(complaint_id: int, actor: User, resolution: str) -> Complaint:
+    if not actor.has_role("agent", "admin"):
+        raise Forbidden("只有客服或管理员可以处理投诉", code="forbidden")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise invalid("resolution", "请填写处理结果")
+    complaint = get_complaint(complaint_id)
+    done = db.session.execute(sa.update(Complaint).where(Complaint.id == complaint_id, Complaint.status == "open")
+                              .values(status="resolved", resolution=resolution[:1000], resolved_by_id=actor.id,
+                                      resolved_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not done:
+        raise Conflict("该投诉已处理", code="already_resolved")
+    db.session.refresh(complaint)
+    audit.record(actor, "complaint.resolve", "complaint", complaint.id, before={"status": "open"},
+                 after={"status": "resolved", "resolution": complaint.resolution})
+    return complaint
+
+
+def complaints(*, status: str | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    stmt = sa.select(Complaint)
+    if status:
+        stmt = stmt.where(Complaint.status == status)
+    return paginate(stmt, [Complaint.id], limit=limit, cursor=cursor, descending=status != "open")
+
+
+def like_engineer(user: User, engineer_id: int) -> bool:
+    """Like an engineer who completed an order for you: once per pair (repeating is harmless).
+    Returns whether this call added the like."""
+    estates.get_engineer(engineer_id)
+    served = db.session.scalar(sa.select(sa.literal(1)).where(
+        ServiceOrder.engineer_id == engineer_id, ServiceOrder.resident_id == user.id,
+        ServiceOrder.status == "completed"))
+    if served is None:
+        raise Forbidden("只有这位工程师为您完成过服务后才能点赞", code="not_served")
+    return stats.add_like(user.id, engineer_id)
+
+
+# -- lists ------------------------------------------------------------------------------------
+
+def orders_of_resident(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
+    return paginate(sa.select(ServiceOrder).where(ServiceOrder.resident_id == user_id), [ServiceOrder.id],
+                    limit=limit, cursor=cursor)
+
+
+def orders_of_engineer(user_id: int, *, status: str | None = None, limit: int = 20,
+                       cursor: str | None = None) -> Page:
+    engineer = estates.active_engineer(user_id)
+    if engineer is None:
+        raise Forbidden("仅在职工程师可以使用", code="not_engineer")
+    stmt = sa.select(ServiceOrder).where(ServiceOrder.engineer_id == engineer.id)
+    if status:
+        stmt = stmt.where(ServiceOrder.status == status)
+    return paginate(stmt, [ServiceOrder.id], limit=limit, cursor=cursor)
+
+
+def all_orders(*, estate_id: int | None = None, status: str | None = None, limit: int = 20,
+               cursor: str | None = None) -> Page:
+    stmt = sa.select(ServiceOrder)
+    if estate_id:
+        stmt = stmt.where(ServiceOrder.estate_id == estate_id)
+    if status:
+        stmt = stmt.where(ServiceOrder.status == status)
+    return paginate(stmt, [ServiceOrder.id], limit=limit, cursor=cursor)
+
+
+# -- visit announcements and slot booking (接续排期) ----------------------------------------------
+
+
+SLOT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+MAX_SLOTS = 16
+MAX_DAYS_AHEAD = 60
+
+
+def _parse_slots(day: date, slots: list[str]) -> list[tuple[datetime, datetime]]:
+    if not slots or len(slots) > MAX_SLOTS:
+        raise invalid("slots", f"请给出 1–{MAX_SLOTS} 个时段，如 09:00-10:00")
+    parsed = []
+    for text in slots:
+        match = SLOT.match(str(text).strip())
+        if not match:
+            raise invalid("slots", f"时段格式须为 HH:MM-HH:MM：{text}")
+        h1, m1, h2, m2 = map(int, match.groups())
+        start = datetime(day.year, day.month, day.day, h1, m1, tzinfo=BUSINESS_TZ)
+        end = datetime(day.year, day.month, day.day, h2, m2, tzinfo=BUSINESS_TZ)
+        if end <= start:
+            raise invalid("slots", f"结束时间须晚于开始时间：{text}")
+        parsed.append((start, end))
+    parsed.sort()
+    for (_, end), (start, _) in zip(parsed, parsed[1:]):
+        if start < end:
+            raise invalid("slots", "时段不能重叠")
+    return parsed
+
+
+def announce(user: User, estate_id: int, day: date, slots: list[str], note: str = "") -> tuple[VisitAnnouncement, dict]:
+    """Announce a visit day with slots and notify every resident of the estate (one transaction)."""
+    engineer = estates.engineer_of(user.id)
+    estate = db.session.get(Estate, estate_id)
+    if estate is None:
+        raise NotFound("小区不存在", code="estate_not_found")
+    if not estates.covers(engineer, estate_id):
+        raise Forbidden("只能在您服务的小区发布上门安排", code="not_covering")
+    today = utcnow().astimezone(BUSINESS_TZ).date()
+    if not today <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        raise invalid("date", f"日期须在今天到 {MAX_DAYS_AHEAD} 天之内")
+    parsed = _parse_slots(day, slots)
+    if parsed[0][0] <= utcnow():
+        raise invalid("slots", "时段须在将来")
+    announcement = insert_or_nothing(VisitAnnouncement, dict(engineer_id=engineer.id, estate_id=estate_id, day=day,
+                                                             note=(note or "").strip()[:200]),
+                                     conflict=["engineer_id", "estate_id", "day"])
+    if announcement is None:
+        raise Conflict("您已发布过这一天在该小区的上门安排", code="already_announced")
+    db.session.add_all(VisitSlot(announcement_id=announcement.id, starts_at=start, ends_at=end)
+                       for start, end in parsed)
+    residents = db.session.scalars(sa.select(Residency.user_id).where(Residency.estate_id == estate_id,
+                                                                      Residency.left_at.is_(None))).all()
+    when = f"{day.month}月{day.day}日 {slots[0].split('-')[0]}起"
+    counts = notifications.notify(
+        residents, kind="visit", title=f"{engineer.name}师傅{day.month}月{day.day}日上门服务",
+        body=f"{engineer.name}师傅将于{when}在{estate.name}提供上门服务，可预约剩余时段。{announcement.note}",
+        purpose="visit", page="pages/index/index",
+        data={"thing1": f"{estate.name}上门服务", "time2": f"{day.isoformat()} {parsed[0][0].strftime('%H:%M')}",
+              "thing3": f"{engineer.name}师傅"})
+    announcement.notified = counts["notified"]
+    db.session.flush()
+    return announcement, counts
+
+
+def upcoming(estate_id: int, who_id: int) -> list[dict]:
+    """The estate's announced visits from today on, with their slots (booked ones marked)."""
+    today = utcnow().astimezone(BUSINESS_TZ).date()
+    rows = db.session.execute(
+        sa.select(VisitAnnouncement, Engineer.name, VisitSlot)
+        .join(Engineer, Engineer.id == VisitAnnouncement.engineer_id)
+        .join(VisitSlot, VisitSlot.announcement_id == VisitAnnouncement.id)
+        .where(VisitAnnouncement.estate_id == estate_id, VisitAnnouncement.day >= today)
+        .order_by(VisitAnnouncement.day, VisitAnnouncement.id, VisitSlot.starts_at)).all()
+    result: dict[int, dict] = {}
+    for announcement, engineer_name, slot in rows:
+        item = result.setdefault(announcement.id, {
+            "id": announcement.id, "day": announcement.day, "note": announcement.note,
+            "engineer": {"id": announcement.engineer_id, "name": engineer_name}, "slots": []})
+        item["slots"].append({"id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
+                              "available": slot.booked_by_id is None, "mine": slot.booked_by_id == who_id})
+    return list(result.values())
+
+
+def announcements_of(engineer_id: int, since: date) -> list[tuple[VisitAnnouncement, list[VisitSlot]]]:
+    """An engineer's announced visit days from `since` on, each with its slots in time order."""
+    announcements = db.session.scalars(sa.select(VisitAnnouncement).where(
+        VisitAnnouncement.engineer_id == engineer_id, VisitAnnouncement.day >= since)
+        .order_by(VisitAnnouncement.day)).all()
+    slots: dict[int, list[VisitSlot]] = {a.id: [] for a in announcements}
+    if announcements:
+        for slot in db.session.scalars(sa.select(VisitSlot).where(VisitSlot.announcement_id.in_(slots))
+                                       .order_by(VisitSlot.starts_at)):
+            slots[slot.announcement_id].append(slot)
+    return [(a, slots[a.id]) for a in announcements]
+
+
+def book(user: User, slot_id: int, service_type: str, description: str = "") -> ServiceOrder:
+    """Book a remaining slot: exactly one resident wins it (conditional UPDATE); the booking is a
+    scheduled service order for the announcing engineer."""
+    slot = db.session.get(VisitSlot, slot_id)
+    if slot is None:
+        raise NotFound("时段不存在", code="slot_not_found")
+    announcement = db.session.get(VisitAnnouncement, slot.announcement_id)
+    if not estates.is_resident(user.id, announcement.estate_id):
+        raise Forbidden("只有该小区的住户可以预约", code="not_a_resident")
+    if service_type not in SERVICE_TYPES:
+        raise invalid("service_type", f"服务类型须为：{'、'.join(SERVICE_TYPES)}")
+    if slot.starts_at <= utcnow():
+        raise Conflict("该时段已过", code="slot_past")
+    now = utcnow()
+    taken = db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id, VisitSlot.booked_by_id.is_(None))
+                               .values(booked_by_id=user.id, booked_at=now)
+                               .execution_options(synchronize_session=False)).rowcount
+    if not taken:
+        raise Conflict("该时段已被预约，请选择其他时段", code="slot_taken")
+    order = ServiceOrder(source="booking", estate_id=announcement.estate_id, resident_id=user.id,
+                         engineer_id=announcement.engineer_id, preferred_engineer_id=announcement.engineer_id,
+                         service_type=service_type, description=(description or "").strip()[:1000],
+                         status="scheduled", requested_at=now, assigned_at=now, scheduled_at=now,
+                         scheduled_for=slot.starts_at)
+    db.session.add(order)
+    db.session.flush()
+    db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id).values(order_id=order.id)
+                       .execution_options(synchronize_session=False))
+    stats.on_requested(order)
+    return order
+
+
+# -- history from the service system -------------------------------------------------------------
+
+
+COLUMNS = ("external_id", "estate_id", "engineer_employee_no", "resident_phone", "service_type", "requested_at",
+           "completed_at", "rating", "complained")
+REQUIRED = ("external_id", "estate_id", "service_type", "requested_at")
+
+
+def _time(value: str, field: str, errors: dict) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors[field] = ["须为 ISO 8601 时间，如 2024-03-01T14:30:00+08:00"]
+        return None
+    if parsed.tzinfo is None:  # the service system's local time
+        parsed = parsed.replace(tzinfo=BUSINESS_TZ)
+    return parsed.astimezone(timezone.utc)
+
+
+def clean_row(row: dict) -> dict:
+    """Validate one order row (CSV or JSON, all values as text or numbers); ValidationFailed lists
+    the fields."""
+    get = lambda name: "" if row.get(name) is None else str(row.get(name)).strip()  # noqa: E731
+    errors: dict[str, list[str]] = {}
+    for name in REQUIRED:
+        if not get(name):
+            errors[name] = ["必填"]
+    external_id = get("external_id")
+    if len(external_id) > 64:
+        errors["external_id"] = ["不能超过 64 个字符"]
+    estate_id = None
+    if get("estate_id"):
+        try:
+            estate_id = int(get("estate_id"))
+            if not 1 <= estate_id < 2**63:
+                raise ValueError
+        except ValueError:
+            errors["estate_id"] = ["须为小区 ID（正整数）"]
+    service_type = get("service_type")
+    if len(service_type) > 32:
+        errors["service_type"] = ["不能超过 32 个字符"]
+    phone = get("resident_phone") or None
+    if phone and (len(phone) > 20 or not phone.lstrip("+").isdigit()):
+        errors["resident_phone"] = ["手机号格式不对"]
+    requested_at = _time(get("requested_at"), "requested_at", errors)
+    completed_at = _time(get("completed_at"), "completed_at", errors)
+    if requested_at and completed_at and completed_at < requested_at:
+        errors["completed_at"] = ["完成时间早于下单时间"]
+    rating = None
+    if get("rating"):
+        try:
+            rating = int(get("rating"))
+            if not 1 <= rating <= 5:
+                raise ValueError
+        except ValueError:
+            errors["rating"] = ["评分须为 1–5 或留空"]
+    complained = get("complained") or "0"
+    if complained not in ("0", "1"):
+        errors["complained"] = ["须为 0 或 1"]
+    engineer_no = get("engineer_employee_no") or None
+    if rating is not None and not completed_at:
+        errors["rating"] = ["未完成的服务单不能有评分"]
+    if errors:
+        raise ValidationFailed("服务单数据有误", details={"fields": errors})
+    return {"external_id": external_id, "estate_id": estate_id, "engineer_employee_no": engineer_no,
+            "resident_phone": phone, "service_type": service_type, "requested_at": requested_at,
+            "completed_at": completed_at, "rating": rating, "complained": complained == "1"}
+
+
+def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int], dict[int, str]]:
+    """Insert cleaned rows (one batch); returns (ids inserted, {index: error} for rows refused).
+
+    Rows whose external_id exists already are skipped silently (idempotent). Statistics for the
+    inserted rows are applied in aggregate, the same sums the single events add.
+    """
+    refused: dict[int, str] = {}
+    known = set(db.session.scalars(sa.select(Estate.id).where(Estate.id.in_({r["estate_id"] for r in rows}))))
+    numbers = {r["engineer_employee_no"] for r in rows if r["engineer_employee_no"]}
+    engineers = dict(db.session.execute(sa.select(Engineer.employee_no, Engineer.id)
+                                        .where(Engineer.employee_no.in_(numbers))).all()) if numbers else {}
+    phones = {r["resident_phone"] for r in rows if r["resident_phone"]}
+    users = {}
+    if phones:
+        for phone, user_id in db.session.execute(sa.select(User.phone, User.id).where(User.phone.in_(phones))
+                                                 .order_by(User.id)):
+            users.setdefault(phone, user_id)  # the oldest account with that phone
+    values = []
+    for index, row in enumerate(rows):
+        if row["estate_id"] not in known:
+            refused[index] = f"小区 {row['estate_id']} 不存在"
+            continue
+        engineer_id = None
+        if row["engineer_employee_no"]:
+            engineer_id = engineers.get(row["engineer_employee_no"])
+            if engineer_id is None:
+                refused[index] = f"工号 {row['engineer_employee_no']} 的工程师不存在"
+                continue
+        completed = row["completed_at"] is not None
+        values.append({
+            "external_id": row["external_id"], "source": source, "estate_id": row["estate_id"],
+            "resident_id": users.get(row["resident_phone"]), "resident_phone": row["resident_phone"],
+            "engineer_id": engineer_id, "service_type": row["service_type"], "description": "",
+            "status": "completed" if completed and engineer_id else ("assigned" if engineer_id else "requested"),
+            "requested_at": row["requested_at"], "assigned_at": row["requested_at"] if engineer_id else None,
+            "completed_at": row["completed_at"] if engineer_id else None, "rating": row["rating"],
+            "complained": row["complained"], "created_at": datetime.now(timezone.utc),
+            "updated_at": datetime.now(timezone.utc)})
+    if not values:
+        return [], refused
+    insert = dialect_insert()(ServiceOrder.__table__).values(values)
+    inserted = db.session.execute(insert.on_conflict_do_nothing(index_elements=["external_id"])
+                                  .returning(ServiceOrder.__table__.c.id)).scalars().all()
+    if inserted:
+        orders = db.session.scalars(sa.select(ServiceOrder).where(ServiceOrder.id.in_(inserted))).all()
+        stats.apply_history(orders)
+    return list(inserted), refused
+
+
+def import_one(data: dict, *, source: str = "integration") -> tuple[ServiceOrder, bool]:
+    """One order from the integration endpoint: (order, created). The same external_id again
+    returns the stored order and changes nothing."""
+    row = clean_row(data)
+    inserted, refused = import_orders([row], source=source)
+    if refused:
+        raise ValidationFailed(refused[0], code="order_refused", details={"fields": {"order": [refused[0]]}})
+    order = db.session.scalars(sa.select(ServiceOrder).where(ServiceOrder.external_id == row["external_id"])).one()
+    if inserted and order.status == "completed" and order.resident_id is not None:
+        # A live order from the service system (not imported history) completes a real service.
+        signals.service_completed.send(resident_id=order.resident_id, order_id=order.id)
+    return order, bool(inserted)
+
+
+def rebuild_stats(*, today: date | None = None) -> dict:
+    """Recompute the rankings and KPIs from every order (`flask community rebuild-stats`); the
+    result must equal what the events kept up to date. Returns row counts."""
+    o = ServiceOrder.__table__.c
+    rows = db.session.execute(sa.select(o.estate_id, o.engineer_id, o.status, o.requested_at, o.completed_at,
+                                        o.rating, o.complained).execution_options(yield_per=5000))
+    return stats.rebuild(rows, today=today)

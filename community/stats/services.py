@@ -1,0 +1,435 @@
+"""Per-estate engineer ranking and per-estate monthly KPI statistics, kept up to date by events.
+
+Every event that changes a figure calls one function here in the same transaction (an order
+requested or completed, a rating, a complaint, a like); reads are index lookups of the
+precomputed rows. `rebuild` recomputes everything from the orders and likes; it must agree with
+the incremental rows (a test proves it).
+
+The score (documented in the README):
+
+    bayes     = (PRIOR_WEIGHT * PRIOR_RATING + sum of ratings) / (PRIOR_WEIGHT + number of ratings)
+    rating    = (bayes - 1) / 4                                  0..1
+    liked     = likes / (likes + LIKES_HALF)                     0..1, half at LIKES_HALF likes
+    complaint = complaints / (completed + COMPLAINT_PRIOR)       shrunk complaint rate
+    quality   = 0.7 * rating + 0.3 * liked - complaint
+    volume    = recent / (recent + VOLUME_HALF)                  0..1, orders completed in the window
+    score     = 100 * (0.6 * quality + 0.4 * volume), rounded to 4 decimals
+
+Ties: score, then earlier first service, then lower engineer id.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from community.estates.models import Engineer, EngineerEstate, Estate
+from community.stats.models import EngineerEstateDay, EngineerEstateStat, EngineerLike, EstateMonthStat
+from community.stewards.models import StewardBinding, Visit
+from core.db import dialect_insert, insert_or_nothing, upsert_add, utcnow
+from core.errors import NotFound, ValidationFailed
+from core.extensions import db
+from core.formatting import BUSINESS_TZ
+
+PRIOR_RATING, PRIOR_WEIGHT = 4.5, 10
+LIKES_HALF, COMPLAINT_PRIOR, VOLUME_HALF = 10, 5, 20
+QUALITY_WEIGHT, VOLUME_WEIGHT = 0.6, 0.4
+
+
+def business_day(at: datetime) -> date:
+    return at.astimezone(BUSINESS_TZ).date()
+
+
+def month_of(at: datetime) -> str:
+    return business_day(at).strftime("%Y-%m")
+
+
+def window_start(today: date | None = None) -> date:
+    """First Asia/Shanghai day of the recent window (RANKING_WINDOW_DAYS days, today included)."""
+    today = today or business_day(utcnow())
+    return today - timedelta(days=current_app.config["RANKING_WINDOW_DAYS"] - 1)
+
+
+def components(completed: int, recent: int, ratings_count: int, ratings_sum: int, complaints: int,
+               likes: int) -> dict:
+    bayes = (PRIOR_WEIGHT * PRIOR_RATING + ratings_sum) / (PRIOR_WEIGHT + ratings_count)
+    rating = (bayes - 1) / 4
+    liked = likes / (likes + LIKES_HALF)
+    complaint = complaints / (completed + COMPLAINT_PRIOR)
+    quality = 0.7 * rating + 0.3 * liked - complaint
+    volume = recent / (recent + VOLUME_HALF)
+    return {
+        "bayes_rating": round(bayes, 4),
+        "quality": round(quality, 4),
+        "volume": round(volume, 4),
+        "score": round(100 * (QUALITY_WEIGHT * quality + VOLUME_WEIGHT * volume), 4),
+    }
+
+
+def score_of(stat: EngineerEstateStat) -> float:
+    return components(stat.completed, stat.recent_completed, stat.ratings_count, stat.ratings_sum,
+                      stat.complaints, stat.likes)["score"]
+
+
+def _add(model, key: dict, **deltas) -> None:
+    upsert_add(model.__table__, key, deltas)
+
+
+def _rescore(engineer_id: int, estate_ids: list[int] | None = None) -> None:
+    stmt = sa.select(EngineerEstateStat).where(EngineerEstateStat.engineer_id == engineer_id)
+    if estate_ids is not None:
+        stmt = stmt.where(EngineerEstateStat.estate_id.in_(estate_ids))
+    for stat in db.session.scalars(stmt.execution_options(populate_existing=True)):
+        stat.score = score_of(stat)
+    db.session.flush()
+
+
+def _stat(engineer_id: int, estate_id: int, *, first_service_at: datetime | None = None, **deltas) -> None:
+    likes = db.session.scalar(sa.select(sa.func.count()).select_from(EngineerLike)
+                              .where(EngineerLike.engineer_id == engineer_id))
+    values = {"completed": 0, "recent_completed": 0, "ratings_count": 0, "ratings_sum": 0, "complaints": 0,
+              **deltas}
+    insert = dialect_insert()(EngineerEstateStat.__table__).values(
+        engineer_id=engineer_id, estate_id=estate_id, likes=likes, score=0.0, first_service_at=first_service_at,
+        updated_at=utcnow(), **values)
+    c = EngineerEstateStat.__table__.c
+    update = {name: c[name] + insert.excluded[name] for name in values}
+    if first_service_at is not None:
+        update["first_service_at"] = sa.case(
+            (sa.or_(c.first_service_at.is_(None), c.first_service_at > insert.excluded.first_service_at),
+             insert.excluded.first_service_at), else_=c.first_service_at)
+    update["updated_at"] = insert.excluded.updated_at
+    db.session.execute(insert.on_conflict_do_update(index_elements=["engineer_id", "estate_id"], set_=update))
+    _rescore(engineer_id, [estate_id])
+
+
+# -- events -----------------------------------------------------------------------------------
+# The orders area calls these in the transaction of the event; an order is anything with
+# estate_id, engineer_id, requested_at and completed_at (a community.orders ServiceOrder).
+
+def on_requested(order) -> None:
+    _add(EstateMonthStat, {"estate_id": order.estate_id, "month": month_of(order.requested_at)}, orders=1)
+
+
+def on_completed(order) -> None:
+    day = business_day(order.completed_at)
+    _add(EngineerEstateDay, {"engineer_id": order.engineer_id, "estate_id": order.estate_id, "day": day},
+         completed=1)
+    _stat(order.engineer_id, order.estate_id, first_service_at=order.completed_at, completed=1,
+          recent_completed=1 if day >= window_start() else 0)
+
+
+def on_rated(order, rating: int) -> None:
+    _add(EstateMonthStat, {"estate_id": order.estate_id, "month": month_of(order.requested_at)},
+         ratings_count=1, ratings_sum=rating)
+    if order.engineer_id is not None:
+        _stat(order.engineer_id, order.estate_id, ratings_count=1, ratings_sum=rating)
+
+
+def on_complaint(order) -> None:
+    _add(EstateMonthStat, {"estate_id": order.estate_id, "month": month_of(order.requested_at)}, complaints=1)
+    if order.engineer_id is not None:
+        _stat(order.engineer_id, order.estate_id, complaints=1)
+
+
+def add_like(resident_id: int, engineer_id: int) -> bool:
+    """A resident likes an engineer (once per pair; the caller checked they were served). True
+    when this call added the like; the engineer's rows in every estate are rescored."""
+    like = insert_or_nothing(EngineerLike, dict(resident_id=resident_id, engineer_id=engineer_id),
+                             conflict=["resident_id", "engineer_id"])
+    if like is None:
+        return False
+    on_liked(engineer_id)
+    return True
+
+
+def on_liked(engineer_id: int) -> None:
+    db.session.execute(sa.update(EngineerEstateStat).where(EngineerEstateStat.engineer_id == engineer_id)
+                       .values(likes=EngineerEstateStat.likes + 1).execution_options(synchronize_session=False))
+    _rescore(engineer_id)
+
+
+# -- the recent window moves every day ----------------------------------------------------------
+
+def roll_window(today: date | None = None) -> int:
+    """Recompute `recent_completed` where it no longer matches the window (days left it); returns
+    the rows changed. Set-based: one UPDATE, then the changed rows are rescored."""
+    start = window_start(today)
+    d, s = EngineerEstateDay.__table__.c, EngineerEstateStat.__table__.c
+    recent = (sa.select(sa.func.coalesce(sa.func.sum(d.completed), 0))
+              .where(d.engineer_id == s.engineer_id, d.estate_id == s.estate_id, d.day >= start)
+              .scalar_subquery())
+    changed = db.session.execute(sa.update(EngineerEstateStat.__table__).where(s.recent_completed != recent)
+                                 .values(recent_completed=recent).returning(s.engineer_id, s.estate_id)).all()
+    for engineer_id, estate_id in changed:
+        _rescore(engineer_id, [estate_id])
+    return len(changed)
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
+    """The estate's active covering engineers, best first, with the score's components: one query."""
+    s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
+    rows = db.session.execute(
+        sa.select(g.id, g.name, g.user_id, s.completed, s.recent_completed, s.ratings_count, s.ratings_sum,
+                  s.complaints, s.likes, s.first_service_at, s.score)
+        .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
+                     .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
+                                                                      s.estate_id == c.estate_id)))
+        .where(c.estate_id == estate_id, g.status == "active")
+        .order_by(sa.func.coalesce(s.score, components(0, 0, 0, 0, 0, 0)["score"]).desc(),
+                  s.first_service_at.asc().nulls_last(), g.id.asc())
+        .limit(limit)).all()
+    ranked = []
+    for position, row in enumerate(rows, start=1):
+        figures = dict(completed=row.completed or 0, recent=row.recent_completed or 0,
+                       ratings_count=row.ratings_count or 0, ratings_sum=row.ratings_sum or 0,
+                       complaints=row.complaints or 0, likes=row.likes or 0)
+        parts = components(**figures)
+        ranked.append({
+            "rank": position, "engineer": {"id": row.id, "name": row.name},
+            "score": parts["score"], "first_service_at": row.first_service_at,
+            "components": {
+                "bayes_rating": parts["bayes_rating"], "quality": parts["quality"], "volume": parts["volume"],
+                "ratings_count": figures["ratings_count"],
+                "avg_rating": round(figures["ratings_sum"] / figures["ratings_count"], 2)
+                if figures["ratings_count"] else None,
+                "likes": figures["likes"], "complaints": figures["complaints"],
+                "completed": figures["completed"], "recent_completed": figures["recent"],
+            },
+        })
+    return ranked
+
+
+# -- rebuild ----------------------------------------------------------------------------------
+
+def _tally(rows, start: date) -> tuple[dict, dict, dict]:
+    """Sum orders (anything with estate_id, engineer_id, status, requested_at, completed_at,
+    rating, complained) into month, day and engineer-in-estate figures: what their events add."""
+    months: dict[tuple[int, str], dict] = {}
+    days: dict[tuple[int, int, date], int] = {}
+    stats: dict[tuple[int, int], dict] = {}
+    for row in rows:
+        month = months.setdefault((row.estate_id, month_of(_aware(row.requested_at))),
+                                  {"orders": 0, "complaints": 0, "ratings_count": 0, "ratings_sum": 0})
+        month["orders"] += 1
+        if row.rating is not None:
+            month["ratings_count"] += 1
+            month["ratings_sum"] += row.rating
+        if row.complained:
+            month["complaints"] += 1
+        if row.engineer_id is None:
+            continue
+        stat = stats.setdefault((row.engineer_id, row.estate_id), {
+            "completed": 0, "recent_completed": 0, "ratings_count": 0, "ratings_sum": 0, "complaints": 0,
+            "first_service_at": None})
+        if row.rating is not None:
+            stat["ratings_count"] += 1
+            stat["ratings_sum"] += row.rating
+        if row.complained:
+            stat["complaints"] += 1
+        if row.status == "completed" and row.completed_at is not None:
+            completed_at = _aware(row.completed_at)
+            day = business_day(completed_at)
+            days[(row.engineer_id, row.estate_id, day)] = days.get((row.engineer_id, row.estate_id, day), 0) + 1
+            stat["completed"] += 1
+            stat["recent_completed"] += day >= start
+            if stat["first_service_at"] is None or completed_at < stat["first_service_at"]:
+                stat["first_service_at"] = completed_at
+    # only assigned or open orders: no event makes an engineer row for those
+    stats = {key: v for key, v in stats.items() if v["completed"] or v["ratings_count"] or v["complaints"]}
+    return months, days, stats
+
+
+def apply_history(orders) -> None:
+    """Add imported orders (already in their final state) to the statistics in aggregate: the
+    same sums their single events would have added, in a few statements per estate and engineer."""
+    months, days, stats = _tally(orders, window_start())
+    for (estate_id, month), v in months.items():
+        _add(EstateMonthStat, {"estate_id": estate_id, "month": month}, **v)
+    for (engineer_id, estate_id, day), n in days.items():
+        _add(EngineerEstateDay, {"engineer_id": engineer_id, "estate_id": estate_id, "day": day}, completed=n)
+    for (engineer_id, estate_id), v in stats.items():
+        first = v.pop("first_service_at")
+        _stat(engineer_id, estate_id, first_service_at=first, **v)
+
+
+def rebuild(orders: Iterable, *, today: date | None = None) -> dict:
+    """Recompute every statistic from all the orders given (rows as `_tally` reads them; the
+    orders area streams its table: community.orders.services.rebuild_stats) and the likes. The
+    incremental rows must equal these. Returns row counts."""
+    for model in (EngineerEstateStat, EngineerEstateDay, EstateMonthStat):
+        db.session.execute(sa.delete(model))
+    likes = dict(db.session.execute(sa.select(EngineerLike.engineer_id, sa.func.count())
+                                    .group_by(EngineerLike.engineer_id)).all())
+    months, days, stats = _tally(orders, window_start(today))
+    now = utcnow()
+    _insert_many(EstateMonthStat, [{"estate_id": e, "month": m, **v} for (e, m), v in months.items()])
+    _insert_many(EngineerEstateDay, [{"engineer_id": g, "estate_id": e, "day": d, "completed": n}
+                                     for (g, e, d), n in days.items()])
+    rows = []
+    for (engineer_id, estate_id), v in stats.items():
+        like_count = likes.get(engineer_id, 0)
+        score = components(v["completed"], v["recent_completed"], v["ratings_count"], v["ratings_sum"],
+                           v["complaints"], like_count)["score"]
+        rows.append({"engineer_id": engineer_id, "estate_id": estate_id, **v, "likes": like_count, "score": score,
+                     "updated_at": now})
+    _insert_many(EngineerEstateStat, rows)
+    return {"engineer_estate_stats": len(rows), "engineer_estate_days": len(days), "estate_month_stats": len(months)}
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import timezone
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _insert_many(model, rows: list[dict], batch: int = 5000) -> None:
+    for i in range(0, len(rows), batch):
+        db.session.execute(sa.insert(model.__table__), rows[i:i + batch])
+
+
+# -- estate KPIs ------------------------------------------------------------------------------
+
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_MONTHS = 120
+KPI_FIELDS = ("orders", "complaints", "orders_per_1000", "complaints_per_1000", "avg_rating",
+              "orders_mom", "orders_yoy", "complaints_mom", "complaints_yoy")
+
+
+def parse_month(value: str, field: str) -> tuple[int, int]:
+    match = MONTH.match(value or "")
+    if not match:
+        raise ValidationFailed("月份格式须为 YYYY-MM", details={"fields": {field: ["须为 YYYY-MM，如 2026-01"]}})
+    return int(match.group(1)), int(match.group(2))
+
+
+def shift(year: int, month: int, by: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + by
+    return index // 12, index % 12 + 1
+
+
+def label(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def month_range(start: str, end: str) -> list[str]:
+    y1, m1 = parse_month(start, "from")
+    y2, m2 = parse_month(end, "to")
+    count = (y2 * 12 + m2) - (y1 * 12 + m1) + 1
+    if count < 1:
+        raise ValidationFailed("结束月份不能早于开始月份", details={"fields": {"to": ["须不早于 from"]}})
+    if count > MAX_MONTHS:
+        raise ValidationFailed(f"一次最多查询 {MAX_MONTHS} 个月", details={"fields": {"to": [f"最多 {MAX_MONTHS} 个月"]}})
+    return [label(*shift(y1, m1, i)) for i in range(count)]
+
+
+def _ratio(now: int, base: int) -> float | None:
+    return None if not base else round((now - base) / base, 4)
+
+
+def _per_1000(count: int, households: int) -> float | None:
+    return None if not households else round(count * 1000 / households, 4)
+
+
+def estate_kpis(estate_id: int, start: str, end: str) -> dict:
+    """KPIs of one estate for every month from `start` to `end` (zeros included): two statements."""
+    months = month_range(start, end)
+    estate = db.session.execute(sa.select(Estate.id, Estate.households).where(Estate.id == estate_id)).first()
+    if estate is None:
+        raise NotFound("小区不存在", code="estate_not_found")
+    first = label(*shift(*parse_month(months[0], "from"), -12))  # the year before, for yoy
+    rows = {row.month: row for row in db.session.execute(
+        sa.select(EstateMonthStat.month, EstateMonthStat.orders, EstateMonthStat.complaints,
+                  EstateMonthStat.ratings_count, EstateMonthStat.ratings_sum)
+        .where(EstateMonthStat.estate_id == estate_id, EstateMonthStat.month >= first,
+               EstateMonthStat.month <= months[-1]))}
+
+    def figures(month: str) -> tuple[int, int, int, int]:
+        row = rows.get(month)
+        return (row.orders, row.complaints, row.ratings_count, row.ratings_sum) if row else (0, 0, 0, 0)
+
+    result = []
+    for month in months:
+        year, mon = parse_month(month, "from")
+        orders, complaints, count, total = figures(month)
+        prev, last_year = figures(label(*shift(year, mon, -1))), figures(label(year - 1, mon))
+        result.append({
+            "month": month, "orders": orders, "complaints": complaints,
+            "orders_per_1000": _per_1000(orders, estate.households),
+            "complaints_per_1000": _per_1000(complaints, estate.households),
+            "avg_rating": round(total / count, 2) if count else None,
+            "orders_mom": _ratio(orders, prev[0]), "orders_yoy": _ratio(orders, last_year[0]),
+            "complaints_mom": _ratio(complaints, prev[1]), "complaints_yoy": _ratio(complaints, last_year[1]),
+        })
+    return {"estate_id": estate.id, "households": estate.households, "months": result}
+
+
+LEAGUE_KPIS = ("orders", "complaints", "orders_per_1000", "complaints_per_1000", "avg_rating")
+
+
+def league(kpi: str, month: str, *, city: str | None = None, district: str | None = None,
+           limit: int = 50, ascending: bool = False) -> list[dict]:
+    """Estates of a city (or district) ranked by one KPI of one month: one statement."""
+    if kpi not in LEAGUE_KPIS:
+        raise ValidationFailed("不支持的指标", details={"fields": {"kpi": [f"须为 {', '.join(LEAGUE_KPIS)} 之一"]}})
+    parse_month(month, "month")
+    if not city and not district:
+        raise ValidationFailed("请选择城市或区县", details={"fields": {"city": ["city 或 district 必填其一"]}})
+    s, e = EstateMonthStat.__table__.c, Estate.__table__.c
+    households = sa.func.nullif(e.households, 0)
+    value = {
+        "orders": s.orders, "complaints": s.complaints,
+        "orders_per_1000": s.orders * 1000.0 / households,
+        "complaints_per_1000": s.complaints * 1000.0 / households,
+        "avg_rating": s.ratings_sum * 1.0 / sa.func.nullif(s.ratings_count, 0),
+    }[kpi]
+    stmt = (sa.select(e.id, e.name, e.city, e.district, e.households, s.orders, s.complaints, s.ratings_count,
+                      s.ratings_sum, value.label("value"))
+            .select_from(EstateMonthStat.__table__.join(Estate.__table__, e.id == s.estate_id))
+            .where(s.month == month, value.is_not(None)))
+    if city:
+        stmt = stmt.where(e.city == city)
+    if district:
+        stmt = stmt.where(e.district == district)
+    order = value.asc() if ascending else value.desc()
+    rows = db.session.execute(stmt.order_by(order, e.id.asc()).limit(limit)).all()
+    return [{"rank": i, "estate": {"id": r.id, "name": r.name, "city": r.city, "district": r.district},
+             "households": r.households, "value": round(float(r.value), 4), "orders": r.orders,
+             "complaints": r.complaints} for i, r in enumerate(rows, start=1)]
+
+
+CSV_HEADER = ("月份", "订单数", "投诉数", "每千户订单", "每千户投诉", "平均评分", "订单环比", "订单同比", "投诉环比", "投诉同比")
+
+
+def kpis_csv(data: dict) -> str:
+    """The KPIs as CSV text with a BOM (Excel opens UTF-8 correctly then); empty cells for nulls."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for month in data["months"]:
+        writer.writerow(["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)])
+    return "\ufeff" + out.getvalue()
+
+
+# -- the console overview ---------------------------------------------------------------------
+
+
+def overview_counts() -> dict:
+    """Headline numbers for the admin overview."""
+    day_start = utcnow() - timedelta(days=1)
+    count = lambda stmt: db.session.scalar(stmt)  # noqa: E731
+    return {
+        "estates": count(sa.select(sa.func.count()).select_from(Estate)),
+        "engineers": count(sa.select(sa.func.count()).where(Engineer.status == "active")),
+        "invited": count(sa.select(sa.func.count()).where(Engineer.status == "invited")),
+        "customers": count(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None))),
+        "bindings_24h": count(sa.select(sa.func.count()).where(StewardBinding.started_at >= day_start)),
+        "visits_24h": count(sa.select(sa.func.count()).where(Visit.created_at >= day_start)),
+    }

@@ -1,0 +1,1 @@
+"""Stewards (管家): binding codes, steward bindings and visits; engineers and their customers."""

@@ -1,0 +1,86 @@
+"""The binding call after a scan, the resident's stewards, and the engineer's binding codes and customers."""
+from flask import Response
+
+from community.estates import services as estates
+from community.stewards import services
+from community.stewards.schemas import (
+    BindingCodeCreateSchema,
+    BindingCodeSchema,
+    BindingCreateSchema,
+    BindingResultSchema,
+    CustomerDetailSchema,
+    CustomerQueryArgsSchema,
+    CustomerSchema,
+    StewardListSchema,
+)
+from core.accounts.api import token_response
+from core.accounts.auth import auth_required, current_principal, rate_key_user
+from core.blueprint import Blueprint
+from core.extensions import limit_from, limiter
+from core.idempotency import idempotent
+from core.pagination import page_schema
+
+bp = Blueprint("community_stewards", __name__, url_prefix="/api/v1", description="管家绑定与客户")
+
+
+@bp.route("/bindings", methods=["POST"])
+@limiter.limit(limit_from("RATELIMIT_BINDING_PER_IP"))
+@bp.arguments(BindingCreateSchema)
+@bp.response(200, BindingResultSchema)
+def create_binding(body):
+    """The one call after scanning an engineer's code: log in, bind steward and estate, record the visit
+
+    Repeating it (with a fresh wx.login code) is harmless: nothing is duplicated.
+    """
+    user, outcome = services.bind_by_scene(body["code"], body["scene"], rating=body["rating"],
+                                           comment=body["comment"])
+    return {**token_response(user, "wechat"), "result": outcome.result, "steward": outcome.binding,
+            "estate": outcome.estate, "visit": outcome.visit, "points": outcome}
+
+
+@bp.route("/binding-codes/<scene>/image")
+def binding_code_image(scene):
+    """The mini-program code picture of a binding code (public: the scene is the capability)"""
+    image, content_type = services.binding_code_image(scene)
+    response = Response(image, mimetype=content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/me/stewards")
+@auth_required()
+@bp.response(200, StewardListSchema)
+def my_stewards():
+    """My steward (管家): the engineer who looks after me"""
+    return {"items": services.stewards_of(current_principal().id)}
+
+
+@bp.route("/engineer/binding-codes", methods=["POST"])
+@limiter.limit(limit_from("RATELIMIT_CODES_PER_USER"), key_func=rate_key_user)
+@limiter.limit(limit_from("RATELIMIT_CODES_PER_IP"))
+@auth_required("engineer")
+@idempotent
+@bp.arguments(BindingCodeCreateSchema)
+@bp.response(201, BindingCodeSchema)
+def create_binding_code(body):
+    """A binding code (mini-program code) for a visit in one of my estates"""
+    engineer = estates.engineer_of(current_principal().id)
+    return services.mint_binding_code(engineer, body["estate_id"], body["visit_ref"])
+
+
+@bp.route("/engineer/customers")
+@auth_required("engineer")
+@bp.arguments(CustomerQueryArgsSchema, location="query")
+@bp.response(200, page_schema(CustomerSchema))
+def my_customers(args):
+    """My customers, newest first (only mine)"""
+    return services.customers_of(current_principal(), **args)
+
+
+@bp.route("/engineer/customers/<int:user_id>")
+@auth_required("engineer")
+@bp.response(200, CustomerDetailSchema)
+def my_customer(user_id):
+    """One of my customers, with my visits to them (anyone else's customer is a 404)"""
+    return services.customer_of(current_principal(), user_id)

@@ -1,0 +1,157 @@
+"""Page plumbing shared by every console page: the page-side commit boundary, role guards, a safe
+`next`, user lookups, cursor arguments, and the bulk approve/reject view with its confirmation.
+
+Pages call the same services as the JSON API. A page POST commits once through `apply`, which
+turns a refusal (`APIError`) into messages on the form's fields or a flash, and rolls back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from core.accounts import services as accounts
+from core.accounts.auth import page_roles_required
+from core.accounts.models import User
+from core.accounts.services import Principal
+from core.db import MAX_ID
+from core.errors import APIError, NotFound
+from core.extensions import db
+from core.schemas import BULK_MAX
+
+admin_only = page_roles_required("admin")
+staff_only = page_roles_required("admin", "agent")  # agents read and handle; admins also decide
+engineer_only = page_roles_required("engineer")
+
+
+def apply(action: Callable[[], object], success: str | Callable[[object], str] | None = None,
+          form: FlaskForm | None = None, *, field_map: dict | None = None,
+          translate: Callable[[str], str] | None = None) -> tuple[bool, object]:
+    """Run a service call and commit; on a refusal roll back and show why: on the form's fields
+    where the refusal names them (`field_map` renames a service field to a form field,
+    `translate` rewords a field message), else as a flash message. `success` (text, or a
+    function of the result) is flashed when the call went through. Returns (done, result)."""
+    try:
+        result = action()
+        db.session.commit()
+    except APIError as exc:
+        db.session.rollback()
+        placed = False
+        for name, messages in exc.details.get("fields", {}).items():
+            name = (field_map or {}).get(name, name)
+            if form is not None and name in form:
+                form[name].errors = list(form[name].errors) + [translate(m) if translate else m for m in messages]
+                placed = True
+        if not placed or exc.code != "validation_error":
+            flash(exc.message, "error")
+        return False, None
+    if success:
+        flash(success(result) if callable(success) else success, "success")
+    return True, result
+
+
+def flash_form_errors(form: FlaskForm) -> None:
+    """A form that did not validate, as flash messages (for forms posted from a list page)."""
+    for f in form:
+        for error in f.errors:
+            flash(f"{f.label.text}：{error}", "error")
+
+
+def safe_next(target: str | None) -> str | None:
+    """A form's `next` when it is a local path: a page never sends the user to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def back(default_endpoint: str, **values) -> str:
+    """Where a POST returns to: the form's local `next`, else the given page."""
+    return safe_next(request.form.get("next")) or url_for(default_endpoint, **values)
+
+
+def principal() -> Principal:
+    """The logged-in user as services take the acting user."""
+    return Principal(id=current_user.id, roles=current_user.roles)
+
+
+def users(ids) -> dict[int, User]:
+    """The users behind these ids (one query), for names in tables."""
+    return accounts.users_by_id(ids)
+
+
+def id_arg(name: str) -> int | None:
+    """A positive id from the query string; anything else is as if it were absent."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
+
+
+def cursor() -> str | None:
+    return request.args.get("cursor") or None
+
+
+def cursor_args() -> dict:
+    """The page size and cursor of a console list."""
+    return {"limit": 20, "cursor": cursor()}
+
+
+# -- bulk decisions with a confirmation step ------------------------------------------------------
+
+@dataclass(frozen=True)
+class BulkPage:
+    """One queue's bulk approve/reject: its words, its rows and its services. The view
+    (`bulk_decide`) and the template (`_bulk_confirm.html`) are shared by every queue."""
+
+    noun: str  # what is decided: 兑换申请, 申请, 提交
+    unit: str  # its measure word: 条, 份
+    reject_verb: str  # 拒绝 or 驳回
+    approve_note: str  # what approving does, shown before confirming
+    reject_note: str  # what rejecting does
+    reason_reader: str  # who reads the rejection reason: 住户, 申请人, 代言人
+    time_label: str  # the heading of the items' creation time: 申请时间, 提交时间
+    rows: str  # template with the macros `head()` and `cells(item)` (imported with the context)
+    get: Callable[[int], object]  # one item by id (NotFound when gone)
+    decide_many: Callable[..., dict[int, str]]  # (ids, action, actor, reason) -> id: "ok" or a refusal code
+    refusals: dict[str, str]  # refusal code -> what the admin reads
+    nav: str
+    queue: str  # endpoint of the queue page (where the decision returns to)
+    context: Callable[[list], dict] = field(default=lambda items: {})  # extra context for the rows
+
+
+def bulk_decide(page: BulkPage):
+    """The bulk POST of a queue: the first POST shows what will happen, the confirmed one does it."""
+    target = back(page.queue)
+    action = request.form.get("action")
+    reason = (request.form.get("reason") or "").strip()
+    ids = list(dict.fromkeys(i for i in request.form.getlist("ids", type=int) if 0 < i <= MAX_ID))
+    verb = "通过" if action == "approve" else page.reject_verb
+    if action not in ("approve", "reject"):
+        flash(f"请选择批量通过或批量{page.reject_verb}", "error")
+    elif not ids:
+        flash(f"请先勾选要处理的{page.noun}", "error")
+    elif len(ids) > BULK_MAX:
+        flash(f"一次最多处理 {BULK_MAX} {page.unit}", "error")
+    elif action == "reject" and not reason:
+        flash(f"批量{page.reject_verb}必须填写{page.reject_verb}原因", "error")
+    elif request.form.get("confirmed") != "1":
+        items = []
+        for item_id in ids:
+            try:
+                items.append(page.get(item_id))
+            except NotFound:
+                pass
+        return render_template("_bulk_confirm.html", nav=page.nav, page=page, items=items, action=action,
+                               verb=verb, reason=reason, back=target, endpoint=request.endpoint,
+                               decidable=sum(item.status == "pending" for item in items), **page.context(items))
+    else:
+        done, outcome = apply(lambda: page.decide_many(ids, action, current_user, reason))
+        if done:
+            decided = [i for i, code in outcome.items() if code == "ok"]
+            refused = [f"#{i}（{page.refusals.get(code, code)}）" for i, code in outcome.items() if code != "ok"]
+            if decided:
+                flash(f"已{verb} {len(decided)} {page.unit}{page.noun}", "success")
+            if refused:
+                flash(f"{len(refused)} {page.unit}未{verb}：" + "、".join(refused), "error")
+    return redirect(target)
