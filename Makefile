@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: demo test test-sqlite test-postgres install clean
+.PHONY: demo test lint test-sqlite test-postgres install clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,11 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/flask demo
 
-## The whole suite on SQLite, then again on PostgreSQL ($(PG_URL)).
-test: test-sqlite test-postgres
+## The linter, then the whole suite on SQLite, then again on PostgreSQL ($(PG_URL)).
+test: lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check
 
 test-sqlite: install
 	$(BIN)/python -m pytest -q

@@ -55,6 +55,8 @@ if str(ROOT) not in sys.path:
 import psycopg  # noqa: E402
 
 README = ROOT / "bench" / "README.md"
+ALL_CHECKED = ("every level matches an independent SQL evaluation, every change has its level-change row, "
+               "no standing left behind")
 README_START = "<!-- levels.py results: start (written by bench/levels.py) -->"
 README_END = "<!-- levels.py results: end -->"
 HISTORY_HEADER = "| date (UTC) | ambassadors | batch | wall s | peak RSS MiB | promoted | demoted | rows read | re-run s |"
@@ -417,7 +419,7 @@ def report_lines(r: dict) -> list[str]:
         "",
         f"Target < {TARGET_SECONDS} s: **{verdict}** ({run['wall_s']:.1f} s, "
         f"{job['evaluated'] / max(run['wall_s'], 1e-9):,.0f} ambassadors/s). Checks: "
-        f"{'; '.join(r['check']['problems']) or 'every level matches an independent SQL evaluation, every change has its level-change row, no standing left behind'}. "
+        f"{'; '.join(r['check']['problems']) or ALL_CHECKED}. "
         f"CPU: the job process and its PostgreSQL backend used {own:.1f} CPU seconds in {run['wall_s']:.1f} s; "
         f"other processes used {others:.1f} CPU seconds of the machine's {run['machine_total_s']:.0f} meanwhile "
         f"(the machine is shared), so the job waited for a CPU or the disk (commits) the rest of the time. "

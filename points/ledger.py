@@ -1,6 +1,6 @@
 """The double-entry ledger: the only code that moves points.
 
-Rules it keeps (README "Points"):
+Rules it keeps (docs/points.md, "The ledger"):
 - Every movement is one transaction whose postings sum to zero, under a unique idempotency key:
   the same key again returns the first transaction and moves nothing; the same key for a
   different movement is a 409.
@@ -320,8 +320,8 @@ def _resolve(record: Hold, to: str, reason: str, actor_id: int | None) -> Posted
         legs = [(held, -record.amount), (system_account_id(REDEEMED), record.amount)]
     else:
         legs = [(held, -record.amount), (record.account_id, record.amount)]
-    posted = post("settle" if to == "settled" else "release", key, reason, account_id=record.account_id, amount=record.amount, actor_id=actor_id, legs=legs,
-                  user_accounts={record.account_id})
+    posted = post("settle" if to == "settled" else "release", key, reason, account_id=record.account_id,
+                  amount=record.amount, actor_id=actor_id, legs=legs, user_accounts={record.account_id})
     if to == "released":
         _put_back(record.hold_transaction_id, posted.transaction_id)
     db.session.execute(sa.update(Hold).where(Hold.id == record.id).values(resolve_transaction_id=posted.transaction_id))

@@ -25,19 +25,7 @@ from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from core.pagination import Page, paginate
 from points import ledger
-from points.ledger import (  # noqa: F401
-    Balance,
-    IdempotencyConflict,
-    InsufficientPoints,
-    Posted,
-    expire_due,
-    grant,
-    hold,
-    release,
-    reverse,
-    settle,
-    spend,
-)
+from points.ledger import Balance, IdempotencyConflict, InsufficientPoints, Posted, expire_due, grant, hold, release, reverse, settle, spend  # noqa: F401
 from points.models import (
     EarningCounter,
     EarningRule,

@@ -1,11 +1,7 @@
 """The mini-program API for becoming an ambassador: apply, withdraw, and see where I stand."""
 
 from ambassador.members import services
-from ambassador.members.schemas import (
-    AmbassadorApplicationCreateSchema,
-    AmbassadorApplicationSchema,
-    AmbassadorMeSchema,
-)
+from ambassador.members.schemas import AmbassadorApplicationCreateSchema, AmbassadorApplicationSchema, AmbassadorMeSchema
 from core.accounts.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent

@@ -13,10 +13,10 @@ from core import integrations
 from core.extensions import db
 from points import services as points
 from points.models import EarningCounter, LedgerTransaction, PendingGrant
-from tests.ambassador.orders.test_orders import RELEASE, body, world  # noqa: F401 - the world fixture
+from tests.ambassador.orders.test_orders import RELEASE, body
+from tests.concurrency import in_own_context, race
 from tests.conftest import ON_POSTGRES
 from tests.core.test_integrations import SECRET, URL, signed_post
-from tests.points.test_concurrency import in_own_context, race
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
 

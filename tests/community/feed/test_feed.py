@@ -129,7 +129,7 @@ def test_comments_and_likes(client, estate, resident, make_engineer, login):
                        json={"text": "路过"}).status_code == 404
     likes = [client.post(f"/api/v1/posts/{item['id']}/like", headers=who.headers).json
              for who in (resident, engineer, engineer)]
-    assert [(l["likes_count"], l["created"]) for l in likes] == [(1, True), (2, True), (2, False)]
+    assert [(like["likes_count"], like["created"]) for like in likes] == [(1, True), (2, True), (2, False)]
     feed = client.get(f"/api/v1/estates/{estate}/feed", headers=engineer.headers).json["items"][0]
     assert (feed["comments_count"], feed["likes_count"], feed["liked"]) == (1, 2, True)
 
