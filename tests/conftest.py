@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from core import create_app
 from core.wechat.fake import FakeWeChatServer
@@ -314,14 +316,15 @@ def login(client, wechat):
 
 @pytest.fixture
 def make_admin(app, client):
+    """make(username=None, password=..., roles={"admin"}) -> the logged-in Account of a staff member."""
     counter = iter(range(1, 10**6))
 
-    def make(username: str | None = None, password: str = "admin-pass-1") -> Account:
+    def make(username: str | None = None, password: str = "admin-pass-1", roles=frozenset({"admin"})) -> Account:
         from core.accounts import services as accounts
         from core.extensions import db
-        username = username or f"admin{next(counter)}"
+        username = username or f"{sorted(roles)[0]}{next(counter)}"
         with app.app_context():
-            user = accounts.create_staff(username, password, {"admin"})
+            user = accounts.create_staff(username, password, set(roles))
             db.session.commit()
             user_id = user.id
         response = client.post("/api/v1/auth/password-login", json={"username": username, "password": password})
@@ -333,6 +336,12 @@ def make_admin(app, client):
 @pytest.fixture
 def admin(make_admin):
     return make_admin()
+
+
+@pytest.fixture
+def agent(make_admin):
+    """A customer-service agent (客服): reads and handles, decides nothing an admin decides."""
+    return make_admin(roles={"agent"})
 
 
 @pytest.fixture
@@ -377,10 +386,41 @@ def bind(client, wechat):
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form on a page."""
-    import re
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def flashes(response) -> list[str]:
+    """The flash messages a page shows, whitespace folded."""
+    found = re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)
+    return [re.sub(r"\s+", " ", m).strip() for m in found]
+
+
+def post_form(client, page_url: str, action_url: str, data, **kwargs):
+    """Open the page, take its CSRF token and post the form (a dict, or (name, value) pairs for
+    repeated names) to `action_url`."""
+    token = csrf_token(html(client.get(page_url)))
+    if isinstance(data, dict):
+        data = {"csrf_token": token, **data}
+    else:
+        data = MultiDict([("csrf_token", token), *data])
+    return client.post(action_url, data=data, **kwargs)
+
+
+PASSWORD = "boss-pass-123"
+
+
+@pytest.fixture
+def console(client, make_admin, web_login):
+    """The test client logged in as an admin (through /login); `.admin` is the admin's Account."""
+    client.admin = make_admin("boss", PASSWORD)
+    web_login("boss", PASSWORD)
+    return client
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.db import utcnow
-from core.errors import APIError
 from core.extensions import db
 from points import jobs, ledger, services
 from points.models import EarningCounter, EarningRule, LedgerTransaction, Lot, LotUse, Redemption, Reward
+from tests.concurrency import cli_verify, in_own_context, outcomes, race
 from tests.conftest import ON_POSTGRES, Account
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
@@ -30,73 +30,6 @@ def app_config(app_config):
     """A connection for every thread of the largest crowd (50), so none waits for the pool."""
     app_config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": 52, "max_overflow": 0, "pool_timeout": 30}
     return app_config
-
-
-def race(calls: list) -> list:
-    """Run each call in its own thread, released together; returns their results in order.
-
-    An exception in a thread fails the test; so does a race in which no two calls overlapped.
-    """
-    barrier = threading.Barrier(len(calls))
-    results, spans = [None] * len(calls), [None] * len(calls)
-
-    def run(i, call):
-        barrier.wait(timeout=30)
-        start = time.perf_counter()
-        try:
-            results[i] = call()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            results[i] = exc
-        spans[i] = (start, time.perf_counter())
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-        assert not thread.is_alive(), "a call hung"
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert not errors, errors
-    # They overlapped: at some moment at least half of them were running at once.
-    events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
-    running = peak = 0
-    for _, step in events:
-        running += step
-        peak = max(peak, running)
-    assert peak >= max(2, len(calls) // 2), f"only {peak} of {len(calls)} calls ran at once"
-    return results
-
-
-def in_own_context(app, work):
-    """`work()` in a fresh app context (its own session and connection), committed like the API
-    boundary does; an APIError rolls back and comes back as ("error", code)."""
-    def call():
-        with app.app_context():
-            try:
-                result = work()
-                db.session.commit()
-                return "ok", result
-            except APIError as exc:
-                db.session.rollback()
-                return "error", exc.code
-            finally:
-                db.session.remove()
-    return call
-
-
-def outcomes(results) -> dict:
-    counted = {}
-    for kind, value in results:
-        key = "ok" if kind == "ok" else value
-        counted[key] = counted.get(key, 0) + 1
-    return counted
-
-
-def cli_verify(app) -> None:
-    result = app.test_cli_runner().invoke(args=["points", "verify"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        assert services.verify() == []
 
 
 # -- setup helpers ----------------------------------------------------------------------------

@@ -9,33 +9,8 @@ from core.db import utcnow
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from points.models import EarningRule, Reward
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, flashes, html, post_form
 from tests.points.test_api import give, make_reward, points_of, redeem, seed_rule, verify
-
-PASSWORD = "boss-pass-123"
-
-
-@pytest.fixture
-def console(client, make_admin, web_login):
-    """The test client logged in as an admin (through /login); `.admin` is the admin's Account."""
-    client.admin = make_admin("boss", PASSWORD)
-    web_login("boss", PASSWORD)
-    return client
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def flashes(response) -> list[str]:
-    found = re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)
-    return [re.sub(r"\s+", " ", m).strip() for m in found]
-
-
-def post_form(client, page_url: str, action_url: str, data: dict, **kwargs):
-    """Open the page, take its CSRF token and post the form to `action_url`."""
-    token = csrf_token(html(client.get(page_url)))
-    return client.post(action_url, data={"csrf_token": token, **data}, **kwargs)
 
 
 def status_of(client, resident) -> list[str]:

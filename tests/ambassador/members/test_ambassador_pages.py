@@ -8,32 +8,10 @@ from ambassador.levels import services as contributions
 from ambassador.models import Ambassador, Application, LevelChange
 from core.accounts import services as accounts
 from core.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, flashes, html, post_form
 
-PASSWORD = "boss-pass-123"
 QUEUE = "/admin/ambassador/applications"
 LIST = "/admin/ambassador/ambassadors"
-
-
-@pytest.fixture
-def console(client, make_admin, web_login):
-    client.admin = make_admin("boss", PASSWORD)
-    web_login("boss", PASSWORD)
-    return client
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def flashes(response) -> list[str]:
-    found = re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)
-    return [re.sub(r"\s+", " ", m).strip() for m in found]
-
-
-def post_form(client, page_url: str, action_url: str, data: dict, **kwargs):
-    token = csrf_token(html(client.get(page_url)))
-    return client.post(action_url, data={"csrf_token": token, **data}, **kwargs)
 
 
 @pytest.fixture

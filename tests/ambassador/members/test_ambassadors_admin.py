@@ -2,7 +2,6 @@
 reason (history kept, leaderboards left), estates, who may do what."""
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from ambassador.levels import services as contributions
@@ -10,7 +9,6 @@ from ambassador.levels.models import Standing
 from ambassador.models import Ambassador, AmbassadorEstate, LevelChange
 from ambassador.referrals.models import Referral
 from ambassador.tasks.models import Task, TaskSubmission
-from core.accounts import services as accounts
 from core.db import utcnow
 from core.extensions import db
 from core.models import AuditEntry
@@ -38,15 +36,6 @@ def credit(app, user_id, points):
     with app.app_context():
         assert contributions.credit(user_id, points)
         db.session.commit()
-
-
-@pytest.fixture
-def agent(app, client):
-    with app.app_context():
-        accounts.create_staff("agent7", "agent-pass-7", {"agent"})
-        db.session.commit()
-    token = client.post("/api/v1/auth/password-login", json={"username": "agent7", "password": "agent-pass-7"})
-    return {"Authorization": f"Bearer {token.json['token']}"}
 
 
 def test_list_filters_by_level_estate_city_status_and_search(app, client, admin, make_ambassador, make_estate):
@@ -210,9 +199,9 @@ def test_only_admins_change_agents_read_everyone_else_is_refused(app, client, ad
     estate = make_estate()
     account = make_ambassador(estate_ids=[estate])
     url = f"{LIST}/{account.user_id}"
-    assert client.get(LIST, headers=agent).status_code == 200
-    assert client.get(url, headers=agent).status_code == 200
-    others = [agent, login().headers, make_engineer().headers, account.headers]
+    assert client.get(LIST, headers=agent.headers).status_code == 200
+    assert client.get(url, headers=agent.headers).status_code == 200
+    others = [agent.headers, login().headers, make_engineer().headers, account.headers]
     for headers in others:
         for action in ("suspend", "reinstate", "remove"):
             assert client.post(f"{url}/{action}", headers=headers, json={"reason": "x"}).status_code == 403

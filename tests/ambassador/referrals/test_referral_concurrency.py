@@ -14,8 +14,8 @@ from core.db import utcnow
 from core.extensions import db
 from points import services as points
 from points.models import EarningCounter, EarningRule
+from tests.concurrency import in_own_context, outcomes, race
 from tests.conftest import ON_POSTGRES
-from tests.points.test_concurrency import in_own_context, outcomes, race
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
 

@@ -16,8 +16,8 @@ from core.extensions import db
 from core.models import AuditEntry
 from points import services as points
 from points.models import LedgerTransaction
+from tests.concurrency import cli_verify, in_own_context, outcomes, race
 from tests.conftest import ON_POSTGRES
-from tests.points.test_concurrency import cli_verify, in_own_context, outcomes, race
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
 

@@ -2,7 +2,6 @@
 import re
 from datetime import datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
@@ -12,35 +11,9 @@ from core.db import utcnow
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from points import services as points
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, flashes, html, post_form
 
-PASSWORD = "boss-pass-123"
 PAGES = ["/admin/ambassador/tasks", "/admin/ambassador/tasks/new", "/admin/ambassador/submissions"]
-
-
-@pytest.fixture
-def console(client, make_admin, web_login):
-    client.admin = make_admin("boss", PASSWORD)
-    web_login("boss", PASSWORD)
-    return client
-
-
-def html(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def flashes(response) -> list[str]:
-    found = re.findall(r'<div class="flash [a-z]+">(.*?)</div>', html(response), re.S)
-    return [re.sub(r"\s+", " ", m).strip() for m in found]
-
-
-def post_form(client, page_url: str, action_url: str, data, **kwargs):
-    token = csrf_token(html(client.get(page_url)))
-    if isinstance(data, dict):
-        data = {"csrf_token": token, **data}
-    else:
-        data = MultiDict([("csrf_token", token), *data])
-    return client.post(action_url, data=data, **kwargs)
 
 
 def local(dt: datetime) -> str:

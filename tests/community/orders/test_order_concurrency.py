@@ -3,7 +3,7 @@ order, an engineer completing while the resident cancels, concurrent likes, two 
 
 import pytest
 
-from tests.community.stewards.test_concurrency import count, race
+from tests.concurrency import count, http_race
 from tests.conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
@@ -30,7 +30,7 @@ def test_concurrent_reviews_of_one_order_make_one_review_and_one_payment(app, cl
     assert client.post(f"/api/v1/engineer/service-orders/{order['id']}/complete",
                        headers=engineer.headers).status_code == 200
     url = f"/api/v1/service-orders/{order['id']}/review"
-    results = race(app, [lambda c, r=r: c.post(url, headers=resident.headers, json={"rating": r})
+    results = http_race(app, [lambda c, r=r: c.post(url, headers=resident.headers, json={"rating": r})
                          for r in (1, 2, 3, 4, 5, 5, 4, 3)])
     codes = sorted(r.status_code for r in results)
     assert codes == [201] + [409] * 7, codes
@@ -49,7 +49,7 @@ def test_complete_racing_cancel_resolves_once(app, client, make_estate, make_eng
     resident = login()
     for _ in range(5):
         order = _completed_order(client, estate, resident, engineer)
-        results = race(app, [
+        results = http_race(app, [
             lambda c: c.post(f"/api/v1/engineer/service-orders/{order['id']}/complete", headers=engineer.headers),
             lambda c: c.post(f"/api/v1/service-orders/{order['id']}/cancel", headers=resident.headers,
                              json={"reason": "不用了"}),
@@ -72,7 +72,7 @@ def test_concurrent_likes_count_once(app, client, make_estate, make_engineer, lo
     resident = login()
     order = _completed_order(client, estate, resident, engineer)
     client.post(f"/api/v1/engineer/service-orders/{order['id']}/complete", headers=engineer.headers)
-    results = race(app, [lambda c: c.post(f"/api/v1/engineers/{engineer.engineer_id}/like", headers=resident.headers)
+    results = http_race(app, [lambda c: c.post(f"/api/v1/engineers/{engineer.engineer_id}/like", headers=resident.headers)
                          for _ in range(6)])
     assert all(r.status_code == 200 for r in results)
     assert sum(r.json["created"] for r in results) == 1

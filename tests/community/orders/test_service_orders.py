@@ -24,19 +24,6 @@ def resident(client, login, estate):
     return account
 
 
-@pytest.fixture
-def agent(app, client):
-    from core.accounts import services as accounts
-    from core.extensions import db
-    from tests.conftest import Account
-
-    with app.app_context():
-        user_id = accounts.create_staff("agent-1", "agent-pass-1", {"agent"}).id
-        db.session.commit()
-    response = client.post("/api/v1/auth/password-login", json={"username": "agent-1", "password": "agent-pass-1"})
-    return Account(user_id=user_id, token=response.json["token"])
-
-
 def _request(client, who, estate, **extra):
     return client.post("/api/v1/service-requests", headers=who.headers,
                        json={"estate_id": estate, "service_type": "repair", "description": "空调不制冷", **extra})

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.formatting import BUSINESS_TZ
-from tests.community.stewards.test_concurrency import race
+from tests.concurrency import http_race
 from tests.conftest import ON_POSTGRES
 
 TEMPLATE = "tmpl_visit_notice"
@@ -152,7 +152,7 @@ def test_concurrent_bookings_of_one_slot_exactly_one_wins(app, client, estate, m
     announce(client, engineer, estate)
     residents = [make_resident() for _ in range(8)]
     slot = client.get(f"/api/v1/estates/{estate}/visits", headers=residents[0].headers).json["items"][0]["slots"][0]
-    results = race(app, [lambda c, who=who: c.post(f"/api/v1/visit-slots/{slot['id']}/book", headers=who.headers,
+    results = http_race(app, [lambda c, who=who: c.post(f"/api/v1/visit-slots/{slot['id']}/book", headers=who.headers,
                                                    json={"service_type": "repair"}) for who in residents])
     assert sorted(r.status_code for r in results) == [201] + [409] * 7
     orders = [o for who in residents

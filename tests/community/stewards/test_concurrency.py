@@ -4,57 +4,14 @@ PostgreSQL only: SQLite serialises writers, so it cannot show these races. Each 
 own test client (its own request and session); the app and the database are shared. A Barrier
 releases the requests together.
 """
-import threading
-import time
 
 import pytest
 import sqlalchemy as sa
 
+from tests.concurrency import count, http_race
 from tests.conftest import ON_POSTGRES, bearer
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL (SQLite serialises writers)")
-
-
-def race(app, requests: list) -> list:
-    """Run each `request(client)` in its own thread at the same moment; returns the responses in order.
-
-    An exception in a thread (an unexpected error propagates in tests) fails the test.
-    """
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-    spans: list = [None] * len(requests)
-
-    def run(i, request):
-        client = app.test_client()
-        barrier.wait(timeout=30)
-        start = time.perf_counter()
-        try:
-            results[i] = request(client)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            results[i] = exc
-        spans[i] = (start, time.perf_counter())
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "a request hung"
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert not errors, errors
-    # It was a race: the last request started before the first one finished.
-    assert max(start for start, _ in spans) < min(end for _, end in spans), "the requests ran one after another"
-    assert all(r.status_code < 500 for r in results), [r.status_code for r in results]
-    return results
-
-
-def count(app, model, **where) -> int:
-    from core.extensions import db
-    with app.app_context():
-        stmt = sa.select(sa.func.count()).select_from(model)
-        for name, value in where.items():
-            stmt = stmt.where(getattr(model, name) == value)
-        return db.session.scalar(stmt)
 
 
 def test_double_taps_of_one_resident_bind_once(app, wechat, make_estate, make_engineer, mint_code):
@@ -65,7 +22,7 @@ def test_double_taps_of_one_resident_bind_once(app, wechat, make_estate, make_en
     engineer = make_engineer([estate])
     scene = mint_code(engineer, estate)["scene"]
     codes = [wechat.code("oDoubleTap") for _ in range(10)]  # each tap does its own wx.login
-    responses = race(app, [
+    responses = http_race(app, [
         lambda client, code=code: client.post("/api/v1/bindings", json={"code": code, "scene": scene})
         for code in codes])
 
@@ -90,7 +47,7 @@ def test_double_taps_of_one_resident_bind_once(app, wechat, make_estate, make_en
 def test_first_logins_of_one_openid_create_one_user(app, wechat):
     from core.accounts.models import User
     codes = [wechat.code("oFirstLogin") for _ in range(8)]
-    responses = race(app, [
+    responses = http_race(app, [
         lambda client, code=code: client.post("/api/v1/auth/wechat-login", json={"code": code}) for code in codes])
     assert [r.status_code for r in responses] == [200] * 8
     assert len({r.json["user"]["id"] for r in responses}) == 1
@@ -105,7 +62,7 @@ def test_a_crowd_on_one_code_gets_exactly_max_uses(request, app_config, wechat):
     engineer = request.getfixturevalue("make_engineer")([estate])
     scene = request.getfixturevalue("mint_code")(engineer, estate)["scene"]
     codes = [wechat.code() for _ in range(10)]  # ten different residents
-    responses = race(app, [
+    responses = http_race(app, [
         lambda client, code=code: client.post("/api/v1/bindings", json={"code": code, "scene": scene})
         for code in codes])
 
@@ -124,7 +81,7 @@ def test_two_people_claiming_one_invite(app, client, admin, login):
     invite = client.post("/api/v1/admin/engineers", headers=admin.headers, json={
         "name": "赵师傅", "phone": "13700001111", "employee_no": "RACE-1"}).json["invite_code"]
     first, second = login(), login()
-    responses = race(app, [
+    responses = http_race(app, [
         lambda c, who=who: c.post("/api/v1/engineer/claim", headers=who.headers, json={"invite_code": invite})
         for who in (first, second)])
 
@@ -143,7 +100,7 @@ def test_one_idempotency_key_from_five_threads_creates_one_engineer(app, admin):
     from community.estates.models import Engineer
     headers = {**admin.headers, "Idempotency-Key": "retry-storm"}
     body = {"name": "钱师傅", "phone": "13700002222", "employee_no": "RACE-2"}
-    responses = race(app, [
+    responses = http_race(app, [
         lambda c: c.post("/api/v1/admin/engineers", headers=headers, json=body) for _ in range(5)])
 
     assert [r.status_code for r in responses] == [201] * 5
@@ -160,7 +117,7 @@ def test_minting_with_one_key_from_five_threads_mints_once(app, wechat, make_est
     estate = make_estate()
     engineer = make_engineer([estate])
     headers = {**engineer.headers, "Idempotency-Key": "visit-WO-77"}
-    responses = race(app, [
+    responses = http_race(app, [
         lambda c: c.post("/api/v1/engineer/binding-codes", headers=headers, json={"estate_id": estate})
         for _ in range(5)])
     assert [r.status_code for r in responses] == [201] * 5

@@ -144,3 +144,43 @@ def test_deactivating_to_an_engineer_who_left_is_refused_and_changes_nothing(cli
     assert response.status_code == 409
     assert client.get(f"/api/v1/admin/engineers/{a.engineer_id}", headers=admin.headers).json["status"] == "active"
     assert len(customers(client, a)) == 3
+
+
+def test_agents_read_an_engineers_customers_and_a_residents_history_others_do_not(
+        client, admin, agent, make_estate, make_engineer, mint_code, bind, login):
+    estate = make_estate()
+    engineer, other = make_engineer([estate]), make_engineer([estate])
+    resident = bind(mint_code(engineer, estate)["scene"]).json["user"]["id"]
+    url = f"/api/v1/admin/engineers/{engineer.engineer_id}/customers"
+    for staff in (admin, agent):
+        assert [c["user_id"] for c in client.get(url, headers=staff.headers).json["items"]] == [resident]
+        assert [h["engineer"]["id"] for h in history(client, staff, resident)] == [engineer.engineer_id]
+    # another engineer (even one covering the estate) and a resident are refused
+    for outsider in (other, login()):
+        assert client.get(url, headers=outsider.headers).status_code == 403
+    # an agent only reads: handing customers over stays with admins
+    moved = client.post(f"/api/v1/admin/engineers/{engineer.engineer_id}/reassign", headers=agent.headers,
+                        json={"to_engineer_id": other.engineer_id})
+    assert moved.status_code == 403
+
+
+def test_who_may_see_an_engineers_customers_is_one_rule(app, make_estate, make_engineer, login):
+    """customers_engineer: the engineer their own, staff anyone's; another engineer's is a 404."""
+    from community.stewards import services
+    from core.accounts.services import Principal
+    from core.errors import Forbidden, NotFound
+
+    estate = make_estate()
+    engineer, other = make_engineer([estate]), make_engineer([estate])
+    resident = login()
+    with app.app_context():
+        mine = Principal(id=engineer.user_id, roles=frozenset({"resident", "engineer"}))
+        assert services.customers_engineer(mine).id == engineer.engineer_id
+        assert services.customers_engineer(mine, engineer.engineer_id).id == engineer.engineer_id
+        with pytest.raises(NotFound):
+            services.customers_engineer(mine, other.engineer_id)
+        for role in ("admin", "agent"):
+            staff = Principal(id=10**9, roles=frozenset({role}))
+            assert services.customers_engineer(staff, other.engineer_id).id == other.engineer_id
+        with pytest.raises(Forbidden):  # not an engineer: no customers of their own
+            services.customers_engineer(Principal(id=resident.user_id, roles=frozenset({"resident"})))
