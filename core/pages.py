@@ -1,5 +1,6 @@
 """Page plumbing shared by every console page: the page-side commit boundary, role guards, a safe
-`next`, user lookups, cursor arguments, and the bulk approve/reject view with its confirmation.
+`next`, user lookups, cursor arguments, form fields in Chinese, and the bulk approve/reject view
+with its confirmation.
 
 Pages call the same services as the JSON API. A page POST commits once through `apply`, which
 turns a refusal (`APIError`) into messages on the form's fields or a flash, and rolls back.
@@ -12,6 +13,8 @@ from typing import Callable
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, IntegerField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.accounts import services as accounts
 from core.accounts.auth import page_roles_required
@@ -95,6 +98,38 @@ def cursor() -> str | None:
 def cursor_args() -> dict:
     """The page size and cursor of a console list."""
     return {"limit": 20, "cursor": cursor()}
+
+
+# -- form fields whose parse errors read in Chinese -------------------------------------------------
+
+class IntField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入整数") from exc
+
+
+class LocalDateField(DateField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入日期，例如 2026-12-31") from exc
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("请输入日期和时间，例如 2026-12-31 18:00") from exc
+
+
+class Checkboxes(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 # -- bulk decisions with a confirmation step ------------------------------------------------------

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -34,24 +34,6 @@ REFUSALS = {"redemption_already_decided": "已被处理", "redemption_not_found"
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-class IntField(IntegerField):
-    """An integer input whose parse error reads in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
-
-
-class LocalDateField(DateField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入日期，例如 2026-12-31") from exc
-
 
 def _day_start(day: date) -> datetime:
     """00:00 of that day in Asia/Shanghai, as aware UTC."""
@@ -134,7 +116,7 @@ def redemption_fulfil(redemption_id):
 class AdjustForm(FlaskForm):
     direction = SelectField("操作", choices=[SelectChoice("grant", "发放（增加积分）"),
                                              SelectChoice("deduct", "扣除（减少积分）")])
-    amount = IntField("积分数量", validators=[InputRequired("请填写积分数量"),
+    amount = pages.IntField("积分数量", validators=[InputRequired("请填写积分数量"),
                                            NumberRange(1, MAX_POINTS, "须为 1 到 10 亿之间的整数")])
     reason = StringField("原因（必填，将记入审计日志）", validators=[DataRequired("请填写原因"), Length(max=255)])
     # A one-time key per rendered form: a double-submitted form posts once (services.adjust's key).
@@ -206,9 +188,9 @@ def transaction_reverse(transaction_id):
 
 class RuleForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=64)])
-    points = IntField("每次积分", validators=[InputRequired("请填写积分"), NumberRange(0, MAX_POINTS, "不能小于 0")])
-    daily_cap = IntField("每日上限", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
-    lifetime_cap = IntField("累计上限", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
+    points = pages.IntField("每次积分", validators=[InputRequired("请填写积分"), NumberRange(0, MAX_POINTS, "不能小于 0")])
+    daily_cap = pages.IntField("每日上限", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
+    lifetime_cap = pages.IntField("累计上限", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
     enabled = BooleanField("启用")
 
 
@@ -236,16 +218,16 @@ class RewardForm(FlaskForm):
     name = StringField("奖品名称", validators=[DataRequired("请填写奖品名称"), Length(max=64)])
     description = TextAreaField("说明", validators=[Optional(), Length(max=1000)])
     image_url = StringField("图片地址", validators=[Optional(), Length(max=500)])
-    cost = IntField("所需积分", validators=[InputRequired("请填写所需积分"), NumberRange(1, MAX_POINTS, "须大于 0")])
-    stock = IntField("剩余库存（留空为不限）", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
-    per_user_limit = IntField("每人限兑（留空为不限）", validators=[Optional(), NumberRange(1, MAX_POINTS, "须大于 0")])
-    min_level = IntField("兑换范围：服务代言人最低等级（留空为所有人）",
+    cost = pages.IntField("所需积分", validators=[InputRequired("请填写所需积分"), NumberRange(1, MAX_POINTS, "须大于 0")])
+    stock = pages.IntField("剩余库存（留空为不限）", validators=[Optional(), NumberRange(0, MAX_POINTS, "不能小于 0")])
+    per_user_limit = pages.IntField("每人限兑（留空为不限）", validators=[Optional(), NumberRange(1, MAX_POINTS, "须大于 0")])
+    min_level = pages.IntField("兑换范围：服务代言人最低等级（留空为所有人）",
                          validators=[Optional(), NumberRange(0, 1000, "须为 0 到 1000")])
     auto_approve = BooleanField("可信用户自动审核通过（认证工程师，及达到下面等级的服务代言人）")
-    auto_approve_min_level = IntField("自动审核：服务代言人最低等级（留空则仅工程师）",
+    auto_approve_min_level = pages.IntField("自动审核：服务代言人最低等级（留空则仅工程师）",
                                       validators=[Optional(), NumberRange(0, 1000, "须为 0 到 1000")])
-    starts_on = LocalDateField("上架日期（北京时间，当天 0 点起）", validators=[Optional()])
-    ends_on = LocalDateField("下架日期（北京时间，当天结束）", validators=[Optional()])
+    starts_on = pages.LocalDateField("上架日期（北京时间，当天 0 点起）", validators=[Optional()])
+    ends_on = pages.LocalDateField("下架日期（北京时间，当天结束）", validators=[Optional()])
     active = BooleanField("上架", default=True)
 
     def validate_image_url(self, field):

@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ambassador import access
 from ambassador.access import PERMISSION_LABELS
@@ -29,35 +28,26 @@ KIND_LABELS = {"join": "加入", "promote": "晋级", "demote": "降级", "overr
                "reinstate": "恢复", "remove": "移除"}
 
 
-class IntField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
-
-
 class LevelForm(FlaskForm):
     code = StringField("代码", validators=[DataRequired("请填写代码"), Length(max=32)])
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=32)])
-    position = IntField("顺序", validators=[InputRequired("请填写顺序"), NumberRange(1, 10**6, "须为正整数")])
-    threshold = IntField("门槛（窗口内贡献分）",
+    position = pages.IntField("顺序", validators=[InputRequired("请填写顺序"), NumberRange(1, 10**6, "须为正整数")])
+    threshold = pages.IntField("门槛（窗口内贡献分）",
                          validators=[InputRequired("请填写门槛"), NumberRange(0, services.MAX_THRESHOLD, "不能小于 0")])
-    multiplier_pct = IntField("奖励倍数 %", validators=[InputRequired("请填写奖励倍数"),
+    multiplier_pct = pages.IntField("奖励倍数 %", validators=[InputRequired("请填写奖励倍数"),
                                                      NumberRange(1, 1000, "须在 1 到 1000 之间")])
-    permissions = SelectMultipleField("权限", choices=[SelectChoice(p, PERMISSION_LABELS[p]) for p in PERMISSIONS],
-                                      option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+    permissions = pages.Checkboxes("权限", choices=[SelectChoice(p, PERMISSION_LABELS[p]) for p in PERMISSIONS])
 
 
 class OverrideForm(FlaskForm):
-    user_id = IntField("代言人用户 ID", validators=[InputRequired("请填写用户 ID"), NumberRange(1, MAX_ID, "用户 ID 无效")])
-    level_id = IntField("调整为", validators=[InputRequired("请选择等级"), NumberRange(1, MAX_ID, "等级无效")])
+    user_id = pages.IntField("代言人用户 ID", validators=[InputRequired("请填写用户 ID"), NumberRange(1, MAX_ID, "用户 ID 无效")])
+    level_id = pages.IntField("调整为", validators=[InputRequired("请选择等级"), NumberRange(1, MAX_ID, "等级无效")])
     reason = StringField("原因", validators=[Optional(), Length(max=255)])
-    pin_days = IntField("锁定天数（留空为默认）", validators=[Optional(), NumberRange(1, services.MAX_PIN_DAYS, "天数无效")])
+    pin_days = pages.IntField("锁定天数（留空为默认）", validators=[Optional(), NumberRange(1, services.MAX_PIN_DAYS, "天数无效")])
 
 
 class UnpinForm(FlaskForm):
-    user_id = IntField("代言人用户 ID", validators=[InputRequired("请填写用户 ID"), NumberRange(1, MAX_ID, "用户 ID 无效")])
+    user_id = pages.IntField("代言人用户 ID", validators=[InputRequired("请填写用户 ID"), NumberRange(1, MAX_ID, "用户 ID 无效")])
 
 
 def _level_data(form: LevelForm) -> dict:

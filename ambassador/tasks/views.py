@@ -11,10 +11,9 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ambassador.models import Level
 from ambassador.tasks import services
@@ -49,29 +48,6 @@ def _levels() -> list[Level]:
     return list(db.session.scalars(sa.select(Level).order_by(Level.position)))
 
 
-class IntField(IntegerField):
-    """An integer input whose parse error reads in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入整数") from exc
-
-
-class LocalDateTimeField(DateTimeLocalField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("请输入日期和时间，例如 2026-12-31 18:00") from exc
-
-
-class Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").replace("，", ",").replace("、", ",").split(",") if part.strip()]
 
@@ -82,17 +58,17 @@ class TaskForm(FlaskForm):
     title = StringField("标题", validators=[DataRequired("请填写标题"), Length(max=64)])
     description = TextAreaField("任务说明（代言人可见）", validators=[Optional(), Length(max=2000)])
     kind = SelectField("类型", choices=[SelectChoice(k, v) for k, v in services.KIND_LABELS.items()])
-    points = IntField("奖励积分（再乘以代言人等级的倍率）",
+    points = pages.IntField("奖励积分（再乘以代言人等级的倍率）",
                       validators=[InputRequired("请填写奖励积分"), NumberRange(0, services.MAX_POINTS, "不能小于 0")])
-    deadline = LocalDateTimeField("截止时间（北京时间）", format="%Y-%m-%dT%H:%M",
+    deadline = pages.LocalDateTimeField("截止时间（北京时间）", format="%Y-%m-%dT%H:%M",
                                   validators=[InputRequired("请填写截止时间")])
-    total_limit = IntField("总完成次数上限（留空为不限）",
+    total_limit = pages.IntField("总完成次数上限（留空为不限）",
                            validators=[Optional(), NumberRange(1, services.MAX_LIMIT, "须大于 0")])
-    per_person_limit = IntField("每人完成次数上限", default=1,
+    per_person_limit = pages.IntField("每人完成次数上限", default=1,
                                 validators=[InputRequired("请填写每人完成次数上限"),
                                             NumberRange(1, services.MAX_LIMIT, "须大于 0")])
-    proof_required = Checkboxes("需要提交的证明", choices=[SelectChoice(k, v) for k, v in services.PROOF_LABELS.items()])
-    audience_level_ids = Checkboxes("面向等级（都不选为全部等级）", coerce=int)
+    proof_required = pages.Checkboxes("需要提交的证明", choices=[SelectChoice(k, v) for k, v in services.PROOF_LABELS.items()])
+    audience_level_ids = pages.Checkboxes("面向等级（都不选为全部等级）", coerce=int)
     audience_estate_ids = StringField("面向小区编号（逗号分隔，留空为全部小区）", validators=[Optional(), Length(max=4000)])
     audience_cities = StringField("面向城市（逗号分隔，留空为全部城市）", validators=[Optional(), Length(max=1000)])
 
