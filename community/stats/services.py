@@ -5,7 +5,7 @@ requested or completed, a rating, a complaint, a like); reads are index lookups 
 precomputed rows. `rebuild` recomputes everything from the orders and likes; it must agree with
 the incremental rows (a test proves it).
 
-The score (documented in the README):
+The score (documented in README.md, "Engineer ranking per estate"):
 
     bayes     = (PRIOR_WEIGHT * PRIOR_RATING + sum of ratings) / (PRIOR_WEIGHT + number of ratings)
     rating    = (bayes - 1) / 4                                  0..1
