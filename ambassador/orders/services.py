@@ -27,7 +27,7 @@ from ambassador.referrals import services as referrals
 from community.stewards import services as stewards
 from core import audit
 from core.accounts.models import User, WeChatIdentity
-from core.db import insert_or_nothing, utcnow
+from core.db import MAX_ID, insert_or_nothing, utcnow
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.pagination import Page, paginate
@@ -74,7 +74,7 @@ def match_resident(resident: dict) -> int | None:
 # -- receiving ---------------------------------------------------------------------------------
 
 def get_order(order_id: int) -> Order:
-    order = db.session.get(Order, order_id) if 0 < order_id < 2**63 else None
+    order = db.session.get(Order, order_id) if 0 < order_id <= MAX_ID else None
     if order is None:
         raise NotFound("订单不存在", code="order_not_found")
     return order

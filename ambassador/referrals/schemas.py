@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 from ambassador.referrals import services
 from ambassador.referrals.models import REFERRAL_STATUSES
 from core.pagination import PageArgsSchema, page_schema
+from core.schemas import id_field
 
 
 class AmbassadorInviteSchema(ma.Schema):
@@ -73,7 +74,7 @@ class AdminReferralSchema(ma.Schema):
 
 class AdminReferralQueryArgsSchema(PageArgsSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(REFERRAL_STATUSES))
-    inviter_id = fields.Integer(load_default=None, validate=validate.Range(1, 2**63 - 1))
+    inviter_id = id_field(load_default=None)
 
 
 class FlagDecisionSchema(ma.Schema):

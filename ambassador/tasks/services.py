@@ -21,7 +21,7 @@ from ambassador.tasks.models import PROOF_KINDS, TASK_KINDS, Task, TaskAcceptanc
 from community.estates import services as estates
 from core import audit
 from core.accounts.models import User
-from core.db import insert_or_nothing, utcnow
+from core.db import MAX_ID, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.pagination import Page, decode_cursor, encode_cursor, paginate
@@ -60,7 +60,7 @@ def _ids(values, field: str, errors: dict) -> list[int]:
     if values is None:
         return []
     if not isinstance(values, (list, tuple)) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**63 for v in values):
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID for v in values):
         errors[field] = ["must be a list of ids"]
         return []
     return sorted(set(values))

@@ -20,7 +20,7 @@ from community.stewards import services as stewards
 from core import audit, signals
 from core.accounts.models import User
 from core.accounts.services import Principal
-from core.db import dialect_insert, insert_or_nothing, utcnow
+from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -464,7 +464,7 @@ def clean_row(row: dict) -> dict:
     if get("estate_id"):
         try:
             estate_id = int(get("estate_id"))
-            if not 1 <= estate_id < 2**63:
+            if not 1 <= estate_id <= MAX_ID:
                 raise ValueError
         except ValueError:
             errors["estate_id"] = ["须为小区 ID（正整数）"]

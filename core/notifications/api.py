@@ -6,6 +6,7 @@ from core.accounts.auth import auth_required, current_principal
 from core.blueprint import Blueprint
 from core.notifications import services
 from core.pagination import PageArgsSchema
+from core.schemas import ID_RANGE
 
 bp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="订阅消息与站内通知")
 
@@ -43,7 +44,7 @@ class InboxSchema(ma.Schema):
 
 
 class MarkReadSchema(ma.Schema):
-    ids = fields.List(fields.Integer(validate=validate.Range(1, 2**63 - 1)), load_default=None,
+    ids = fields.List(fields.Integer(validate=ID_RANGE), load_default=None,
                       validate=validate.Length(max=200), metadata={"description": "omit to mark everything read"})
 
 
