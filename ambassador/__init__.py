@@ -18,6 +18,6 @@ AREAS = ("levels", "referrals", "tasks", "members", "orders")
 def init_app(app: Flask) -> None:
     """Connect the ambassador feature's receivers of cross-feature signals (called once by create_app)."""
     signals.announce_refusal.connect(access.announce_refusal)
-    signals.reward_level.connect(access.reward_level)
+    signals.ambassador_level.connect(access.ambassador_level)
     signals.service_completed.connect(referrals.service_completed)
     signals.points_released.connect(orders.points_released)

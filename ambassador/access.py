@@ -61,8 +61,8 @@ def serves_estate(user_id: int, estate_id: int) -> bool:
 
 # -- answers to core.signals queries --------------------------------------------------------------
 
-def reward_level(sender, *, user_id: int) -> int | None:
-    """signals.reward_level: points offers rewards to a level and above."""
+def ambassador_level(sender, *, user_id: int) -> int | None:
+    """signals.ambassador_level: the user's level position while an active ambassador."""
     return level_position(user_id)
 
 

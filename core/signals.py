@@ -47,9 +47,11 @@ kwargs: user_id (int), estate_id (int). Answer: None when they may, else the API
 Answered by ambassador.access (the level's `announce` permission and the estates the ambassador
 serves). Without an answer only staff announce.""")
 
-reward_level = _signals.signal("reward-level", doc="""\
-The level position of a user, for rewards offered to a level and above.
-kwargs: user_id (int). Answer: the position (1 is the entry level), or None when not an active ambassador.
+ambassador_level = _signals.signal("ambassador-level", doc="""\
+The level position of a user as an active ambassador (1 is the entry level), or None when they are
+not one: for rewards offered to a level and above (points), and the ambassador badge beside a name
+in the estate feed (community.feed).
+kwargs: user_id (int). Answer: the position, or None.
 Answered by ambassador.access.""")
 
 

@@ -43,8 +43,8 @@ from points.models import (
 
 def level_of(user_id: int) -> int | None:
     """The user's ambassador level position, for rewards offered to a level and above (the
-    ambassador feature answers core.signals.reward_level; without it nobody has a level)."""
-    return signals.ask(signals.reward_level, user_id=user_id)
+    ambassador feature answers core.signals.ambassador_level; without it nobody has a level)."""
+    return signals.ask(signals.ambassador_level, user_id=user_id)
 
 
 # -- earning rules ----------------------------------------------------------------------------

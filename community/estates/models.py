@@ -53,6 +53,8 @@ class Engineer(db.Model):
     name: Mapped[str] = mapped_column(sa.String(64))
     phone: Mapped[str] = mapped_column(sa.String(20))
     employee_no: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    photo: Mapped[str | None] = mapped_column(sa.String(48))  # an upload's name, on the public profile
+    intro: Mapped[str] = mapped_column(sa.String(500), default="")  # the engineer's own words to residents
     status: Mapped[str] = mapped_column(sa.String(16), default="invited")
     invite_code_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     invite_expires_at: Mapped[datetime | None]
@@ -93,4 +95,31 @@ class Residency(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "estate_id"),
         sa.Index("ix_residencies_estate_id_user_id", "estate_id", "user_id"),
+    )
+
+
+class Address(db.Model):
+    """A resident's service address in an estate (building, unit, room) and who to call there.
+    At most one is the resident's default."""
+
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    building: Mapped[str] = mapped_column(sa.String(32), default="")
+    unit: Mapped[str] = mapped_column(sa.String(16), default="")
+    room: Mapped[str] = mapped_column(sa.String(16), default="")
+    contact_name: Mapped[str] = mapped_column(sa.String(32))
+    contact_phone: Mapped[str] = mapped_column(sa.String(20))
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    estate: Mapped[Estate] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        sa.Index("ix_addresses_user", "user_id", "id"),
+        sa.Index("uq_addresses_default", "user_id", unique=True,
+                 sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
     )

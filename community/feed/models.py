@@ -23,6 +23,9 @@ class Post(db.Model):
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # What the author was when writing (engineer, agent, admin, ambassador), shown beside the name;
+    # None: a resident, shown as a neighbour.
+    author_badge: Mapped[str | None] = mapped_column(sa.String(16))
     kind: Mapped[str] = mapped_column(sa.String(16))
     text: Mapped[str] = mapped_column(sa.String(2000), default="")
     photos: Mapped[list] = mapped_column(sa.JSON, default=list)  # upload names
@@ -35,6 +38,8 @@ class Post(db.Model):
     comments_count: Mapped[int] = mapped_column(default=0)
     likes_count: Mapped[int] = mapped_column(default=0)
     accepted_answer_id: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    # A review shared to the feed by its author (kind "review"): once per review.
+    review_id: Mapped[int | None] = mapped_column(sa.ForeignKey("service_reviews.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -56,6 +61,7 @@ class Answer(db.Model):
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("estate_posts.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    author_badge: Mapped[str | None] = mapped_column(sa.String(16))
     text: Mapped[str] = mapped_column(sa.String(2000))
     status: Mapped[str] = mapped_column(sa.String(16), default="published")
     security_verdict: Mapped[str] = mapped_column(sa.String(16), default="pass")
@@ -74,6 +80,7 @@ class Comment(db.Model):
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     post_id: Mapped[int] = mapped_column(sa.ForeignKey("estate_posts.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    author_badge: Mapped[str | None] = mapped_column(sa.String(16))
     text: Mapped[str] = mapped_column(sa.String(500))
     status: Mapped[str] = mapped_column(sa.String(16), default="published")
     security_verdict: Mapped[str] = mapped_column(sa.String(16), default="pass")

@@ -31,6 +31,13 @@ class ServiceOrder(db.Model):
     service_type: Mapped[str] = mapped_column(sa.String(32))
     description: Mapped[str] = mapped_column(sa.String(1000), default="")
     preferred_slot: Mapped[str | None] = mapped_column(sa.String(64))
+    # Where and whom: a copy of the resident's address and contact at the request (later edits of
+    # the address book do not move an order); only the resident, the assigned engineer and staff
+    # see the full phone.
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    contact_name: Mapped[str | None] = mapped_column(sa.String(32))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    photos: Mapped[list] = mapped_column(sa.JSON, default=list)  # upload names
     status: Mapped[str] = mapped_column(sa.String(16), default="requested")
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_at: Mapped[datetime | None]

@@ -40,7 +40,10 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
     display_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    avatar: Mapped[str | None] = mapped_column(sa.String(48))  # an upload's name (core.uploads)
     phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    # When WeChat confirmed the phone (the getPhoneNumber button); None: typed, imported or none.
+    phone_confirmed_at: Mapped[datetime | None]
     # Staff web login; engineers use their employee number.
     username: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
