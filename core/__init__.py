@@ -17,7 +17,7 @@ from core.formatting import register_template_helpers
 # A feature is one area, or lists its areas (sub-packages) in AREAS, lowest first; create_app
 # finds each area's models, api, admin_api, views, cli and jobs modules by those names.
 FEATURES = ("core", "points", "community", "ambassador", "demo")
-AREAS = ("wechat", "accounts", "uploads", "notifications")  # the kernel's own areas
+AREAS = ("wechat", "uploads", "accounts", "notifications")  # the kernel's own areas
 
 
 class BigIntConverter(IntegerConverter):

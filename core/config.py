@@ -103,6 +103,7 @@ def load_config() -> dict:
         "WECHAT_TEMPLATE_VISIT": _env("WECHAT_TEMPLATE_VISIT", "tmpl_visit_notice"),
         "WECHAT_TEMPLATE_ACTIVITY": _env("WECHAT_TEMPLATE_ACTIVITY", "tmpl_activity_notice"),
         "WECHAT_TEMPLATE_ORDER": _env("WECHAT_TEMPLATE_ORDER", "tmpl_order_status"),
+        "WECHAT_TEMPLATE_REDEMPTION": _env("WECHAT_TEMPLATE_REDEMPTION", "tmpl_redemption_status"),
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
         "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),

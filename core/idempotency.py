@@ -15,7 +15,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Response, current_app, request
 
-from core.accounts.auth import require_api_user
+from core.auth import require_api_user
 from core.db import utcnow
 from core.errors import BadRequest, Conflict
 from core.extensions import db

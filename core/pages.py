@@ -17,9 +17,9 @@ from wtforms import DateField, DateTimeLocalField, IntegerField, SelectMultipleF
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.accounts import services as accounts
-from core.accounts.auth import page_roles_required
 from core.accounts.models import User
 from core.accounts.services import Principal
+from core.auth import page_roles_required
 from core.db import MAX_ID
 from core.errors import APIError, NotFound
 from core.extensions import db

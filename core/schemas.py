@@ -13,6 +13,15 @@ def id_field(**kwargs) -> fields.Integer:
     return fields.Integer(validate=ID_RANGE, **kwargs)
 
 
+def upload_url(name: str | None) -> str | None:
+    """Where an uploaded image is served (core.uploads): the path the clients prefix with the API's origin."""
+    return f"/api/v1/uploads/{name}" if name else None
+
+
+def upload_urls(names) -> list[str]:
+    return [f"/api/v1/uploads/{name}" for name in names or []]
+
+
 def local_datetime(**kwargs) -> fields.AwareDateTime:
     """ISO 8601; a time without an offset is read as Asia/Shanghai (the business time zone)."""
     return fields.AwareDateTime(default_timezone=BUSINESS_TZ, **kwargs)

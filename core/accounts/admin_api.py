@@ -3,9 +3,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from core.accounts import services
-from core.accounts.auth import auth_required, current_api_user
 from core.accounts.models import ROLES
 from core.accounts.schemas import UserSchema
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema, page_schema

@@ -1,10 +1,19 @@
 """Login, logout and the caller's own account."""
 
 from core.accounts import services
-from core.accounts.auth import auth_required, bearer_token, current_api_user, rate_key_username
-from core.accounts.schemas import PasswordLoginSchema, PasswordSchema, TokenSchema, UserSchema, WeChatLoginSchema
+from core.accounts.schemas import (
+    PasswordLoginSchema,
+    PasswordSchema,
+    PhoneCodeSchema,
+    ProfileSchema,
+    TokenSchema,
+    UserSchema,
+    WeChatLoginSchema,
+)
+from core.auth import auth_required, bearer_token, current_api_user, rate_key_user, rate_key_username
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
+from core.idempotency import idempotent
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1", description="登录与账号")
 
@@ -47,6 +56,34 @@ def logout():
 def me():
     """The caller's account"""
     return current_api_user()
+
+
+@bp.route("/me", methods=["PUT"])
+@auth_required()
+@bp.arguments(ProfileSchema)
+@bp.response(200, UserSchema)
+def update_me(body):
+    """Set my nickname and avatar (only the fields sent change)
+
+    `display_name`: 1–20 characters after trimming, checked by WeChat's text security as a
+    profile: refused when WeChat finds it risky (409 content_risky), kept otherwise (also when
+    WeChat cannot check it). `avatar`: the name of an image I uploaded; null removes it.
+    """
+    return services.update_profile(current_api_user(), body)
+
+
+@bp.route("/me/phone", methods=["POST"])
+@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_user)
+@auth_required()
+@idempotent
+@bp.arguments(PhoneCodeSchema)
+@bp.response(200, UserSchema)
+def confirm_phone(body):
+    """Set my phone number from the getPhoneNumber button's code (WeChat confirms it)
+
+    An invalid, expired or already used code is 400 phone_code_invalid: tap the button again.
+    """
+    return services.confirm_phone(current_api_user(), body["code"])
 
 
 @bp.route("/me/password", methods=["PUT"])

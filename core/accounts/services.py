@@ -1,6 +1,8 @@
 """Accounts: WeChat and password login, bearer tokens, users and roles."""
 from __future__ import annotations
 
+import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,10 +13,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from core import audit, crypto
 from core.accounts.models import ROLES, STAFF_ROLES, ApiToken, User, WeChatIdentity
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, Unauthorized, UpstreamError, ValidationFailed, invalid
 from core.extensions import db
 from core.pagination import Page, paginate
+from core.uploads import services as uploads
 from core.wechat import gateway
+
+log = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "lnl_"
 SESSION_KEY_PURPOSE = "wechat-session-key"
@@ -97,6 +102,75 @@ def session_key_of(user: User) -> str | None:
     if identity is None or identity.session_key_sealed is None:
         return None
     return crypto.unseal(identity.session_key_sealed, SESSION_KEY_PURPOSE)
+
+
+# -- the caller's own profile ----------------------------------------------------------------
+
+NICKNAME_MAX = 20
+MAINLAND = "86"
+
+
+def _clean_nickname(value) -> str:
+    name = (value or "").strip()
+    if not 1 <= len(name) <= NICKNAME_MAX:
+        raise invalid("display_name", f"昵称须为 1–{NICKNAME_MAX} 个字符")
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise invalid("display_name", "昵称不能包含换行或控制字符")
+    return name
+
+
+def _require_own_upload(user_id: int, name: str, field: str) -> None:
+    if uploads.not_owned(user_id, [name]):
+        raise invalid(field, "图片不存在或不是您上传的，请先上传")
+
+
+def update_profile(user: User, data: dict) -> User:
+    """The caller sets their nickname and avatar (only the keys present in `data` change).
+
+    The nickname goes through WeChat's text security as a profile (scene 1). Policy: a `risky`
+    verdict refuses it (409 content_risky). Anything else keeps it: `review` (there is no
+    moderation queue for names, and a nickname is not a publication) and no verdict at all (no
+    openid in our app, the user not active in the last two hours, WeChat down): WeChat's
+    type="nickname" input has already checked it on the phone. An unchanged nickname is not sent
+    again. The avatar must be an image the caller uploaded (null removes it); WeChat checks
+    images chosen with chooseAvatar on the phone, so it is not sent for a check here.
+    """
+    if "avatar" in data and data["avatar"] is not None:
+        _require_own_upload(user.id, data["avatar"], "avatar")
+    if "display_name" in data:
+        name = _clean_nickname(data["display_name"])
+        if name != user.display_name:
+            verdict = gateway.text_verdict(name, openid_of(user.id), scene=1)
+            if verdict == "risky":
+                raise Conflict("昵称包含违规信息，请换一个", code="content_risky")
+            user.display_name = name
+    if "avatar" in data:
+        user.avatar = data["avatar"]
+    db.session.flush()
+    return user
+
+
+def confirm_phone(user: User, code: str) -> User:
+    """The phone number WeChat confirms for a getPhoneNumber button's code becomes the user's.
+
+    WeChat answers for our access token, so its watermark must name our appid: anything else
+    is refused (502) and nothing is stored. A mainland number is stored as its 11 digits (as
+    typed numbers are); another country's as +<country code><digits>.
+    """
+    info = gateway.phone_number(code)
+    watermark = info.get("watermark")
+    appid = watermark.get("appid") if isinstance(watermark, dict) else None
+    if appid != current_app.config["WECHAT_APPID"]:
+        log.warning("getuserphonenumber: watermark appid %r is not ours; phone refused", appid)
+        raise UpstreamError("微信返回的手机号校验失败，请重新获取", code="phone_watermark_mismatch")
+    pure, country = str(info["purePhoneNumber"]), str(info.get("countryCode") or MAINLAND)
+    phone = pure if country == MAINLAND else f"+{country}{pure}"
+    if not pure.isascii() or not pure.isdigit() or len(phone) > 20:
+        log.warning("getuserphonenumber: unusable number (country %s, %d characters)", country, len(pure))
+        raise UpstreamError("微信返回的手机号无法识别，请重新获取", code="phone_unusable")
+    user.phone, user.phone_confirmed_at = phone, utcnow()
+    db.session.flush()
+    return user
 
 
 # -- bearer tokens ----------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from core import pages
 from core.accounts import services
-from core.accounts.auth import page_roles_required, rate_key_username
 from core.accounts.models import ROLES
+from core.auth import page_roles_required, rate_key_username
 from core.errors import APIError
 from core.extensions import db, limit_from, limiter
 
@@ -28,7 +28,7 @@ class PasswordForm(FlaskForm):
 
 def home_for(user) -> str:
     if user.has_role("admin"):
-        return url_for("community_stats_pages.admin_home")
+        return url_for("community_stewards_pages.admin_home")
     if user.has_role("engineer"):
         return url_for("community_stewards_pages.workbench")
     return url_for("web.login")

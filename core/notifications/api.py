@@ -2,7 +2,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from core.accounts.auth import auth_required, current_principal
+from core.auth import auth_required, current_principal
 from core.blueprint import Blueprint
 from core.notifications import services
 from core.pagination import PageArgsSchema
@@ -15,6 +15,11 @@ class SubscriptionsSchema(ma.Schema):
     template_ids = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
                                validate=validate.Length(1, 20),
                                metadata={"description": "templates the user accepted in wx.requestSubscribeMessage"})
+
+
+class TemplatesSchema(ma.Schema):
+    templates = fields.Dict(keys=fields.String(), values=fields.String(),
+                            metadata={"description": "purpose (visit, activity, order, ...) -> template id"})
 
 
 class QuotasSchema(ma.Schema):
@@ -51,6 +56,13 @@ class MarkReadSchema(ma.Schema):
 class MarkedSchema(ma.Schema):
     updated = fields.Integer()
     unread_count = fields.Integer()
+
+
+@bp.route("/subscriptions/templates")
+@bp.response(200, TemplatesSchema)
+def subscription_templates():
+    """The subscribe-message template of each purpose, for wx.requestSubscribeMessage (public: ids, not secrets)"""
+    return {"templates": services.templates()}
 
 
 @bp.route("/me/subscriptions", methods=["POST"])

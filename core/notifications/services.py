@@ -40,7 +40,8 @@ from core.notifications.models import Notification, OutboxMessage, SubscriptionQ
 from core.pagination import Page, paginate
 from core.wechat import gateway
 
-PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER"}
+PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER",
+            "redemption": "WECHAT_TEMPLATE_REDEMPTION"}
 FINAL_ERRORS = {43101, 40003, 40037, 47003}
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # 30 s, 1 min, 2 min, 4 min between attempts
@@ -50,6 +51,11 @@ CHUNK = 1000  # ids per IN list (SQLite binds at most 32,766 parameters)
 
 def template_id(purpose: str) -> str:
     return current_app.config[PURPOSES[purpose]]
+
+
+def templates() -> dict[str, str]:
+    """The subscribe-message template of every purpose: what the mini-program asks the user to accept."""
+    return {purpose: template_id(purpose) for purpose in PURPOSES}
 
 
 def known_templates() -> set[str]:

@@ -2,7 +2,7 @@
 from flask import current_app, request, send_file
 from marshmallow import Schema, fields
 
-from core.accounts.auth import auth_required, current_api_user, rate_key_user
+from core.auth import auth_required, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.errors import APIError, ValidationFailed
 from core.extensions import limit_from, limiter
@@ -51,7 +51,7 @@ def upload():
     data = file.stream.read(limit + 1)
     if len(data) > limit:
         raise APIError(f"图片不能超过 {limit // (1024 * 1024)} MB", code="upload_too_large", status=413)
-    return services.store_image(current_api_user(), data)
+    return services.store_image(current_principal().id, data)
 
 
 @bp.route("/uploads/<name>")

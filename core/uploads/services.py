@@ -19,7 +19,6 @@ from pathlib import Path
 from flask import current_app
 from PIL import Image, ImageOps
 
-from core.accounts.models import User
 from core.errors import APIError, NotFound, ValidationFailed
 from core.extensions import db
 from core.uploads.models import Upload
@@ -170,7 +169,7 @@ def _path(name: str) -> Path:
     return storage_dir() / name[:2] / name
 
 
-def store_image(user: User, data: bytes) -> Upload:
+def store_image(user_id: int, data: bytes) -> Upload:
     """Check, re-encode and store an uploaded image; the caller has bounded `data` already."""
     if not data:
         raise _refuse(422, "image_empty", "没有收到图片内容")
@@ -187,7 +186,7 @@ def store_image(user: User, data: bytes) -> Upload:
     partial = path.with_name(path.name + ".part")
     partial.write_bytes(clean)
     os.replace(partial, path)  # readers never see half a file
-    upload = Upload(name=name, user_id=user.id, content_type=content_type, width=width,
+    upload = Upload(name=name, user_id=user_id, content_type=content_type, width=width,
                     height=height, size=len(clean), original_size=len(data))
     db.session.add(upload)
     db.session.flush()

@@ -24,6 +24,7 @@ import time
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import qrcode
@@ -34,7 +35,17 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 DEFAULT_APPID = "wx_fake_appid"
 DEFAULT_SECRET = "fake_secret"
-DEFAULT_PAGES = ("pages/index/index", "pages/bind/index")
+def _published_pages() -> tuple[str, ...]:
+    """The pages of our own mini-program (miniprogram/src/app.json): what the real WeChat would
+    know as published, for codes (check_path) and subscribe messages (page)."""
+    app_json = Path(__file__).resolve().parents[2] / "miniprogram" / "src" / "app.json"
+    try:
+        return tuple(json.loads(app_json.read_text(encoding="utf-8"))["pages"])
+    except (OSError, ValueError, KeyError):
+        return ("pages/index/index", "pages/bind/index")
+
+
+DEFAULT_PAGES = _published_pages()
 
 # Subscribe-message templates of a neighbourhood service platform:
 # template_id -> keyword names (the prefix decides the value rules).
@@ -45,8 +56,8 @@ DEFAULT_TEMPLATES: dict[str, list[str]] = {
     "tmpl_activity_notice": ["thing1", "time2", "thing3", "thing4"],
     # 服务单状态: order number, service item, status, updated at
     "tmpl_order_status": ["character_string1", "thing2", "phrase3", "time4"],
-    # 兑换结果: reward, points spent, result, redeemed at, value
-    "tmpl_redemption_result": ["thing1", "number2", "phrase3", "date4", "amount5"],
+    # 兑换进度: reward, status, reason or delivery note, updated at
+    "tmpl_redemption_status": ["thing1", "phrase2", "thing3", "time4"],
 }
 DEFAULT_RISKY_WORDS = ("赌博", "代开发票", "枪支")
 DEFAULT_REVIEW_WORDS = ("加微信", "私下交易")
@@ -56,6 +67,7 @@ TOKEN_GRACE = 300  # a superseded cgi-bin/token token works this much longer
 STABLE_ROTATE_BEFORE = 300  # stable_token rotates within its last 5 minutes
 FORCE_REFRESH_GAP = 30  # forced stable_token refreshes at least this far apart
 CODE_LIFETIME = 300  # a wx.login code is valid 5 minutes
+PHONE_CODE_LIFETIME = 300  # so is a getPhoneNumber button's code
 ACTIVE_WINDOW = 7200  # msg_sec_check needs a login within 2 hours
 MINUTE, DAY = "minute", "day"
 CHINA_UTC_OFFSET = 8 * 3600  # WeChat daily quotas reset at Beijing midnight
@@ -175,6 +187,7 @@ class _State:
         self.stable_token: str | None = None
         self.last_forced_at: float | None = None
         self.codes: dict[str, dict] = {}  # code -> openid, unionid, created_at, used
+        self.phone_codes: dict[str, dict] = {}  # code -> phone, country_code, appid, created_at, used
         self.openids: set[str] = set()
         self.active: dict[str, float] = {}  # openid -> last jscode2session exchange
         self.subscriptions: dict[tuple[str, str], int] = {}
@@ -343,6 +356,26 @@ def _jscode2session(st: _State, query, body):
     if entry["unionid"]:
         result["unionid"] = entry["unionid"]
     return result
+
+
+@_wechat("wxa/business/getuserphonenumber", "POST", needs_token=True)
+def _get_user_phone_number(st: _State, query, body):
+    """The phone number behind a getPhoneNumber button's code (made by `/_fake/phone-codes`).
+
+    WeChat answers 40029 for a code that is unknown, expired (5 minutes) or already used."""
+    body = _json_object(body)
+    code = body.get("code")
+    if not isinstance(code, str):
+        raise WeChatError(47001, "data format error, code")
+    entry = st.phone_codes.get(code)
+    if entry is None or entry["used"] or st.now() - entry["created_at"] > PHONE_CODE_LIFETIME:
+        raise WeChatError(40029)
+    entry["used"] = True
+    pure, country = entry["phone"], entry["country_code"]
+    return {"errcode": 0, "errmsg": "ok", "phone_info": {
+        "phoneNumber": pure if country == "86" else f"+{country}{pure}",
+        "purePhoneNumber": pure, "countryCode": country,
+        "watermark": {"timestamp": int(st.now()), "appid": entry["appid"] or st.appid}}}
 
 
 def _qr_jpeg(content: str, width: int, color: tuple[int, int, int]) -> bytes:
@@ -559,6 +592,23 @@ def _register_controls(app: Flask, st: _State) -> None:
             st.openids.add(openid)
             st.codes[code] = {"openid": openid, "unionid": unionid, "created_at": st.now(), "used": False}
         return {"code": code, "openid": openid}
+
+    @app.post("/_fake/phone-codes")
+    def fake_phone_codes():
+        """A getPhoneNumber button's code: the user allowed us their phone number."""
+        body = _control_json()
+        phone = _string_field(body, "phone", required=True)
+        country_code = _string_field(body, "country_code") or "86"
+        appid = _string_field(body, "appid")  # the watermark's appid (default: the fake's own)
+        if not re.fullmatch(r"[0-9]{1,20}", phone):
+            abort(400, "phone must be up to 20 digits (without the country code)")
+        if not re.fullmatch(r"[0-9]{1,4}", country_code):
+            abort(400, "country_code must be 1 to 4 digits")
+        code = secrets.token_hex(32)
+        with st.lock:
+            st.phone_codes[code] = {"phone": phone, "country_code": country_code, "appid": appid,
+                                    "created_at": st.now(), "used": False}
+        return {"code": code}
 
     @app.post("/_fake/subscriptions")
     def fake_subscribe():

@@ -243,17 +243,16 @@ def unlimited_code_image(scene: str, page: str) -> bytes:
     return _call("getwxacodeunlimit", call, retry_busy=True)
 
 
-def text_verdict(content: str, openid: str | None, *, scene: int = 3) -> str:
-    """WeChat content security for user text (wxa/msg_sec_check v2): "pass", "review" or "risky".
-
-    Scene 3 is a forum post, 2 a comment. Anything that stops a verdict (no openid for this app,
-    the user not active in the mini-program for two hours (61010), rate limits, WeChat down) is
-    "review": the text is held for a human, never published unchecked and never lost.
-    """
+def text_check(content: str, openid: str | None, *, scene: int = 3) -> tuple[str | None, str | None]:
+    """WeChat content security for user text (wxa/msg_sec_check v2): (suggestion, None) with the
+    suggestion "pass", "review" or "risky"; or (None, why) when WeChat gave none: "no_openid", or
+    our error code with WeChat's errcode, e.g. "wechat_error(61010)" (the user has not opened the
+    mini-program for two hours), "wechat_unavailable(-1)". Scene 1 is a profile, 2 a comment, 3 a
+    forum post."""
     if not content.strip():
-        return "pass"
+        return "pass", None
     if not openid:
-        return "review"
+        return None, "no_openid"
     body = {"content": content[:2500], "version": 2, "scene": scene, "openid": openid}
 
     def call(c):
@@ -262,10 +261,17 @@ def text_verdict(content: str, openid: str | None, *, scene: int = 3) -> str:
     try:
         result = _call("msg_sec_check", call, retry_busy=True)
     except (UpstreamError, ServiceUnavailable) as exc:
-        log.info("msg_sec_check gave no verdict (%s): holding for review", exc.details.get("errcode"))
-        return "review"
+        log.info("msg_sec_check gave no verdict (%s)", exc.details.get("errcode"))
+        return None, f"{exc.code}({exc.details.get('errcode')})"
     suggest = (result.get("result") or {}).get("suggest")
-    return suggest if suggest in ("pass", "review", "risky") else "review"
+    return (suggest, None) if suggest in ("pass", "review", "risky") else (None, "no_suggestion")
+
+
+def text_verdict(content: str, openid: str | None, *, scene: int = 3) -> str:
+    """`text_check` where no verdict counts as "review": the text is held for a human, never
+    published unchecked and never lost (what residents' content gets)."""
+    suggest, _ = text_check(content, openid, scene=scene)
+    return suggest or "review"
 
 
 def send_subscribe_message(openid: str, template_id: str, data: dict[str, str], page: str | None = None) -> str:
@@ -297,3 +303,31 @@ def media_check_async(media_url: str, openid: str, *, scene: int = 3) -> str:
         return c.post("wxa/media_check_async", api_base_url=c.api_base, data=body)
 
     return str(_call("media_check_async", call, retry_busy=True)["trace_id"])
+
+
+PHONE_CODE_ERRORS = {40029, 40163}  # WeChat documents 40029 for an invalid or used code; 40163 is login's "used"
+
+
+def phone_number(code: str) -> dict:
+    """Exchange a getPhoneNumber button's code (wxa/business/getuserphonenumber): WeChat's
+    `phone_info` {"phoneNumber", "purePhoneNumber", "countryCode", "watermark": {"appid", "timestamp"}}.
+
+    wechatpy 1.8.18 has no method for it: a raw post with the shared access token. The code is
+    one-shot, so a failed exchange is never retried (a token error still is: WeChat refused the
+    first call before looking at the code). An invalid, expired or used code is a 400 telling
+    the user to tap the button again; the caller checks the watermark's appid.
+    """
+    def call(c):
+        return c.post("wxa/business/getuserphonenumber", api_base_url=c.api_base, data={"code": code})
+
+    try:
+        result = _call("getuserphonenumber", call, retry_busy=False)
+    except UpstreamError as exc:
+        if exc.details.get("errcode") in PHONE_CODE_ERRORS:
+            raise BadRequest("手机号授权已失效，请重新点击按钮获取手机号", code="phone_code_invalid") from None
+        raise
+    info = result.get("phone_info")
+    if not isinstance(info, dict) or not info.get("purePhoneNumber"):
+        log.warning("wechat getuserphonenumber: no phone_info in the answer")
+        raise UpstreamError("微信接口返回错误", code="wechat_error", details={"wechat_call": "getuserphonenumber"})
+    return info

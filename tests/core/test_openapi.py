@@ -10,6 +10,7 @@ PUBLIC = {
     ("get", "/api/v1/binding-codes/{scene}/image"),
     ("get", "/api/v1/uploads/{name}"),  # capability URLs: the mini-program's <image> sends no token
     ("get", "/api/v1/invites/{code}/image"),  # an invite code is meant to be shared
+    ("get", "/api/v1/subscriptions/templates"),  # template ids are the mini-program's, not secrets
 }
 # Partner systems sign their requests instead (core/integrations.py).
 SIGNED = {
