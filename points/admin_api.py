@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from flask import request
 
 from core.accounts import services as accounts
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import HEADER, idempotent
 from core.pagination import PageArgsSchema, page_schema

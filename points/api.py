@@ -1,5 +1,5 @@
 """The mini-program API for points: balance and history, rewards, redemptions."""
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema, page_schema

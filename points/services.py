@@ -22,7 +22,8 @@ from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, localtime
+from core.notifications import services as notifications
 from core.pagination import Page, paginate
 from points import ledger
 from points.ledger import Balance, IdempotencyConflict, InsufficientPoints, Posted, expire_due, grant, hold, release, reverse, settle, spend  # noqa: F401
@@ -403,10 +404,39 @@ def _decide(redemption: Redemption, to: str, actor: User | None, note: str | Non
     return redemption
 
 
+# The resident hears of every step someone else takes on their redemption (not of their own
+# cancellation, nor of an approval at once, which the redeem answer shows): an inbox notice, and a
+# subscribe message with the redemption template when they hold quota for it.
+REDEMPTION_NOTICES = {  # status: (title, body)
+    "approved": ("兑换已通过审核", "您兑换的{reward}已通过审核，我们会尽快发放。"),
+    "rejected": ("兑换未通过审核", "您兑换的{reward}未通过审核，原因：{note}。{points} 积分已退回您的账户。"),
+    "fulfilled": ("奖品已发放", "您兑换的{reward}已发放：{note}"),
+    "voided": ("兑换已作废", "您兑换的{reward}超时未审核，已作废，{points} 积分已退回您的账户。"),
+}
+
+
+def _notify_resident(redemption: Redemption) -> None:
+    """Tell the resident their redemption's new status, in the caller's transaction. The
+    template's keywords (`tmpl_redemption_status`): thing1 the reward, phrase2 the status (已通过,
+    已拒绝, 已发放, 已作废), thing3 the reason, the delivery note or what happened to the points,
+    time4 when (Beijing time); core.notifications.fit keeps each inside WeChat's limits."""
+    status = redemption.status
+    note = " ".join(((redemption.note if status == "fulfilled" else redemption.reason) or "").split()).rstrip("。.")
+    item = redemption.reward.name + (f"×{redemption.quantity}" if redemption.quantity > 1 else "")
+    title, body = REDEMPTION_NOTICES[status]
+    detail = {"approved": "等待发放", "rejected": note, "fulfilled": note, "voided": "积分已退回"}[status]
+    notifications.notify(
+        [redemption.user_id], kind="redemption", title=title,
+        body=body.format(reward=f"「{item}」", note=note, points=redemption.points), purpose="redemption",
+        page="pages/redemptions/index",
+        data={"thing1": item, "phrase2": STATUS_LABELS[status], "thing3": detail, "time4": localtime(utcnow())})
+
+
 def approve(redemption_id: int, actor: User) -> Redemption:
     redemption = _decide(get_redemption(redemption_id), "approved", actor, None)
     audit.record(actor, "points.redemption.approve", "redemption", redemption_id,
                  before={"status": "pending"}, after={"status": "approved"})
+    _notify_resident(redemption)
     return redemption
 
 
@@ -417,6 +447,7 @@ def reject(redemption_id: int, actor: User, reason: str) -> Redemption:
     redemption = _decide(get_redemption(redemption_id), "rejected", actor, reason)
     audit.record(actor, "points.redemption.reject", "redemption", redemption_id,
                  before={"status": "pending"}, after={"status": "rejected", "reason": reason})
+    _notify_resident(redemption)
     return redemption
 
 
@@ -427,6 +458,7 @@ def fulfil(redemption_id: int, actor: User, note: str) -> Redemption:
     redemption = _decide(get_redemption(redemption_id), "fulfilled", actor, note)
     audit.record(actor, "points.redemption.fulfil", "redemption", redemption_id,
                  before={"status": "approved"}, after={"status": "fulfilled", "note": note})
+    _notify_resident(redemption)
     return redemption
 
 
@@ -439,14 +471,15 @@ def cancel(redemption_id: int, user: User) -> Redemption:
 
 
 def void_stale(limit: int = 200, now: datetime | None = None) -> int:
-    """Void pending redemptions nobody decided in time; their points and stock return."""
+    """Void pending redemptions nobody decided in time; their points and stock return, and each
+    resident is told."""
     now = now or utcnow()
     count = 0
     for redemption in db.session.scalars(sa.select(Redemption).where(
             Redemption.status == "pending", Redemption.decide_by <= now).order_by(Redemption.id).limit(limit)).all():
         try:
             with db.session.begin_nested():
-                _decide(redemption, "voided", None, "超时未审核，积分已退回")
+                _notify_resident(_decide(redemption, "voided", None, "超时未审核，积分已退回"))
             count += 1
         except Conflict:  # decided meanwhile
             pass

@@ -8,7 +8,7 @@ from ambassador.levels.schemas import (
     LevelSchema,
     OverrideSchema,
 )
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 

@@ -1,7 +1,7 @@
 """Leaderboards of ambassadors by contribution."""
 from ambassador.levels import services
 from ambassador.levels.schemas import LeaderboardArgsSchema, LeaderboardSchema
-from core.accounts.auth import auth_required, current_principal
+from core.auth import auth_required, current_principal
 from core.blueprint import Blueprint
 
 bp = Blueprint("ambassador_levels", __name__, url_prefix="/api/v1", description="服务代言人：排行榜")

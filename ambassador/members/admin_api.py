@@ -16,7 +16,7 @@ from ambassador.members.schemas import (
     MembershipWriteSchema,
     ReasonSchema,
 )
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 from core.schemas import BulkDecisionSchema, BulkResultSchema, bulk_result

@@ -2,7 +2,7 @@
 
 from ambassador.members import services
 from ambassador.members.schemas import AmbassadorApplicationCreateSchema, AmbassadorApplicationSchema, AmbassadorMeSchema
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 

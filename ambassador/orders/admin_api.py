@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from ambassador.orders import services
 from ambassador.orders.schemas import AdminOrderDetailSchema, AdminOrderSchema, OrderQueryArgsSchema
-from core.accounts.auth import auth_required
+from core.auth import auth_required
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 

@@ -1,7 +1,7 @@
 """Admin JSON API: referrals, and the flagged ones to clear or dismiss."""
 from ambassador.referrals import services
 from ambassador.referrals.schemas import AdminReferralQueryArgsSchema, AdminReferralSchema, FlagDecisionSchema, FlagOutcomeSchema
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 

@@ -4,7 +4,7 @@ from flask import Response, url_for
 from ambassador.access import require_ambassador
 from ambassador.referrals import services
 from ambassador.referrals.schemas import AmbassadorInviteSchema, AttributionCreateSchema, AttributionSchema, InviteePageSchema
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema

@@ -10,7 +10,7 @@ from ambassador.tasks.schemas import (
     TaskStatsSchema,
     TaskWriteSchema,
 )
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import page_schema

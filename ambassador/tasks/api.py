@@ -1,7 +1,7 @@
 """Tasks for ambassadors: what I may take, taking one, submitting proof, my submissions."""
 from ambassador.tasks import services
 from ambassador.tasks.schemas import MyTaskSchema, SubmissionCreateSchema, SubmissionSchema
-from core.accounts.auth import auth_required, current_principal
+from core.auth import auth_required, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema, page_schema

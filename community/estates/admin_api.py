@@ -13,8 +13,8 @@ from community.estates.schemas import (
     EstateWriteSchema,
     InviteSchema,
 )
-from core.accounts.auth import auth_required, current_api_user
 from core.accounts.schemas import PasswordSchema
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import page_schema

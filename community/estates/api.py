@@ -1,7 +1,13 @@
-"""Estates and residency for residents; claiming the engineer profile from the mini-program."""
+"""Estates, residency and the address book for residents; claiming and editing the engineer
+profile from the mini-program."""
 from community.estates import services
 from community.estates.schemas import (
+    AddressListSchema,
+    AddressPatchSchema,
+    AddressSchema,
+    AddressWriteSchema,
     ClaimSchema,
+    EngineerProfileWriteSchema,
     EngineerSchema,
     EstateQueryArgsSchema,
     EstateSchema,
@@ -9,12 +15,13 @@ from community.estates.schemas import (
     ResidencyListSchema,
     ResidencySchema,
 )
-from core.accounts.auth import auth_required, current_api_user, current_principal, rate_key_user
+from core.auth import auth_required, current_api_user, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
+from core.idempotency import idempotent
 from core.pagination import page_schema
 
-bp = Blueprint("community_estates", __name__, url_prefix="/api/v1", description="小区与住户、工程师激活")
+bp = Blueprint("community_estates", __name__, url_prefix="/api/v1", description="小区与住户、地址簿、工程师激活与资料")
 
 
 @bp.route("/estates")
@@ -61,6 +68,51 @@ def leave_estate(estate_id):
     services.leave_estate(current_api_user(), estate_id)
 
 
+# -- the address book -------------------------------------------------------------------------
+
+@bp.route("/me/addresses")
+@auth_required()
+@bp.response(200, AddressListSchema)
+def my_addresses():
+    """My service addresses, the default first, then the newest first"""
+    return {"items": services.addresses_of(current_principal().id)}
+
+
+@bp.route("/me/addresses", methods=["POST"])
+@auth_required()
+@idempotent
+@bp.arguments(AddressWriteSchema)
+@bp.response(201, AddressSchema)
+def add_address(body):
+    """Add a service address in an active estate (I become its resident)
+
+    My first address is my default; `is_default: true` makes this one the default instead of
+    the old one. At most 20 addresses (409 address_limit).
+    """
+    return services.create_address(current_api_user(), body)
+
+
+@bp.route("/me/addresses/<int:address_id>", methods=["PUT"])
+@auth_required()
+@bp.arguments(AddressPatchSchema)
+@bp.response(200, AddressSchema)
+def change_address(body, address_id):
+    """Change one of my addresses (only the fields sent change)
+
+    `is_default: true` makes it my default; the default cannot be unset, only replaced
+    (409 default_address_required). Someone else's address is a 404.
+    """
+    return services.update_address(current_api_user(), address_id, body)
+
+
+@bp.route("/me/addresses/<int:address_id>", methods=["DELETE"])
+@auth_required()
+@bp.response(204)
+def delete_address(address_id):
+    """Delete one of my addresses (when it was the default, my newest remaining one becomes it)"""
+    services.delete_address(current_api_user(), address_id)
+
+
 # -- engineers --------------------------------------------------------------------------------
 
 @bp.route("/engineer/claim", methods=["POST"])
@@ -80,3 +132,17 @@ def claim(body):
 def engineer_me():
     """My engineer profile and the estates I cover"""
     return services.engineer_of(current_principal().id)
+
+
+@bp.route("/engineer/me", methods=["PUT"])
+@auth_required("engineer")
+@bp.arguments(EngineerProfileWriteSchema)
+@bp.response(200, EngineerSchema)
+def update_engineer_me(body):
+    """Set my introduction and photo as an engineer (only the fields sent change)
+
+    `intro`: up to 500 characters, checked by WeChat's text security as a profile: refused when
+    risky (409 content_risky), kept otherwise. `photo`: the name of an image I uploaded; null
+    removes it.
+    """
+    return services.update_engineer_profile(current_api_user(), body)

@@ -2,8 +2,9 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from community.estates import services
 from core.pagination import PageArgsSchema, list_schema
-from core.schemas import id_field
+from core.schemas import id_field, upload_url
 
 
 class EstateSchema(ma.Schema):
@@ -74,7 +75,18 @@ class EngineerSchema(ma.Schema):
     claimed_at = fields.DateTime(allow_none=True)
     invite_expires_at = fields.DateTime(allow_none=True)
     left_at = fields.DateTime(allow_none=True)
+    photo_url = fields.Function(lambda engineer: upload_url(engineer.photo), metadata={
+        "description": "null, or the path of the engineer's photo (/api/v1/uploads/<name>)"})
+    intro = fields.String(metadata={"description": "the engineer's own words to residents (up to 500 characters)"})
     estates = fields.List(fields.Nested(EstateBriefSchema))
+
+
+class EngineerProfileWriteSchema(ma.Schema):
+    """PUT /engineer/me: only the fields sent change."""
+    intro = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "up to 500 characters after trimming; empty removes it"})
+    photo = fields.String(allow_none=True, validate=validate.Length(1, 48), metadata={
+        "description": "the name of an image I uploaded (POST /api/v1/uploads); null removes it"})
 
 
 class EngineerNameSchema(ma.Schema):
@@ -128,4 +140,47 @@ class JoinEstateSchema(ma.Schema):
     estate_id = id_field(required=True)
 
 
+# -- the address book -------------------------------------------------------------------------
+
+class AddressSchema(ma.Schema):
+    id = fields.Integer()
+    estate = fields.Nested(EstateBriefSchema)
+    building = fields.String()
+    unit = fields.String()
+    room = fields.String()
+    contact_name = fields.String()
+    contact_phone = fields.String()
+    is_default = fields.Boolean()
+    text = fields.Function(lambda address: services.address_text(address), metadata={
+        "description": "the address on one line, e.g. 翠竹苑 3栋 2单元 1201 (what an order copies)"})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class AddressWriteSchema(ma.Schema):
+    """Validated again in community.estates.services (trimmed lengths, the mobile number)."""
+    estate_id = id_field(required=True)
+    building = fields.String(required=True, validate=validate.Length(max=100),
+                             metadata={"description": "building or house, e.g. 3栋 or 3 (1–32 characters)"})
+    unit = fields.String(load_default="", validate=validate.Length(max=100),
+                         metadata={"description": "unit, e.g. 2单元 or 2 (up to 16 characters; may be empty)"})
+    room = fields.String(load_default="", validate=validate.Length(max=100),
+                         metadata={"description": "room, e.g. 1201 (up to 16 characters; may be empty)"})
+    contact_name = fields.String(required=True, validate=validate.Length(max=100),
+                                 metadata={"description": "who to ask for there (1–32 characters)"})
+    contact_phone = fields.String(required=True, validate=validate.Length(max=32),
+                                  metadata={"description": "a mainland mobile number, 11 digits"})
+    is_default = fields.Boolean(load_default=False,
+                                metadata={"description": "make it my default (my first address always is)"})
+
+
+class AddressPatchSchema(AddressWriteSchema):
+    """Every field optional: only the fields sent change."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+
+
 ResidencyListSchema = list_schema(ResidencySchema)
+AddressListSchema = list_schema(AddressSchema)

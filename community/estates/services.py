@@ -1,11 +1,13 @@
 """Estates (create, edit, search, bulk upsert), engineers (created by admins, claimed with an
-invite code, covering estates) and residency (a resident belongs to one or more estates).
+invite code, covering estates, their own profile), residency (a resident belongs to one or more
+estates) and residents' address books.
 
 Plain functions taking the acting user; they flush, the caller commits."""
 from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -14,14 +16,16 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from community.estates.models import Engineer, EngineerEstate, Estate, Residency
+from community.estates.models import Address, Engineer, EngineerEstate, Estate, Residency
 from core import audit, crypto
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.pagination import Page, paginate
+from core.uploads import services as uploads
+from core.wechat import gateway
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMPLOYEE_NO_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -322,6 +326,45 @@ def engineer_of(user_id: int) -> Engineer:
     return engineer
 
 
+INTRO_MAX = 500
+
+
+def _has_control_characters(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in allowed for c in text)
+
+
+def update_engineer_profile(user: User, data: dict) -> Engineer:
+    """An active engineer sets their own introduction and photo (only the keys in `data` change).
+
+    The introduction goes through WeChat's text security as a profile (scene 1), like a
+    nickname: `risky` refuses it (409 content_risky); `review`, or no verdict at all (WeChat
+    down, not active in the mini-program lately), keeps it: an engineer is accountable staff and
+    the change is audited. Empty text removes it. The photo must be the engineer's own upload
+    (null removes it). Audited when something changed.
+    """
+    engineer = engineer_of(user.id)
+    if data.get("photo") is not None:
+        uploads.require_own_photos(user.id, [data["photo"]], field="photo", most=1)
+    before = {"intro": engineer.intro, "photo": engineer.photo}
+    if "intro" in data:
+        intro = (data["intro"] or "").strip()
+        if len(intro) > INTRO_MAX:
+            raise invalid("intro", f"简介最多 {INTRO_MAX} 个字")
+        if _has_control_characters(intro, allowed="\n"):
+            raise invalid("intro", "简介不能包含控制字符")
+        if intro and intro != engineer.intro:
+            if gateway.text_verdict(intro, accounts.openid_of(user.id), scene=1) == "risky":
+                raise Conflict("简介包含违规信息，请修改后再试", code="content_risky")
+        engineer.intro = intro
+    if "photo" in data:
+        engineer.photo = data["photo"]
+    after = {"intro": engineer.intro, "photo": engineer.photo}
+    db.session.flush()
+    if after != before:
+        audit.record(user, "engineer.profile.update", "engineer", engineer.id, before=before, after=after)
+    return engineer
+
+
 def list_engineers(*, q: str | None = None, status: str | None = None, estate_id: int | None = None,
                    limit: int = 20, cursor: str | None = None) -> Page:
     stmt = sa.select(Engineer)
@@ -424,3 +467,132 @@ def leave_estate(user: User, estate_id: int) -> None:
         raise NotFound("您不是该小区的住户", code="residency_not_found")
     residency.left_at = utcnow()
     db.session.flush()
+
+
+# -- the address book -------------------------------------------------------------------------
+#
+# A resident's service addresses, each in an estate. Rules: saving an address in an estate makes
+# the user its resident (join_estate, source "self"), so the estate must exist and be active; the
+# first address is the default, and while a book has addresses exactly one is the default
+# (setting another clears the old one first, in the same transaction; the default cannot be
+# unset, only replaced; deleting it makes the newest remaining one the default); at most
+# ADDRESSES_MAX per user. The writes of one user's book take turns on the user's row, so the
+# partial unique index uq_addresses_default never fires, and neither the limit nor "the first is
+# the default" can be raced past.
+
+ADDRESSES_MAX = 20
+ADDRESS_TEXT = {"building": (32, "楼栋"), "unit": (16, "单元"), "room": (16, "房号"), "contact_name": (32, "联系人")}
+ADDRESS_REQUIRED = ("building", "contact_name")
+
+
+def _clean_address(data: dict) -> dict:
+    """The address fields present in `data`, trimmed and checked; a 422 lists every bad field."""
+    out, errors = {}, {}
+    for name, (most, label) in ADDRESS_TEXT.items():
+        if name not in data:
+            continue
+        value = (data[name] or "").strip()
+        if not value and name in ADDRESS_REQUIRED:
+            errors[name] = [f"请填写{label}"]
+        elif len(value) > most:
+            errors[name] = [f"{label}最多 {most} 个字"]
+        elif _has_control_characters(value):
+            errors[name] = [f"{label}不能包含换行或控制字符"]
+        out[name] = value
+    if "contact_phone" in data:
+        phone = re.sub(r"[\s-]", "", data["contact_phone"] or "")
+        if not (phone.isascii() and PHONE_RE.match(phone)):
+            errors["contact_phone"] = ["请填写 11 位手机号码"]
+        out["contact_phone"] = phone
+    if errors:
+        raise ValidationFailed("地址信息有误", details={"fields": errors})
+    return out
+
+
+def _lock_address_book(user_id: int) -> None:
+    """Writes to one user's addresses take turns: the user's row, FOR NO KEY UPDATE (PostgreSQL;
+    it leaves foreign-key checks on the row alone). SQLite has one writer at a time anyway."""
+    db.session.execute(sa.select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
+def _clear_default(user_id: int) -> None:
+    """Before another address becomes the default: the old one stops being it (a statement of
+    its own, so the index never sees two)."""
+    db.session.execute(sa.update(Address).where(Address.user_id == user_id, Address.is_default)
+                       .values(is_default=False))
+
+
+def address_text(address: Address) -> str:
+    """The address on one line, e.g. "翠竹苑 3栋 2单元 1201" (orders copy it): the estate, then
+    building, unit and room; a bare number or letter gets its word (3 → 3栋, 2 → 2单元), so the
+    line reads the same however it was typed."""
+    parts = [address.estate.name]
+    for value, word in ((address.building, "栋"), (address.unit, "单元"), (address.room, "")):
+        if value:
+            parts.append(value + word if value.isascii() and value.isalnum() else value)
+    return " ".join(parts)
+
+
+def addresses_of(user_id: int) -> list[Address]:
+    """A user's addresses: the default first, then the newest first."""
+    return list(db.session.scalars(sa.select(Address).where(Address.user_id == user_id).order_by(
+        Address.is_default.desc(), Address.created_at.desc(), Address.id.desc())))
+
+
+def address_of(user_id: int, address_id: int) -> Address:
+    """One of the user's addresses; someone else's (or none) is a 404."""
+    address = db.session.scalars(sa.select(Address).where(
+        Address.id == address_id, Address.user_id == user_id)).first()
+    if address is None:
+        raise NotFound("地址不存在", code="address_not_found")
+    return address
+
+
+def create_address(user: User, data: dict) -> Address:
+    """Add an address (estate_id, building, unit, room, contact_name, contact_phone, is_default)."""
+    fields = _clean_address(data)
+    _lock_address_book(user.id)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Address).where(Address.user_id == user.id))
+    if count >= ADDRESSES_MAX:
+        raise Conflict(f"最多保存 {ADDRESSES_MAX} 个地址，请先删除不用的地址", code="address_limit")
+    residency, _ = join_estate(user, data["estate_id"], source="self")
+    default = bool(data.get("is_default")) or count == 0
+    if default:
+        _clear_default(user.id)
+    address = Address(user_id=user.id, estate=residency.estate, is_default=default, **fields)
+    db.session.add(address)
+    db.session.flush()
+    return address
+
+
+def update_address(user: User, address_id: int, data: dict) -> Address:
+    """Change one of the user's addresses (only the keys in `data`)."""
+    fields = _clean_address(data)
+    _lock_address_book(user.id)
+    address = address_of(user.id, address_id)
+    residency, _ = join_estate(user, data.get("estate_id", address.estate_id), source="self")
+    if "is_default" in data and data["is_default"] != address.is_default:
+        if not data["is_default"]:
+            raise Conflict("默认地址不能取消，请把另一个地址设为默认", code="default_address_required")
+        _clear_default(user.id)
+        address.is_default = True
+    for name, value in fields.items():
+        setattr(address, name, value)
+    address.estate = residency.estate
+    db.session.flush()
+    return address
+
+
+def delete_address(user: User, address_id: int) -> None:
+    """Delete one of the user's addresses; when it was the default, the newest remaining one is."""
+    _lock_address_book(user.id)
+    address = address_of(user.id, address_id)
+    was_default = address.is_default
+    db.session.delete(address)
+    db.session.flush()
+    if was_default:
+        newest = db.session.scalars(sa.select(Address).where(Address.user_id == user.id).order_by(
+            Address.created_at.desc(), Address.id.desc()).limit(1)).first()
+        if newest is not None:
+            newest.is_default = True
+            db.session.flush()

@@ -1,7 +1,7 @@
 """Admin JSON API: the moderation queue."""
 from community.feed import services
-from community.feed.schemas import ModerateSchema, ModerationQueryArgsSchema, PostSchema
-from core.accounts.auth import auth_required, current_api_user
+from community.feed.schemas import AnswerSchema, CommentSchema, ModerateSchema, ModerationQueryArgsSchema, PostSchema
+from core.auth import auth_required, current_api_user
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 
@@ -13,8 +13,26 @@ bp = Blueprint("community_feed_admin", __name__, url_prefix="/api/v1/admin", des
 @bp.arguments(ModerationQueryArgsSchema, location="query")
 @bp.response(200, page_schema(PostSchema))
 def moderation_queue(args):
-    """Posts by moderation status (held ones oldest first)"""
-    return services.moderation_queue(**args)
+    """Posts by moderation status (held ones oldest first; `unchecked`: staff posts published without a WeChat verdict)"""
+    return services.moderation_queue(kind="post", **args)
+
+
+@bp.route("/answers")
+@auth_required("admin")
+@bp.arguments(ModerationQueryArgsSchema, location="query")
+@bp.response(200, page_schema(AnswerSchema))
+def answer_queue(args):
+    """Answers by moderation status (as for posts)"""
+    return services.moderation_queue(kind="answer", **args)
+
+
+@bp.route("/comments")
+@auth_required("admin")
+@bp.arguments(ModerationQueryArgsSchema, location="query")
+@bp.response(200, page_schema(CommentSchema))
+def comment_queue(args):
+    """Comments by moderation status (as for posts)"""
+    return services.moderation_queue(kind="comment", **args)
 
 
 @bp.route("/moderation/<kind>/<int:item_id>", methods=["POST"])

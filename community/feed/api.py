@@ -11,7 +11,7 @@ from community.feed.schemas import (
     PostLikeResultSchema,
     PostSchema,
 )
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import page_schema
@@ -29,7 +29,7 @@ def create_post(body, estate_id):
 
     The text goes through WeChat content security: risky text is refused (409 content_risky);
     text WeChat wants a human to look at is held (`status: held`, only you see it) until a
-    moderator restores it.
+    moderator restores it. `status_label` says which: 已发布, or 已提交，审核通过后显示.
     """
     return services.create_post(current_principal(), estate_id, body["kind"], body["text"], body["photo_ids"])
 
@@ -56,7 +56,12 @@ def get_post(post_id):
 @bp.arguments(AnswerCreateSchema)
 @bp.response(201, AnswerSchema)
 def answer(body, post_id):
-    """Answer a question (engineers covering the estate, agents, admins)"""
+    """Answer a question (engineers covering the estate, agents, admins)
+
+    `status` published or held (`status_label` 已发布, or 已提交，审核通过后显示: the asker sees it once a
+    moderator restores it). Staff text WeChat cannot check (no openid, not in the mini-program
+    for two hours, WeChat down) is published and recorded in the audit log.
+    """
     return services.answer(post_id, current_principal(), body["text"])
 
 
@@ -73,8 +78,23 @@ def accept(answer_id):
 @bp.arguments(CommentCreateSchema)
 @bp.response(201, CommentSchema)
 def comment(body, post_id):
-    """Comment on a post"""
+    """Comment on a post (`status` and `status_label` as for an answer)"""
     return services.comment(post_id, current_principal(), body["text"])
+
+
+@bp.route("/service-orders/<int:order_id>/review/share", methods=["POST"])
+@auth_required()
+@bp.response(201, PostSchema)
+@bp.alt_response(200, schema=PostSchema, description="already shared: the same post")
+def share_review(order_id):
+    """Share my review of this order to the order's estate feed, once (201; again: 200, the same post)
+
+    A `review` post with the review's text and photos, checked like any post (409 content_risky;
+    `status: held` when WeChat asks for a human). I must still live in the estate (403
+    not_estate_resident); a review with neither text nor photos cannot be shared (409 review_empty).
+    """
+    post, created = services.share_review(order_id, current_principal())
+    return post, 201 if created else 200
 
 
 @bp.route("/posts/<int:post_id>/like", methods=["POST"])

@@ -2,11 +2,48 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from community.feed.services import BADGE_LABELS, STATUS_LABELS
 from core.pagination import PageArgsSchema
+from core.schemas import upload_urls
 
 
-def _photo_urls(names) -> list[str]:
-    return [f"/api/v1/uploads/{name}" for name in names or []]
+def _get(obj, name):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _author(item) -> dict:
+    """Who wrote it: a badged author (engineer, agent, admin, ambassador) by name and badge; a
+    resident by their display name, or 邻居."""
+    badge = _get(item, "author_badge")
+    label = BADGE_LABELS.get(badge)
+    return {"id": _get(item, "author_id"), "name": _get(item, "author_name") or label or "邻居",
+            "badge": badge, "badge_label": label}
+
+
+class AuthorSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    badge = fields.String(allow_none=True, metadata={"description": "engineer, agent, admin, ambassador; null: a resident"})
+    badge_label = fields.String(allow_none=True, metadata={"description": "工程师, 客服, 管理员, 服务代言人"})
+
+
+class AuthorField(fields.Nested):
+    """The author as shown, computed from the item's author_id, author_name and author_badge."""
+
+    def __init__(self):
+        super().__init__(AuthorSchema, metadata={
+            "description": "the author as shown: a name, and a role badge for staff and ambassadors"})
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        return _author(obj)
+
+
+class StatusLabelField(fields.Function):
+    """What the author is told about their item."""
+
+    def __init__(self):
+        super().__init__(lambda item: STATUS_LABELS.get(_get(item, "status")), metadata={
+            "description": "what the author is told: 已发布, 已提交，审核通过后显示 (held: only the author sees it), 已隐藏"})
 
 
 class PostCreateSchema(ma.Schema):
@@ -27,19 +64,17 @@ class PostSchema(ma.Schema):
     estate_id = fields.Integer()
     kind = fields.String()
     text = fields.String()
-    photos = fields.Function(lambda p: _photo_urls(p["photos"] if isinstance(p, dict) else p.photos))
+    photos = fields.Function(lambda p: upload_urls(p["photos"] if isinstance(p, dict) else p.photos))
     status = fields.String(metadata={"description": "published, or held for moderation (only the author sees it)"})
-    author = fields.Function(lambda p: {"id": _get(p, "author_id"), "name": _get(p, "author_name") or "邻居"})
+    status_label = StatusLabelField()
+    author = AuthorField()
     answers_count = fields.Integer()
     comments_count = fields.Integer()
     likes_count = fields.Integer()
     liked = fields.Boolean()
     accepted_answer_id = fields.Integer(allow_none=True)
+    review_id = fields.Integer(allow_none=True, metadata={"description": "a shared review: the review's id"})
     created_at = fields.DateTime()
-
-
-def _get(obj, name):
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 class AnswerCreateSchema(ma.Schema):
@@ -54,8 +89,10 @@ class AnswerSchema(ma.Schema):
     id = fields.Integer()
     post_id = fields.Integer()
     author_id = fields.Integer()
+    author = AuthorField()
     text = fields.String()
     status = fields.String()
+    status_label = StatusLabelField()
     accepted = fields.Boolean()
     created_at = fields.DateTime()
 
@@ -64,8 +101,10 @@ class CommentSchema(ma.Schema):
     id = fields.Integer()
     post_id = fields.Integer()
     author_id = fields.Integer()
+    author = AuthorField()
     text = fields.String()
     status = fields.String()
+    status_label = StatusLabelField()
     created_at = fields.DateTime()
 
 
@@ -89,4 +128,5 @@ class ModerateSchema(ma.Schema):
 
 
 class ModerationQueryArgsSchema(PageArgsSchema):
-    status = fields.String(load_default="held", validate=validate.OneOf(("held", "hidden", "published")))
+    status = fields.String(load_default="held", validate=validate.OneOf(("held", "hidden", "unchecked", "published")),
+                           metadata={"description": "unchecked: staff content published without a WeChat verdict"})

@@ -1,7 +1,12 @@
 """The estate feed: residents post questions, reviews and photo shares; the estate's engineers and
-agents answer questions, the asker accepts an answer; residents and engineers comment and like.
-Text goes through WeChat content security: `risky` is refused, `review` (or no verdict) holds
-the content for a moderator; admins hide and restore with a reason.
+agents answer questions, the asker accepts an answer; residents and engineers comment and like;
+a resident shares their review of a service order to the order's estate, once.
+Text goes through WeChat content security: `risky` is refused, `review` holds the content for a
+moderator; admins hide and restore with a reason. When WeChat gives no verdict (no openid, the
+author not in the mini-program for two hours, WeChat down), a resident's content is held, while
+staff content (engineers, agents, admins: named and accountable) is published as `unchecked`
+and recorded in the audit log. Every item keeps what its author was when writing
+(`author_badge`), shown beside the author's name.
 
 Who belongs to an estate's community: its active residents, the engineers covering it, agents
 and admins. Only they read, post, comment and like there.
@@ -13,6 +18,7 @@ from flask import current_app
 
 from community.estates.models import Engineer, EngineerEstate, Estate, Residency
 from community.feed.models import POST_KINDS, Answer, Comment, MediaCheck, Post, PostLike
+from community.orders import services as orders
 from core import audit, signals
 from core.accounts import services as accounts
 from core.accounts.models import User
@@ -25,6 +31,12 @@ from core.uploads import services as uploads
 from core.wechat import gateway
 
 KIND_LABELS = {"question": "提问", "review": "服务评价", "photo": "晒图", "announcement": "小区公告"}
+# What an author was when writing, shown beside their name (None: a resident, "邻居" when unnamed).
+BADGE_LABELS = {"engineer": "工程师", "agent": "客服", "admin": "管理员", "ambassador": "服务代言人"}
+# Named, accountable staff: their content is published when WeChat cannot check it (audited).
+STAFF_AUTHORS = ("engineer", "agent", "admin")
+# What the author of a post, answer or comment is told about it.
+STATUS_LABELS = {"published": "已发布", "held": "已提交，审核通过后显示", "hidden": "已隐藏"}
 
 
 MAX_PHOTOS = 9
@@ -64,21 +76,41 @@ def require_member(who: Principal, estate_id: int) -> str:
     return role
 
 
-def _screen(who: Principal, text: str, *, scene: int) -> str:
-    """The content-security verdict for text: 'pass' or 'review'; `risky` is refused here.
+def author_badge(who: Principal) -> str | None:
+    """What the author is as they write, shown beside their name: engineer, admin, agent (the
+    first their roles hold), else ambassador (an active one: core.signals.ambassador_level),
+    else None (a resident). A staff role wins over the ambassador badge: it names an employee
+    who answers for the text; engineer comes first because that is who residents book."""
+    for role in ("engineer", "admin", "agent"):
+        if who.has_role(role):
+            return role
+    if signals.ask(signals.ambassador_level, user_id=who.id) is not None:
+        return "ambassador"
+    return None
 
-    Agents and admins write from the console (no mini-program openid to check with); they are
-    accountable staff, so their text is not sent to WeChat."""
-    if who.has_role("admin", "agent"):
-        return "pass"
-    verdict = gateway.text_verdict(text, accounts.openid_of(who.id), scene=scene)
-    if verdict == "risky":
+
+def _screen(who: Principal, text: str, *, scene: int) -> tuple[str, str | None]:
+    """The content-security verdict for text and, for `unchecked`, why: `risky` is refused here;
+    `pass` publishes, `review` holds for a moderator. Without a verdict from WeChat a resident's
+    text is held (`review`); a staff author's is `unchecked`: published, and audited by the caller
+    (`_audit_unchecked`). Staff text WeChat can check is checked like anyone's."""
+    suggest, why = gateway.text_check(text, accounts.openid_of(who.id), scene=scene)
+    if suggest == "risky":
         raise Conflict("内容包含违规信息，无法发布，请修改后再试", code="content_risky")
-    return verdict
+    if suggest is not None:
+        return suggest, None
+    return ("unchecked" if who.has_role(*STAFF_AUTHORS) else "review"), why
 
 
 def _status(verdict: str) -> str:
-    return "published" if verdict == "pass" else "held"
+    return "held" if verdict == "review" else "published"
+
+
+def _audit_unchecked(who: Principal, kind: str, item, why: str | None) -> None:
+    """Staff content published without a WeChat verdict: on the record, with why."""
+    if item.security_verdict == "unchecked":
+        audit.record(who, f"feed.{kind}.publish_unchecked", kind, item.id,
+                     after={"status": item.status, "security_verdict": "unchecked", "why": why})
 
 
 def _may_announce(who: Principal, role: str, estate_id: int) -> None:
@@ -106,33 +138,73 @@ def create_post(who: Principal, estate_id: int, kind: str, text: str, photo_ids=
         raise invalid("text", "请填写内容")
     if len(text) > 2000:
         raise invalid("text", "内容不能超过 2000 字")
-    verdict = _screen(who, text, scene=3)
-    post = Post(estate_id=estate_id, author_id=who.id, kind=kind, text=text, photos=photos, status=_status(verdict),
-                security_verdict=verdict)
+    badge = author_badge(who)
+    verdict, why = _screen(who, text, scene=3)
+    post = Post(estate_id=estate_id, author_id=who.id, author_badge=badge, kind=kind, text=text, photos=photos,
+                status=_status(verdict), security_verdict=verdict)
     db.session.add(post)
     db.session.flush()
-    if photos and not who.has_role("admin", "agent"):
-        _check_photos(post, who)
-    return post
+    return _finish_post(post, who, why)
 
 
-def _check_photos(post: Post, who: Principal) -> None:
+def _finish_post(post: Post, who: Principal, why: str | None) -> Post:
+    """A new post's photo checks, its audit when unchecked, its author's name for the response."""
+    if post.photos:
+        why = _check_photos(post, who) or why
+    _audit_unchecked(who, "post", post, why)
+    return _named(post)
+
+
+def _check_photos(post: Post, who: Principal) -> str | None:
     """Send each photo to WeChat's asynchronous image check. The post stays as its text verdict
     made it; a pushed `risky` verdict takes it down, `review` holds it (on_media_verdict). A photo
-    WeChat cannot be asked about holds the post for a human, as text without a verdict does."""
+    WeChat cannot be asked about holds a resident's post for a human, as text without a verdict
+    does; a staff post stays as it is, `unchecked`. Returns why a photo went unchecked, or None."""
     openid = accounts.openid_of(who.id)
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or "http://127.0.0.1:5000"
+    why = None
     for name in post.photos:
         try:
             if openid is None:
-                raise APIError("no openid")
+                raise APIError("no openid", code="no_openid")
             trace_id = gateway.media_check_async(f"{base}/api/v1/uploads/{name}", openid, scene=3)
-        except APIError:
-            if post.status == "published":
+        except APIError as exc:
+            why = "no_openid" if openid is None else f"{exc.code}({exc.details.get('errcode')})"
+            if who.has_role(*STAFF_AUTHORS):
+                if post.security_verdict == "pass":
+                    post.security_verdict = "unchecked"
+            elif post.status == "published":
                 post.status, post.security_verdict = "held", "review"
             continue
         db.session.add(MediaCheck(trace_id=trace_id, post_id=post.id, upload_name=name))
     db.session.flush()
+    return why
+
+
+def share_review(order_id: int, who: Principal) -> tuple[Post, bool]:
+    """The author of an order's review shares it to the order's estate feed, once: a `review`
+    post with the review's text and photos, screened as any post. Sharing again returns the same
+    post (created False). The author must still live in the estate."""
+    review = orders.review_of(order_id)
+    if review is None or review.resident_id != who.id:
+        raise NotFound("评价不存在", code="review_not_found")
+    shared = db.session.scalar(sa.select(Post).where(Post.review_id == review.id))
+    if shared is not None:
+        return _named(shared), False
+    row = _membership(who, review.estate_id)
+    if row is None or not row.lives:
+        raise Forbidden("您已不在该小区居住，不能分享到该小区动态", code="not_estate_resident")
+    text, photos = (review.text or "").strip(), list(review.photos or [])
+    if not text and not photos:
+        raise Conflict("这条评价没有文字或照片，无法分享", code="review_empty")
+    badge = author_badge(who)
+    verdict, why = _screen(who, text, scene=3)
+    post = insert_or_nothing(Post, dict(estate_id=review.estate_id, author_id=who.id, author_badge=badge,
+                                        kind="review", text=text, photos=photos, status=_status(verdict),
+                                        security_verdict=verdict, review_id=review.id), conflict=["review_id"])
+    if post is None:  # a concurrent share of the same review went first
+        return _named(db.session.scalars(sa.select(Post).where(Post.review_id == review.id)).one()), False
+    return _finish_post(post, who, why), True
 
 
 def on_media_verdict(event: dict) -> None:
@@ -189,13 +261,16 @@ def answer(post_id: int, who: Principal, text: str) -> Answer:
     text = (text or "").strip()
     if not text or len(text) > 2000:
         raise invalid("text", "回答须为 1–2000 字")
-    verdict = _screen(who, text, scene=2)
-    item = Answer(post_id=post.id, author_id=who.id, text=text, status=_status(verdict), security_verdict=verdict)
+    badge = author_badge(who)
+    verdict, why = _screen(who, text, scene=2)
+    item = Answer(post_id=post.id, author_id=who.id, author_badge=badge, text=text, status=_status(verdict),
+                  security_verdict=verdict)
     db.session.add(item)
     db.session.flush()
     if item.status == "published":
         _bump(post.id, answers_count=1)
-    return item
+    _audit_unchecked(who, "answer", item, why)
+    return _named(item)
 
 
 def accept_answer(answer_id: int, who: User) -> Answer:
@@ -223,13 +298,16 @@ def comment(post_id: int, who: Principal, text: str) -> Comment:
     text = (text or "").strip()
     if not text or len(text) > 500:
         raise invalid("text", "评论须为 1–500 字")
-    verdict = _screen(who, text, scene=2)
-    item = Comment(post_id=post.id, author_id=who.id, text=text, status=_status(verdict), security_verdict=verdict)
+    badge = author_badge(who)
+    verdict, why = _screen(who, text, scene=2)
+    item = Comment(post_id=post.id, author_id=who.id, author_badge=badge, text=text, status=_status(verdict),
+                   security_verdict=verdict)
     db.session.add(item)
     db.session.flush()
     if item.status == "published":
         _bump(post.id, comments_count=1)
-    return item
+    _audit_unchecked(who, "comment", item, why)
+    return _named(item)
 
 
 def like(post_id: int, who: Principal) -> tuple[int, bool]:
@@ -241,6 +319,36 @@ def like(post_id: int, who: Principal) -> tuple[int, bool]:
     return db.session.scalar(sa.select(Post.likes_count).where(Post.id == post.id)), created is not None
 
 
+def _names(user_ids) -> dict[int, tuple[str, str | None]]:
+    """Each user's display name and, for an engineer, the engineer's name: one statement."""
+    return {uid: (display, engineer) for uid, display, engineer in db.session.execute(
+        sa.select(User.id, User.display_name, Engineer.name).outerjoin(Engineer, Engineer.user_id == User.id)
+        .where(User.id.in_(set(user_ids)))).all()}
+
+
+def _author_name(badge: str | None, names: tuple[str, str | None]) -> str:
+    """An engineer is shown by their engineer name (as on their profile), anyone else by their
+    display name (the schema falls back to the badge's label, or 邻居). The feed's statement
+    makes the same choice in SQL."""
+    display, engineer = names
+    return (engineer or display) if badge == "engineer" else display
+
+
+def _name_all(items) -> None:
+    """Give each post, answer or comment its author's name (`author_name`) for the response."""
+    if not items:
+        return
+    names = _names(item.author_id for item in items)
+    for item in items:
+        item.author_name = _author_name(item.author_badge, names.get(item.author_id, ("", None)))
+
+
+def _named(item):
+    """A new item with its author's name, for the response."""
+    _name_all([item])
+    return item
+
+
 def _bump(post_id: int, **deltas) -> None:
     db.session.execute(sa.update(Post).where(Post.id == post_id).values(
         **{name: getattr(Post, name) + delta for name, delta in deltas.items()}).execution_options(
@@ -249,22 +357,26 @@ def _bump(post_id: int, **deltas) -> None:
 
 # -- reads ------------------------------------------------------------------------------------
 
-_p, _u = Post.__table__.c, User.__table__.c
+_p, _u, _e = Post.__table__.c, User.__table__.c, Engineer.__table__.c
 
 
 def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered: bool = False, limit: int = 20,
          cursor: str | None = None) -> Page:
     """The estate's posts, newest first: published ones, plus the caller's own held ones.
 
-    One statement for the page (author names, the caller's likes included), after the membership
-    check: the page size does not change the number of statements.
+    One statement for the page (author names and badges, the caller's likes included), after the
+    membership check: the page size does not change the number of statements.
     """
     require_member(who, estate_id)
     liked = sa.exists().where(PostLike.post_id == _p.id, PostLike.user_id == who.id)
-    stmt = (sa.select(_p.id, _p.estate_id, _p.author_id, _p.kind, _p.text, _p.photos, _p.status, _p.answers_count,
-                      _p.comments_count, _p.likes_count, _p.accepted_answer_id, _p.created_at,
-                      _u.display_name.label("author_name"), liked.label("liked"))
-            .select_from(Post.__table__.join(User.__table__, _u.id == _p.author_id))
+    stmt = (sa.select(_p.id, _p.estate_id, _p.author_id, _p.author_badge, _p.kind, _p.text, _p.photos, _p.status,
+                      _p.answers_count, _p.comments_count, _p.likes_count, _p.accepted_answer_id, _p.review_id,
+                      _p.created_at, sa.func.coalesce(_e.name, _u.display_name).label("author_name"),
+                      liked.label("liked"))
+            .select_from(Post.__table__.join(User.__table__, _u.id == _p.author_id)
+                         # an engineer author is shown by their engineer name (_author_name)
+                         .outerjoin(Engineer.__table__, sa.and_(_e.user_id == _p.author_id,
+                                                                _p.author_badge == "engineer")))
             .where(_p.estate_id == estate_id,
                    sa.or_(_p.status == "published", sa.and_(_p.status == "held", _p.author_id == who.id))))
     if kind:
@@ -290,20 +402,22 @@ def post_detail(post_id: int, who: Principal) -> dict:
                                  .order_by(Answer.accepted.desc(), Answer.id)).all()
     comments = db.session.scalars(sa.select(Comment).where(Comment.post_id == post.id, mine_or_published(Comment))
                                   .order_by(Comment.id).limit(200)).all()
-    names = dict(db.session.execute(sa.select(User.id, User.display_name).where(
-        User.id.in_({post.author_id, *(a.author_id for a in answers), *(c.author_id for c in comments)}))).all())
+    _name_all([post, *answers, *comments])
     liked = db.session.scalar(sa.select(sa.literal(True)).where(PostLike.post_id == post.id,
                                                                 PostLike.user_id == who.id)) or False
-    return {"post": post, "answers": answers, "comments": comments, "names": names, "liked": liked,
+    return {"post": post, "answers": answers, "comments": comments, "liked": liked,
             "can_answer": role in ("engineer", "staff") and post.kind == "question"}
 
 
 def unanswered_for_engineer(user_id: int, *, limit: int = 50) -> list[dict]:
-    """Unanswered published questions in the estates an engineer covers, oldest first."""
+    """Unanswered published questions in the estates an engineer covers, oldest first; `my_answer_held`:
+    the engineer's own answer waits for a moderator (nobody else sees it yet)."""
     estates = sa.select(EngineerEstate.estate_id).join(Engineer, Engineer.id == EngineerEstate.engineer_id).where(
         Engineer.user_id == user_id, Engineer.status == "active")
+    held = sa.exists().where(Answer.post_id == _p.id, Answer.author_id == user_id, Answer.status == "held")
     rows = db.session.execute(
-        sa.select(_p.id, _p.estate_id, _p.text, _p.photos, _p.created_at, Estate.name.label("estate_name"))
+        sa.select(_p.id, _p.estate_id, _p.text, _p.photos, _p.created_at, Estate.name.label("estate_name"),
+                  held.label("my_answer_held"))
         .select_from(Post.__table__.join(Estate.__table__, Estate.id == _p.estate_id))
         .where(_p.estate_id.in_(estates), _p.kind == "question", _p.status == "published", _p.answers_count == 0)
         .order_by(_p.id).limit(limit)).all()
@@ -347,6 +461,26 @@ def moderate(kind: str, item_id: int, action: str, reason: str, actor: User):
     return item
 
 
-def moderation_queue(*, status: str = "held", limit: int = 20, cursor: str | None = None) -> Page:
-    return paginate(sa.select(Post).where(Post.status == status), [Post.id], limit=limit, cursor=cursor,
-                    descending=status != "held")
+MODERATION_STATUSES = ("held", "hidden", "unchecked", "published")
+
+
+def moderation_queue(*, kind: str = "post", status: str = "held", limit: int = 20, cursor: str | None = None) -> Page:
+    """Posts, answers or comments for moderators: `held` (waiting for a human, oldest first),
+    `hidden`, `unchecked` (staff content published without a WeChat verdict) or `published`,
+    newest first."""
+    model = MODERATED.get(kind)
+    if model is None:
+        raise NotFound("内容不存在", code="content_not_found")
+    if status not in MODERATION_STATUSES:
+        raise invalid("status", f"状态须为：{'、'.join(MODERATION_STATUSES)}")
+    stmt = sa.select(model).where(model.status == status) if status != "unchecked" else \
+        sa.select(model).where(model.status == "published", model.security_verdict == "unchecked")
+    page = paginate(stmt, [model.id], limit=limit, cursor=cursor, descending=status != "held")
+    _name_all(page.items)
+    return page
+
+
+def posts_by_id(ids) -> dict[int, Post]:
+    """Posts by id (the moderation page shows the question an answer or comment belongs to)."""
+    ids = set(ids)
+    return {p.id: p for p in db.session.scalars(sa.select(Post).where(Post.id.in_(ids)))} if ids else {}

@@ -24,7 +24,9 @@ def engineer_questions():
 def engineer_answer(post_id):
     text = (request.form.get("text") or "").strip()
     if FlaskForm().validate_on_submit():
-        pages.apply(lambda: services.answer(post_id, pages.principal(), text), "回答已发布")
+        # Say what happened: a held answer is not seen by the asker until a moderator restores it.
+        pages.apply(lambda: services.answer(post_id, pages.principal(), text),
+                    lambda item: f"回答{services.STATUS_LABELS[item.status]}")
     return redirect(url_for(".engineer_questions"))
 
 
@@ -32,13 +34,16 @@ def engineer_answer(post_id):
 @pages.admin_only
 def moderation():
     status = request.args.get("status") or "held"
-    if status not in ("held", "hidden"):
+    kind = request.args.get("kind") or "post"
+    if status not in ("held", "hidden", "unchecked") or kind not in services.MODERATED:
         abort(404)
-    page = services.moderation_queue(status=status, **pages.cursor_args())
-    names = {i: e.name for i, e in estates.estates_by_id(p.estate_id for p in page.items).items()}
-    authors = {i: u.display_name for i, u in pages.users(p.author_id for p in page.items).items()}
-    return render_template("admin/community/feed/moderation.html", nav="moderation", page=page, status=status, estates=names,
-                           authors=authors, kinds=services.KIND_LABELS)
+    page = services.moderation_queue(kind=kind, status=status, **pages.cursor_args())
+    posts = page.items if kind == "post" else services.posts_by_id(i.post_id for i in page.items).values()
+    names = {i: e.name for i, e in estates.estates_by_id(p.estate_id for p in posts).items()}
+    parents = {p.id: p for p in posts}
+    return render_template("admin/community/feed/moderation.html", nav="moderation", page=page, status=status,
+                           kind=kind, estates=names, parents=parents, kinds=services.KIND_LABELS,
+                           badges=services.BADGE_LABELS)
 
 
 @bp.route("/admin/moderation/<kind>/<int:item_id>", methods=["POST"])

@@ -8,7 +8,7 @@ from community.orders.schemas import (
     ResolveComplaintSchema,
     ServiceOrderSchema,
 )
-from core.accounts.auth import auth_required, current_api_user
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 
@@ -20,8 +20,9 @@ bp = Blueprint("community_orders_admin", __name__, url_prefix="/api/v1/admin", d
 @bp.arguments(AdminServiceOrderQueryArgsSchema, location="query")
 @bp.response(200, page_schema(ServiceOrderSchema))
 def all_orders(args):
-    """Service orders, newest first (filter by estate and status)"""
-    return services.all_orders(**args)
+    """Service orders, newest first (filter by estate and status); contact phones masked"""
+    who = current_principal()
+    return services.view_page(services.all_orders(**args), who)
 
 
 @bp.route("/service-orders/<int:order_id>/assign", methods=["POST"])
@@ -29,8 +30,10 @@ def all_orders(args):
 @bp.arguments(AssignSchema)
 @bp.response(200, ServiceOrderSchema)
 def assign(body, order_id):
-    """Assign (or reassign) an open, unscheduled order to an engineer covering its estate"""
-    return services.assign(order_id, body["engineer_id"], current_api_user())
+    """Assign (or reassign) an open, unscheduled order to an engineer covering its estate; the
+    resident is notified (not when the engineer stays the same)"""
+    actor = current_api_user()
+    return services.order_view(services.assign(order_id, body["engineer_id"], actor), actor)
 
 
 @bp.route("/complaints")

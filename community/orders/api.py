@@ -6,7 +6,9 @@ from community.orders.schemas import (
     CancelOrderSchema,
     ComplaintCreateSchema,
     ComplaintSchema,
+    EngineerReviewSchema,
     LikeResultSchema,
+    PublicEngineerSchema,
     ReviewCreateSchema,
     ReviewResultSchema,
     ScheduleSchema,
@@ -20,7 +22,7 @@ from community.orders.schemas import (
     VisitAnnounceSchema,
     VisitListSchema,
 )
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.integrations import signed
@@ -37,11 +39,19 @@ bp = Blueprint("community_orders", __name__, url_prefix="/api/v1", description="
 def request_service(body):
     """Request service at one of my estates, optionally naming an engineer who covers it (or my steward)
 
-    Without a named engineer, dispatch assigns the estate's best-ranked active engineer.
+    Without a named engineer, dispatch assigns the estate's best-ranked active engineer (and I am
+    notified). Where: `address_id` from my address book (its estate must be this one, else 422 on
+    address_id; not mine: 404) or `address` written out; whom: `contact_name`, `contact_phone`
+    (default: the address book entry's, else my own phone); `photos`: my uploads. The order keeps
+    copies of them. Every one of these is optional.
     """
-    return services.request_service(current_api_user(), body["estate_id"], body["service_type"], body["description"],
-                                  preferred_engineer_id=body["preferred_engineer_id"],
-                                  preferred_slot=body["preferred_slot"])
+    user = current_api_user()
+    order = services.request_service(
+        user, body["estate_id"], body["service_type"], body["description"],
+        preferred_engineer_id=body["preferred_engineer_id"], preferred_slot=body["preferred_slot"],
+        address_id=body["address_id"], address=body["address"], contact_name=body["contact_name"],
+        contact_phone=body["contact_phone"], photos=body["photos"])
+    return services.order_view(order, user)
 
 
 @bp.route("/me/service-orders")
@@ -50,15 +60,18 @@ def request_service(body):
 @bp.response(200, page_schema(ServiceOrderSchema))
 def my_orders(args):
     """My service orders, newest first"""
-    return services.orders_of_resident(current_principal().id, **args)
+    who = current_principal()
+    return services.view_page(services.orders_of_resident(who.id, **args), who)
 
 
 @bp.route("/service-orders/<int:order_id>")
 @auth_required()
 @bp.response(200, ServiceOrderSchema)
 def get_order(order_id):
-    """One service order (its resident, its engineer, agents and admins)"""
-    return services.visible_order(order_id, current_principal())
+    """One service order (its resident, its engineer, agents and admins; the contact phone is in
+    full for the resident and the engineer only)"""
+    who = current_principal()
+    return services.order_view(services.visible_order(order_id, who), who)
 
 
 @bp.route("/service-orders/<int:order_id>/cancel", methods=["POST"])
@@ -66,8 +79,10 @@ def get_order(order_id):
 @bp.arguments(CancelOrderSchema)
 @bp.response(200, ServiceOrderSchema)
 def cancel(body, order_id):
-    """Cancel an open order (its resident, its engineer, an agent or an admin)"""
-    return services.cancel(order_id, current_principal(), body["reason"])
+    """Cancel an open order (its resident, its engineer, an agent or an admin); the resident is
+    notified unless they cancelled it themselves"""
+    who = current_principal()
+    return services.order_view(services.cancel(order_id, who, body["reason"]), who)
 
 
 @bp.route("/service-orders/<int:order_id>/review", methods=["POST"])
@@ -97,13 +112,33 @@ def like(engineer_id):
     return {"engineer_id": engineer_id, "liked": True, "created": created}
 
 
+@bp.route("/engineers/<int:engineer_id>")
+@auth_required()
+@bp.response(200, PublicEngineerSchema)
+def engineer_profile(engineer_id):
+    """An engineer's public page: the estates they serve with their rank in each, their totals,
+    and whether I like them or may (an engineer who left: 404)"""
+    return services.engineer_profile(engineer_id, current_principal())
+
+
+@bp.route("/engineers/<int:engineer_id>/reviews")
+@auth_required()
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, page_schema(EngineerReviewSchema))
+def engineer_reviews(args, engineer_id):
+    """An engineer's reviews, newest first (the reviewer's name masked)"""
+    return services.engineer_reviews(engineer_id, **args)
+
+
 @bp.route("/engineer/service-orders")
 @auth_required("engineer")
 @bp.arguments(ServiceOrderQueryArgsSchema, location="query")
 @bp.response(200, page_schema(ServiceOrderSchema))
 def engineer_orders(args):
-    """My assigned orders as an engineer, newest first (filter by status)"""
-    return services.orders_of_engineer(current_principal().id, **args)
+    """My assigned orders as an engineer, newest first (filter by status), with the customer's
+    name, full phone and address"""
+    who = current_principal()
+    return services.view_page(services.orders_of_engineer(who.id, **args), who)
 
 
 @bp.route("/engineer/service-orders/<int:order_id>/schedule", methods=["POST"])
@@ -111,16 +146,18 @@ def engineer_orders(args):
 @bp.arguments(ScheduleSchema)
 @bp.response(200, ServiceOrderSchema)
 def schedule(body, order_id):
-    """Fix or move the appointment of my assigned order"""
-    return services.schedule(order_id, current_api_user(), body["scheduled_for"])
+    """Fix or move the appointment of my assigned order (the resident is notified of the time)"""
+    user = current_api_user()
+    return services.order_view(services.schedule(order_id, user, body["scheduled_for"]), user)
 
 
 @bp.route("/engineer/service-orders/<int:order_id>/complete", methods=["POST"])
 @auth_required("engineer")
 @bp.response(200, ServiceOrderSchema)
 def complete(order_id):
-    """Mark my assigned order as completed"""
-    return services.complete(order_id, current_api_user())
+    """Mark my assigned order as completed (the resident is notified)"""
+    user = current_api_user()
+    return services.order_view(services.complete(order_id, user), user)
 
 
 @bp.route("/engineer/visits", methods=["POST"])
@@ -151,7 +188,8 @@ def estate_visits(estate_id):
 @bp.response(201, ServiceOrderSchema)
 def book_slot(body, slot_id):
     """Book a remaining slot of an announced visit (接续排期): a scheduled order for that engineer"""
-    return services.book(current_api_user(), slot_id, body["service_type"], body["description"])
+    user = current_api_user()
+    return services.order_view(services.book(user, slot_id, body["service_type"], body["description"]), user)
 
 
 @bp.route("/integrations/service-orders", methods=["POST"])
@@ -166,4 +204,4 @@ def receive_service_order(body):
     """
     row = {**body, "complained": "1" if body["complained"] else "0"}
     order, created = services.import_one(row)
-    return {"order": order, "created": created}
+    return {"order": services.order_view(order, None), "created": created}

@@ -4,9 +4,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from community.estates.schemas import EngineerNameSchema
-from community.orders.services import SERVICE_TYPES, STATUS_LABELS as ORDER_STATUS_LABELS
+from community.orders.services import SERVICE_TYPES, STATUS_LABELS as ORDER_STATUS_LABELS, OrderView
 from core.pagination import PageArgsSchema
-from core.schemas import id_field
+from core.schemas import id_field, upload_url, upload_urls
 
 
 class ServiceRequestCreateSchema(ma.Schema):
@@ -15,6 +15,26 @@ class ServiceRequestCreateSchema(ma.Schema):
     description = fields.String(load_default="", validate=validate.Length(max=1000))
     preferred_engineer_id = id_field(load_default=None, allow_none=True)
     preferred_slot = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    address_id = id_field(load_default=None, allow_none=True, metadata={
+        "description": "an address of my address book in this estate (or write `address` out instead)"})
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255),
+                            metadata={"description": "the address written out (one line)"})
+    contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32),
+                                 metadata={"description": "default: the address book entry's contact"})
+    contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20), metadata={
+        "description": "an 11-digit mainland mobile; default: the address book entry's, else my own phone"})
+    photos = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
+                         validate=validate.Length(max=9), metadata={"description": "names of my uploads (≤ 9)"})
+
+
+class _Shown(fields.String):
+    """A value only an OrderView has: orders are dumped only as their actor may see them
+    (community.orders.services.order_views decides who sees the full phone)."""
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        if not isinstance(obj, OrderView):
+            raise TypeError("dump a service order through community.orders.services.order_view(s)")
+        return getattr(obj, attr)
 
 
 class ServiceOrderSchema(ma.Schema):
@@ -38,6 +58,13 @@ class ServiceOrderSchema(ma.Schema):
     cancel_reason = fields.String(allow_none=True)
     rating = fields.Integer(allow_none=True)
     complained = fields.Boolean()
+    address = fields.String(metadata={"description": "the address copied at the request (may be empty)"})
+    contact_name = fields.String(allow_none=True)
+    contact_phone = _Shown(allow_none=True, metadata={
+        "description": "in full for the order's resident and its engineer; masked (138****0000) for everyone else"})
+    customer_name = _Shown(allow_none=True, metadata={"description": "the resident's display name, else the contact name"})
+    photos = fields.Function(lambda o: upload_urls(o.photos), metadata={
+        "type": "array", "items": {"type": "string"}, "description": "image URLs"})
 
 
 class ServiceOrderQueryArgsSchema(PageArgsSchema):
@@ -73,7 +100,7 @@ class ServiceReviewSchema(ma.Schema):
     engineer_id = fields.Integer()
     rating = fields.Integer()
     text = fields.String()
-    photos = fields.List(fields.String())
+    photos = fields.Function(lambda r: upload_urls(r.photos), metadata={"description": "/api/v1/uploads/<name> paths"})
     created_at = fields.DateTime()
 
 
@@ -111,6 +138,49 @@ class LikeResultSchema(ma.Schema):
     engineer_id = fields.Integer()
     liked = fields.Boolean()
     created = fields.Boolean(metadata={"description": "false when you had liked this engineer before"})
+
+
+class EngineerEstateRankSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    district = fields.String()
+    rank = fields.Integer(allow_none=True, metadata={
+        "description": "the engineer's place in GET /estates/{id}/engineers (null: not ranked, e.g. not yet active)"})
+    score = fields.Float(allow_none=True)
+
+
+class EngineerTotalsSchema(ma.Schema):
+    completed = fields.Integer(metadata={"description": "orders completed, every estate and source"})
+    reviews = fields.Integer()
+    avg_rating = fields.Float(allow_none=True, metadata={"description": "over all reviews; null without any"})
+    likes = fields.Integer()
+
+
+class PublicEngineerSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    photo_url = fields.Function(lambda p: upload_url(p["photo"]), metadata={
+        "type": "string", "nullable": True, "description": "null without a photo"})
+    intro = fields.String()
+    status = fields.String(metadata={"description": "active, or invited (not yet claimed)"})
+    estates = fields.List(fields.Nested(EngineerEstateRankSchema))
+    totals = fields.Nested(EngineerTotalsSchema)
+    liked = fields.Boolean(metadata={"description": "I like this engineer"})
+    can_like = fields.Boolean(metadata={"description": "they completed an order for me and I have not liked them yet"})
+    is_my_steward = fields.Boolean()
+
+
+class EngineerReviewSchema(ma.Schema):
+    """A review on the engineer's public page: never the reviewer's id or phone."""
+    id = fields.Integer()
+    rating = fields.Integer()
+    text = fields.String()
+    photos = fields.Function(lambda r: upload_urls(r["photos"]), metadata={
+        "type": "array", "items": {"type": "string"}, "description": "image URLs"})
+    created_at = fields.DateTime()
+    estate_name = fields.String()
+    reviewer_name = fields.String(metadata={"description": 'masked: "陈**", or "用户" without a name'})
 
 
 class ServiceOrderMessageSchema(ma.Schema):

@@ -8,6 +8,7 @@ order resolve it once (the loser gets 409 `order_state_changed`).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from core.accounts.services import Principal
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, localtime, mask_phone
 from core.notifications import services as notifications
 from core.pagination import Page, paginate
 from core.uploads import services as uploads
@@ -35,6 +36,8 @@ STATUS_LABELS = {"requested": "待派单", "assigned": "已派单", "scheduled":
                  "cancelled": "已取消"}
 OPEN = ("requested", "assigned", "scheduled")
 MAX_PHOTOS = 9
+# Orders the resident placed in the mini-program: only these tell the resident about their steps.
+NOTIFIED_SOURCES = ("app", "booking")
 
 
 def get_order(order_id: int, *, lock: bool = False) -> ServiceOrder:
@@ -58,15 +61,91 @@ def visible_order(order_id: int, who: Principal) -> ServiceOrder:
     raise NotFound("服务单不存在", code="order_not_found")
 
 
+class OrderView:
+    """A service order as one actor sees it (made by `order_views`): every field of the order,
+    with `contact_phone` in full or masked and the customer's name. Responses and pages show
+    orders only through it (ServiceOrderSchema refuses a bare order)."""
+
+    def __init__(self, order: ServiceOrder, *, full: bool, customer_name: str | None):
+        self.order = order
+        self.phone_full = full
+        phone = order.contact_phone or order.resident_phone  # imported orders: the service system's phone
+        # mask_phone keeps a number shorter than 7 characters as it is: such a number is hidden whole
+        self.contact_phone = phone if full or not phone else (mask_phone(phone) if len(phone) >= 7 else "****")
+        self.customer_name = customer_name
+
+    def __getattr__(self, name):
+        return getattr(self.order, name)
+
+
+def order_views(orders, who: Principal | User | None) -> list[OrderView]:
+    """Orders as `who` sees them: the order's resident and its assigned engineer see the contact
+    phone in full; everyone else (agents and admins included; None: a system caller) sees it
+    masked. Name and address are shown to everyone who may see the order. Two queries."""
+    orders = list(orders)
+    own_engineer = None
+    if who is not None and who.has_role("engineer"):
+        engineer = estates.active_engineer(who.id)
+        own_engineer = engineer.id if engineer is not None else None
+    resident_ids = {o.resident_id for o in orders if o.resident_id is not None}
+    names = dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(resident_ids)))
+                 .all()) if resident_ids else {}
+    return [OrderView(o, full=who is not None and (o.resident_id == who.id or (
+        own_engineer is not None and o.engineer_id == own_engineer)),
+        customer_name=(names.get(o.resident_id) or "").strip() or o.contact_name or None) for o in orders]
+
+
+def order_view(order: ServiceOrder, who: Principal | User | None) -> OrderView:
+    return order_views([order], who)[0]
+
+
+def view_page(page: Page, who: Principal | User | None) -> Page:
+    return Page(order_views(page.items, who), page.next_cursor)
+
+
 def best_engineer(estate_id: int) -> int | None:
     """Dispatch: the best-ranked active engineer covering the estate (the ranking's order)."""
     ranked = stats.ranking(estate_id, limit=1)
     return ranked[0]["engineer"]["id"] if ranked else None
 
 
+def _one_line(text: str | None) -> str:
+    """Text on one line: control characters (newlines included) and runs of spaces become one space."""
+    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text or "").split())
+
+
+def _where_and_whom(user: User, estate_id: int, *, address_id: int | None, address: str | None,
+                    contact_name: str | None, contact_phone: str | None) -> dict:
+    """The order's copies of where and whom: an address from the caller's address book (its
+    estate must be the order's) or one written out; the contact given, else the address book's,
+    else (the phone) the caller's own."""
+    book = None
+    address = _one_line(address)
+    if address_id is not None:
+        book = estates.address_of(user.id, address_id)  # 404 unless it is the caller's own
+        if book.estate_id != estate_id:
+            raise invalid("address_id", "该地址不在所选小区，请选择本小区的地址")
+        if address:
+            raise invalid("address", "已选择地址簿中的地址，请勿再填写地址")
+        address = _one_line(estates.address_text(book))[:255]
+    if len(address) > 255:
+        raise invalid("address", "地址不能超过 255 个字")
+    name = _one_line(contact_name) or (book.contact_name if book is not None else "") or None
+    if name is not None and len(name) > 32:
+        raise invalid("contact_name", "联系人姓名不能超过 32 个字")
+    phone = re.sub(r"[\s-]", "", contact_phone or "")
+    if phone and not (phone.isascii() and estates.PHONE_RE.match(phone)):  # \d also matches "１３８…"
+        raise invalid("contact_phone", "请填写 11 位手机号")
+    phone = phone or (book.contact_phone if book is not None else None) or user.phone or None
+    return {"address": address, "contact_name": name, "contact_phone": phone}
+
+
 def request_service(user: User, estate_id: int, service_type: str, description: str = "", *,
-                    preferred_engineer_id: int | None = None, preferred_slot: str | None = None) -> ServiceOrder:
-    """A resident asks for service at one of their estates, optionally naming the engineer."""
+                    preferred_engineer_id: int | None = None, preferred_slot: str | None = None,
+                    address_id: int | None = None, address: str | None = None, contact_name: str | None = None,
+                    contact_phone: str | None = None, photos: list[str] | None = None) -> ServiceOrder:
+    """A resident asks for service at one of their estates, optionally naming the engineer, with
+    where (an address of their address book, or written out), whom to call and photos."""
     estate = db.session.get(Estate, estate_id)
     if estate is None:
         raise NotFound("小区不存在", code="estate_not_found")
@@ -77,25 +156,31 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
     description = (description or "").strip()
     if len(description) > 1000:
         raise invalid("description", "描述不能超过 1000 字")
-    engineer_id = None
+    contact = _where_and_whom(user, estate_id, address_id=address_id, address=address, contact_name=contact_name,
+                              contact_phone=contact_phone)
+    photos = uploads.require_own_photos(user.id, photos, field="photos", most=MAX_PHOTOS)
+    engineer = None
     if preferred_engineer_id is not None:
         engineer = db.session.get(Engineer, preferred_engineer_id)
         allowed = engineer is not None and engineer.status == "active" and (
             estates.covers(engineer, estate_id) or stewards.steward_engineer_id(user.id) == engineer.id)
         if not allowed:
             raise invalid("preferred_engineer_id", "只能选择服务该小区的工程师或您的管家")
-        engineer_id = engineer.id
     else:
-        engineer_id = best_engineer(estate_id)
+        dispatched = best_engineer(estate_id)
+        engineer = db.session.get(Engineer, dispatched) if dispatched is not None else None
     now = utcnow()
     order = ServiceOrder(source="app", estate_id=estate_id, resident_id=user.id, service_type=service_type,
                          description=description, preferred_engineer_id=preferred_engineer_id,
                          preferred_slot=(preferred_slot or "").strip()[:64] or None, requested_at=now,
-                         engineer_id=engineer_id, status="assigned" if engineer_id else "requested",
-                         assigned_at=now if engineer_id else None)
+                         engineer_id=engineer.id if engineer else None,
+                         status="assigned" if engineer else "requested", assigned_at=now if engineer else None,
+                         photos=photos, **contact)
     db.session.add(order)
     db.session.flush()
     stats.on_requested(order)
+    if engineer is not None:
+        _notify_resident(order, "assigned", engineer=engineer)
     return order
 
 
@@ -112,6 +197,44 @@ def _transition(order: ServiceOrder, expected: tuple[str, ...], **values) -> Ser
     return order
 
 
+# What the resident is told at each step (docs/community.md, "Order status reaches the resident"):
+# the inbox title, the body, and the order-status template's `thing2` detail and `phrase3` status.
+NOTICES = {
+    "assigned": ("服务单已派单", "您的{kind}服务单（#{id}）已派给{engineer}，师傅会尽快与您联系确定上门时间。",
+                 "{kind} {engineer}", "已派单"),
+    "scheduled": ("已预约上门时间", "{engineer}将于{when}上门为您提供{kind}服务（服务单 #{id}）。",
+                  "{kind} {when}上门", "已预约"),
+    "rescheduled": ("上门时间已更改", "{engineer}已将上门时间改为{when}（{kind}服务单 #{id}）。",
+                    "{kind} {when}上门", "已改约"),
+    "completed": ("服务已完成", "{engineer}已完成您的{kind}服务（服务单 #{id}），欢迎评价。",
+                  "{kind} {engineer}", "已完成"),
+    "cancelled": ("服务单已取消", "您的{kind}服务单（#{id}）已被{by}取消，原因：{reason}。",
+                  "{kind} {reason}", "已取消"),
+}
+
+
+def _notify_resident(order: ServiceOrder, event: str, *, engineer: Engineer | None = None, by: str = "") -> None:
+    """Tell the order's resident about a step of it: an inbox notice always, a subscribe message
+    (the order-status template, purpose "order") when they hold quota; in the caller's
+    transaction, so the step and its notice commit together. Only orders the resident placed in
+    the mini-program notify: imported and integrated orders are linked to an account by phone."""
+    if order.resident_id is None or order.source not in NOTIFIED_SOURCES:
+        return
+    if engineer is None and order.engineer_id is not None:
+        engineer = db.session.get(Engineer, order.engineer_id)
+    when = order.scheduled_for.astimezone(BUSINESS_TZ) if order.scheduled_for else None
+    words = {"id": order.id, "kind": SERVICE_TYPES.get(order.service_type, order.service_type),
+             "engineer": f"{engineer.name}师傅" if engineer else "工程师", "by": by,
+             "when": f"{when.month}月{when.day}日 {when:%H:%M}" if when else "",
+             "reason": _one_line(order.cancel_reason)}
+    title, body, detail, status = NOTICES[event]
+    notifications.notify(
+        [order.resident_id], kind="order", title=title, body=body.format(**words), purpose="order",
+        page=f"pages/order/index?id={order.id}",
+        data={"character_string1": str(order.id), "thing2": detail.format(**words), "phrase3": status,
+              "time4": localtime(utcnow())})
+
+
 def assign(order_id: int, engineer_id: int, actor: User) -> ServiceOrder:
     """An agent or admin (re)assigns an open, unscheduled order to an engineer covering the estate."""
     order = get_order(order_id)
@@ -122,6 +245,8 @@ def assign(order_id: int, engineer_id: int, actor: User) -> ServiceOrder:
     _transition(order, ("requested", "assigned"), engineer_id=engineer_id, status="assigned", assigned_at=utcnow())
     audit.record(actor, "service_order.assign", "service_order", order.id, before=before,
                  after={"engineer_id": engineer_id, "status": "assigned"})
+    if before != {"engineer_id": engineer_id, "status": "assigned"}:  # the same engineer again: nothing new
+        _notify_resident(order, "assigned", engineer=engineer)
     return order
 
 
@@ -138,8 +263,12 @@ def schedule(order_id: int, user: User, scheduled_for: datetime) -> ServiceOrder
     _own_engineer(order, user.id)
     if scheduled_for <= utcnow():
         raise invalid("scheduled_for", "预约时间须在将来")
-    return _transition(order, ("assigned", "scheduled"), status="scheduled", scheduled_for=scheduled_for,
-                       scheduled_at=utcnow())
+    before = (order.status, order.scheduled_for)
+    _transition(order, ("assigned", "scheduled"), status="scheduled", scheduled_for=scheduled_for,
+                scheduled_at=utcnow())
+    if before != ("scheduled", order.scheduled_for):  # the same time again: nothing new
+        _notify_resident(order, "rescheduled" if before[0] == "scheduled" else "scheduled")
+    return order
 
 
 def complete(order_id: int, user: User) -> ServiceOrder:
@@ -150,6 +279,7 @@ def complete(order_id: int, user: User) -> ServiceOrder:
     stats.on_completed(order)
     if order.resident_id is not None:
         signals.service_completed.send(resident_id=order.resident_id, order_id=order.id)
+    _notify_resident(order, "completed")
     return order
 
 
@@ -165,8 +295,12 @@ def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
     reason = (reason or "").strip()
     if not reason:
         raise invalid("reason", "请填写取消原因")
-    return _transition(order, OPEN, status="cancelled", cancelled_at=utcnow(), cancelled_by_id=who.id,
-                       cancel_reason=reason[:255])
+    _transition(order, OPEN, status="cancelled", cancelled_at=utcnow(), cancelled_by_id=who.id,
+                cancel_reason=reason[:255])
+    if order.resident_id != who.id:  # the resident knows what they did themselves
+        by = "管理员" if who.has_role("admin") else "客服" if who.has_role("agent") else "工程师"
+        _notify_resident(order, "cancelled", by=by)
+    return order
 
 
 # -- reviews, complaints, likes ---------------------------------------------------------------
@@ -263,12 +397,73 @@ def like_engineer(user: User, engineer_id: int) -> bool:
     """Like an engineer who completed an order for you: once per pair (repeating is harmless).
     Returns whether this call added the like."""
     estates.get_engineer(engineer_id)
-    served = db.session.scalar(sa.select(sa.literal(1)).where(
-        ServiceOrder.engineer_id == engineer_id, ServiceOrder.resident_id == user.id,
-        ServiceOrder.status == "completed"))
-    if served is None:
+    if not _served(engineer_id, user.id):
         raise Forbidden("只有这位工程师为您完成过服务后才能点赞", code="not_served")
     return stats.add_like(user.id, engineer_id)
+
+
+def _served(engineer_id: int, resident_id: int) -> bool:
+    """The engineer completed an order for the resident (what a like needs)."""
+    return db.session.scalar(sa.select(sa.literal(1)).where(
+        ServiceOrder.engineer_id == engineer_id, ServiceOrder.resident_id == resident_id,
+        ServiceOrder.status == "completed").limit(1)) is not None
+
+
+def review_of(order_id: int) -> ServiceReview | None:
+    """The review of an order, or None (for the feed, which shares a review to the estate)."""
+    return db.session.scalar(sa.select(ServiceReview).where(ServiceReview.order_id == order_id))
+
+
+# -- the engineer's public profile ---------------------------------------------------------------
+
+def _public_engineer(engineer_id: int) -> Engineer:
+    """An engineer anyone logged in may look up; one who left is gone (404)."""
+    engineer = estates.get_engineer(engineer_id)
+    if engineer.status == "left":
+        raise NotFound("工程师不存在", code="engineer_not_found")
+    return engineer
+
+
+def engineer_profile(engineer_id: int, who: Principal | User) -> dict:
+    """An engineer's brand page: who they are, the estates they serve with their rank in each
+    (as `GET /estates/{id}/engineers` ranks them), their totals, and what the caller may do."""
+    engineer = _public_engineer(engineer_id)
+    ranks = stats.ranks_of(engineer.id)
+    served_estates = [{"id": e.id, "name": e.name, "city": e.city, "district": e.district,
+                       **ranks.get(e.id, {"rank": None, "score": None})} for e in engineer.estates]
+    completed = db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder).where(
+        ServiceOrder.engineer_id == engineer.id, ServiceOrder.status == "completed"))
+    reviews, average = db.session.execute(sa.select(sa.func.count(), sa.func.avg(ServiceReview.rating))
+                                          .where(ServiceReview.engineer_id == engineer.id)).one()
+    likes, liked = stats.likes_of(engineer.id, who.id)
+    return {
+        "id": engineer.id, "name": engineer.name, "photo": engineer.photo, "intro": engineer.intro or "",
+        "status": engineer.status, "estates": served_estates,
+        "totals": {"completed": completed, "reviews": reviews,
+                   "avg_rating": round(float(average), 2) if reviews else None, "likes": likes},
+        "liked": liked, "can_like": not liked and _served(engineer.id, who.id),
+        "is_my_steward": stewards.steward_engineer_id(who.id) == engineer.id,
+    }
+
+
+def masked_name(name: str | None) -> str:
+    """A reviewer's name as strangers see it: the first character and two stars ("陈**")."""
+    name = (name or "").strip()
+    return f"{name[0]}**" if name else "用户"
+
+
+def engineer_reviews(engineer_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """The engineer's reviews, newest first, for their public page: no reviewer id or phone,
+    the reviewer's name masked. One query per page (with the estate and reviewer names)."""
+    _public_engineer(engineer_id)
+    r = ServiceReview
+    page = paginate(sa.select(r.id, r.rating, r.text, r.photos, r.created_at, Estate.name.label("estate_name"),
+                              User.display_name.label("reviewer"))
+                    .join(Estate, Estate.id == r.estate_id).join(User, User.id == r.resident_id)
+                    .where(r.engineer_id == engineer_id), [r.id], limit=limit, cursor=cursor, scalars=False)
+    return Page([{"id": row.id, "rating": row.rating, "text": row.text, "photos": row.photos or [],
+                  "created_at": row.created_at, "estate_name": row.estate_name,
+                  "reviewer_name": masked_name(row.reviewer)} for row in page.items], page.next_cursor)
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -355,7 +550,7 @@ def announce(user: User, estate_id: int, day: date, slots: list[str], note: str 
     counts = notifications.notify(
         residents, kind="visit", title=f"{engineer.name}师傅{day.month}月{day.day}日上门服务",
         body=f"{engineer.name}师傅将于{when}在{estate.name}提供上门服务，可预约剩余时段。{announcement.note}",
-        purpose="visit", page="pages/index/index",
+        purpose="visit", page=f"pages/estate/index?id={estate_id}",
         data={"thing1": f"{estate.name}上门服务", "time2": f"{day.isoformat()} {parsed[0][0].strftime('%H:%M')}",
               "thing3": f"{engineer.name}师傅"})
     announcement.notified = counts["notified"]
@@ -418,7 +613,7 @@ def book(user: User, slot_id: int, service_type: str, description: str = "") -> 
                          engineer_id=announcement.engineer_id, preferred_engineer_id=announcement.engineer_id,
                          service_type=service_type, description=(description or "").strip()[:1000],
                          status="scheduled", requested_at=now, assigned_at=now, scheduled_at=now,
-                         scheduled_for=slot.starts_at)
+                         scheduled_for=slot.starts_at, contact_phone=user.phone or None)
     db.session.add(order)
     db.session.flush()
     db.session.execute(sa.update(VisitSlot).where(VisitSlot.id == slot_id).values(order_id=order.id)

@@ -39,7 +39,8 @@ def engineer_orders():
     status = request.args.get("status") or None
     if status and status not in services.STATUS_LABELS:
         abort(404)
-    page = services.orders_of_engineer(current_user.id, status=status, **pages.cursor_args())
+    page = services.view_page(services.orders_of_engineer(current_user.id, status=status, **pages.cursor_args()),
+                              pages.principal())
     return render_template("engineer/orders/orders.html", nav="orders", page=page, status=status,
                            estates=estates.estates_by_id(o.estate_id for o in page.items),
                            choices=STATUS_CHOICES, schedule_form=ScheduleForm(), cancel_form=ReasonForm(),
@@ -106,7 +107,8 @@ def admin_orders():
     estate_id = request.args.get("estate_id", type=int)
     if status and status not in services.STATUS_LABELS:
         abort(404)
-    page = services.all_orders(estate_id=estate_id, status=status, **pages.cursor_args())
+    page = services.view_page(services.all_orders(estate_id=estate_id, status=status, **pages.cursor_args()),
+                              pages.principal())
     estate_ids = {o.estate_id for o in page.items}
     return render_template("admin/community/orders/service_orders.html", nav="service_orders", page=page, status=status,
                            estate_id=estate_id, estates=estates.estates_by_id(estate_ids),

@@ -3,7 +3,7 @@ from flask import Response
 
 from community.stats import services
 from community.stats.schemas import EstateKpisSchema, KpiArgsSchema, LeagueArgsSchema, LeagueSchema
-from core.accounts.auth import auth_required
+from core.auth import auth_required
 from core.blueprint import Blueprint
 
 bp = Blueprint("community_stats_admin", __name__, url_prefix="/api/v1/admin", description="管理：小区指标")

@@ -4,7 +4,7 @@ from flask import current_app
 from community.estates import services as estates
 from community.stats import services
 from community.stats.schemas import RankingSchema
-from core.accounts.auth import auth_required
+from core.auth import auth_required
 from core.blueprint import Blueprint
 
 bp = Blueprint("community_stats", __name__, url_prefix="/api/v1", description="小区工程师排名")

@@ -30,7 +30,6 @@ from flask import current_app
 
 from community.estates.models import Engineer, EngineerEstate, Estate
 from community.stats.models import EngineerEstateDay, EngineerEstateStat, EngineerLike, EstateMonthStat
-from community.stewards.models import StewardBinding, Visit
 from core.db import dialect_insert, insert_or_nothing, upsert_add, utcnow
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
@@ -205,6 +204,37 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
             },
         })
     return ranked
+
+
+def ranks_of(engineer_id: int) -> dict[int, dict]:
+    """The engineer's place in the ranking of every estate they cover, {estate_id: {"rank",
+    "score"}}, exactly as `ranking` orders and scores it: one statement (a window over the
+    coverers of those estates). An engineer who is not active is in no ranking: {}."""
+    s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
+    default = components(0, 0, 0, 0, 0, 0)["score"]
+    position = sa.func.row_number().over(
+        partition_by=c.estate_id,
+        order_by=(sa.func.coalesce(s.score, default).desc(), s.first_service_at.asc().nulls_last(), g.id.asc()))
+    ranked = (sa.select(c.estate_id, c.engineer_id, position.label("rank"), s.completed, s.recent_completed,
+                        s.ratings_count, s.ratings_sum, s.complaints, s.likes)
+              .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
+                           .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
+                                                                            s.estate_id == c.estate_id)))
+              .where(g.status == "active",
+                     c.estate_id.in_(sa.select(EngineerEstate.estate_id).where(EngineerEstate.engineer_id == engineer_id)))
+              .subquery())
+    rows = db.session.execute(sa.select(ranked).where(ranked.c.engineer_id == engineer_id)).all()
+    return {row.estate_id: {"rank": row.rank, "score": components(
+        row.completed or 0, row.recent_completed or 0, row.ratings_count or 0, row.ratings_sum or 0,
+        row.complaints or 0, row.likes or 0)["score"]} for row in rows}
+
+
+def likes_of(engineer_id: int, resident_id: int | None = None) -> tuple[int, bool]:
+    """How many residents like the engineer, and whether `resident_id` is one of them: one statement."""
+    mine = sa.func.coalesce(sa.func.sum(sa.case((EngineerLike.resident_id == resident_id, 1), else_=0)), 0)
+    count, liked = db.session.execute(sa.select(sa.func.count(), mine)
+                                      .where(EngineerLike.engineer_id == engineer_id)).one()
+    return count, bool(liked)
 
 
 # -- rebuild ----------------------------------------------------------------------------------
@@ -416,20 +446,3 @@ def kpis_csv(data: dict) -> str:
     for month in data["months"]:
         writer.writerow(["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)])
     return "\ufeff" + out.getvalue()
-
-
-# -- the console overview ---------------------------------------------------------------------
-
-
-def overview_counts() -> dict:
-    """Headline numbers for the admin overview."""
-    day_start = utcnow() - timedelta(days=1)
-    count = lambda stmt: db.session.scalar(stmt)  # noqa: E731
-    return {
-        "estates": count(sa.select(sa.func.count()).select_from(Estate)),
-        "engineers": count(sa.select(sa.func.count()).where(Engineer.status == "active")),
-        "invited": count(sa.select(sa.func.count()).where(Engineer.status == "invited")),
-        "customers": count(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None))),
-        "bindings_24h": count(sa.select(sa.func.count()).where(StewardBinding.started_at >= day_start)),
-        "visits_24h": count(sa.select(sa.func.count()).where(Visit.created_at >= day_start)),
-    }

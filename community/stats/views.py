@@ -1,4 +1,4 @@
-"""Admin console: the overview, estate KPIs and the league table."""
+"""Admin console: estate KPIs and the league table."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,12 +12,6 @@ from core.errors import APIError
 from core.formatting import BUSINESS_TZ
 
 bp = Blueprint("community_stats_pages", __name__)
-
-
-@bp.route("/admin/")
-@pages.admin_only
-def admin_home():
-    return render_template("admin/community/stats/index.html", nav="admin", counts=services.overview_counts())
 
 
 def _this_month() -> str:

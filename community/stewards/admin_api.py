@@ -10,7 +10,7 @@ from community.stewards.schemas import (
     ReassignSchema,
 )
 from core.accounts import services as accounts
-from core.accounts.auth import auth_required, current_api_user, current_principal
+from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.pagination import page_schema
 

@@ -14,7 +14,7 @@ from community.stewards.schemas import (
     StewardListSchema,
 )
 from core.accounts.api import token_response
-from core.accounts.auth import auth_required, current_principal, rate_key_user
+from core.auth import auth_required, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
@@ -34,7 +34,9 @@ def create_binding(body):
     """
     user, outcome = services.bind_by_scene(body["code"], body["scene"], rating=body["rating"],
                                            comment=body["comment"])
-    return {**token_response(user, "wechat"), "result": outcome.result, "steward": outcome.binding,
+    steward = {"id": outcome.binding.id, "started_at": outcome.binding.started_at, "engineer": outcome.binding.engineer,
+               "estate": outcome.binding.estate, "rank": outcome.rank} if outcome.binding else None
+    return {**token_response(user, "wechat"), "result": outcome.result, "steward": steward,
             "estate": outcome.estate, "visit": outcome.visit, "points": outcome}
 
 

@@ -7,7 +7,7 @@ from community.estates.schemas import EstateBriefSchema, ResidencySchema
 from core.accounts.schemas import UserSchema
 from core.formatting import mask_phone
 from core.pagination import PageArgsSchema, list_schema
-from core.schemas import id_field
+from core.schemas import id_field, upload_url
 
 
 class BindingCodeCreateSchema(ma.Schema):
@@ -36,12 +36,17 @@ class BindingCreateSchema(ma.Schema):
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
+def _get(obj, name):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 class EngineerPublicSchema(ma.Schema):
     """What a resident sees of their steward."""
     id = fields.Integer()
     name = fields.String()
     phone = fields.String()
     status = fields.String()
+    photo_url = fields.Function(lambda e: upload_url(_get(e, "photo")), allow_none=True)
 
 
 class StewardSchema(ma.Schema):
@@ -49,6 +54,11 @@ class StewardSchema(ma.Schema):
     engineer = fields.Nested(EngineerPublicSchema)
     estate = fields.Nested(EstateBriefSchema)
     since = fields.DateTime(attribute="started_at")
+
+
+class StewardCardSchema(StewardSchema):
+    """The steward as the binding page shows them right after the scan."""
+    rank = fields.Integer(allow_none=True, metadata={"description": "the engineer's place in the estate's ranking"})
 
 
 class VisitSchema(ma.Schema):
@@ -74,7 +84,7 @@ class BindingResultSchema(ma.Schema):
     expires_at = fields.DateTime()
     user = fields.Nested(UserSchema)
     result = fields.String(metadata={"description": "created | unchanged | kept | switched"})
-    steward = fields.Nested(StewardSchema, allow_none=True)
+    steward = fields.Nested(StewardCardSchema, allow_none=True)
     estate = fields.Nested(EstateBriefSchema)
     visit = fields.Nested(VisitSchema)
     points = fields.Nested(PointsOutcomeSchema)

@@ -13,6 +13,7 @@ from flask import current_app
 
 from community.estates import services as estates
 from community.estates.models import Engineer, Estate, Residency
+from community.stats import services as stats
 from community.stewards.models import BindingCode, StewardBinding, Visit
 from core import audit, crypto
 from core.accounts import services as accounts
@@ -99,6 +100,7 @@ class BindingOutcome:
     # switched: this engineer took over from a lapsed steward
     result: str
     points: int = 0  # granted by this call for rating the service (the same whatever the rating)
+    rank: int | None = None  # the steward's place in the estate's engineer ranking
     points_refused: points.EarningRefused | None = None  # why none were granted, when a rule said no
 
 
@@ -122,6 +124,8 @@ def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: s
     visit = _record_visit(user, code, rating, comment)
     binding, result = _assign_steward(user, code)
     outcome = BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
+    if binding is not None:
+        outcome.rank = stats.ranks_of(binding.engineer_id).get(binding.estate_id, {}).get("rank")
     if visit.rating is not None and binding is not None and binding.engineer_id == code.engineer_id:
         _reward_rated_binding(user, binding, outcome)
     return outcome
@@ -218,7 +222,7 @@ def _end_binding(binding: StewardBinding, reason: str, actor: User | None) -> No
 # returning plain values, costs a fraction of an ORM load with two joined entities.
 _b, _g, _e = StewardBinding.__table__.c, Engineer.__table__.c, Estate.__table__.c  # no ORM compile step
 _STEWARD_CARDS = sa.select(
-    _b.id, _b.started_at, _g.id.label("engineer_id"), _g.name.label("engineer_name"), _g.phone, _g.status,
+    _b.id, _b.started_at, _g.id.label("engineer_id"), _g.name.label("engineer_name"), _g.phone, _g.status, _g.photo,
     _e.id.label("estate_id"), _e.name.label("estate_name"), _e.city, _e.district,
 ).select_from(StewardBinding.__table__.join(Engineer.__table__, _g.id == _b.engineer_id)
               .join(Estate.__table__, _e.id == _b.estate_id)).where(
@@ -229,7 +233,8 @@ def stewards_of(user_id: int) -> list[dict]:
     """The resident's active steward(s), shaped like StewardBinding for the StewardSchema."""
     return [{
         "id": row.id, "started_at": row.started_at,
-        "engineer": {"id": row.engineer_id, "name": row.engineer_name, "phone": row.phone, "status": row.status},
+        "engineer": {"id": row.engineer_id, "name": row.engineer_name, "phone": row.phone, "status": row.status,
+                     "photo": row.photo},
         "estate": {"id": row.estate_id, "name": row.estate_name, "city": row.city, "district": row.district},
     } for row in db.session.execute(_STEWARD_CARDS, {"resident_id": user_id})]
 
@@ -344,3 +349,19 @@ def deactivate_engineer(engineer: Engineer, actor: User, reassign_to: Engineer |
                  after={"status": "left", "reassign_to": getattr(reassign_to, "id", None), "moved": moved,
                         "roles_removed": ["engineer"] if engineer.user_id else []})
     return moved
+
+
+# -- the console overview ---------------------------------------------------------------------
+
+def overview_counts() -> dict:
+    """Headline numbers for the admin overview."""
+    day_start = utcnow() - timedelta(days=1)
+    count = lambda stmt: db.session.scalar(stmt)  # noqa: E731
+    return {
+        "estates": count(sa.select(sa.func.count()).select_from(Estate)),
+        "engineers": count(sa.select(sa.func.count()).where(Engineer.status == "active")),
+        "invited": count(sa.select(sa.func.count()).where(Engineer.status == "invited")),
+        "customers": count(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None))),
+        "bindings_24h": count(sa.select(sa.func.count()).where(StewardBinding.started_at >= day_start)),
+        "visits_24h": count(sa.select(sa.func.count()).where(Visit.created_at >= day_start)),
+    }

@@ -31,6 +31,13 @@ class ReassignForm(FlaskForm):
     estate_id = SelectField("范围", choices=[], validate_choice=False)
 
 
+@bp.route("/admin/")
+@pages.admin_only
+def admin_home():
+    """The console's overview: estates, engineers, customers, the last day's bindings and visits."""
+    return render_template("admin/community/stewards/index.html", nav="admin", counts=services.overview_counts())
+
+
 @bp.route("/admin/engineers")
 @pages.admin_only
 def engineers():

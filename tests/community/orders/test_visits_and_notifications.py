@@ -63,6 +63,12 @@ def messages(wechat):
     return wechat.control("GET", "messages")["messages"]
 
 
+def test_the_client_learns_the_template_of_each_purpose(client, app):
+    templates = client.get("/api/v1/subscriptions/templates").json["templates"]
+    assert templates["visit"] == app.config["WECHAT_TEMPLATE_VISIT"] == TEMPLATE
+    assert templates["order"] == app.config["WECHAT_TEMPLATE_ORDER"]
+
+
 def test_subscriptions_count_acceptances(client, login):
     account = login()
     r = client.post("/api/v1/me/subscriptions", headers=account.headers, json={"template_ids": [TEMPLATE, TEMPLATE]})

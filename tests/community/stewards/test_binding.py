@@ -368,3 +368,15 @@ def test_minted_code_asks_wechat_for_the_bind_page_and_serves_the_image(client, 
     assert image.status_code == 200 and image.data[:2] == b"\xff\xd8"
     missing = client.get(f"/api/v1/binding-codes/{flip(code['scene'], 3)}/image")
     assert missing.status_code == 404
+
+
+def test_the_binding_answer_carries_the_steward_card_with_the_rank_in_the_estate(client, make_estate, make_engineer,
+                                                                                  mint_code, bind, login):
+    """The bind page shows the card from this one answer: no second call before it appears."""
+    estate = make_estate()
+    first, second = make_engineer([estate]), make_engineer([estate])
+    card = bind(mint_code(second, estate)["scene"]).json["steward"]
+    # no orders yet: equal scores, the lower engineer id first
+    assert (card["engineer"]["id"], card["rank"]) == (second.engineer_id, 2)
+    assert card["engineer"]["photo_url"] is None and card["estate"]["id"] == estate
+    assert bind(mint_code(first, estate)["scene"]).json["steward"]["rank"] == 1
