@@ -1,0 +1,13 @@
+// @ts-check
+/**
+ * The app: what every page shares lives in globalData (the estate the resident is looking at, the
+ * signed-in user once loaded). Pages ask the API module for everything else.
+ */
+App({
+  globalData: {
+    /** @type {number | null} the estate shown on the 小区 tab */
+    estateId: null,
+    /** @type {any} GET /api/v1/me, once a page loaded it */
+    me: null,
+  },
+})

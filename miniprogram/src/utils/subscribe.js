@@ -1,0 +1,40 @@
+// @ts-check
+/**
+ * Subscribe messages are a quota: each "允许" in WeChat's dialog lets the server send one message
+ * of that template. The dialog may only open on a tap (WeChat's rule), so call `ask` from a tap
+ * handler. The templates come from the server (one place to configure them).
+ */
+const api = require('./api')
+
+/** @type {Record<string, string> | null} */
+let templates = null
+
+/** The template id of each purpose (visit, order, ...), fetched once. */
+async function templatesByPurpose() {
+  if (!templates) templates = (await api.request('/api/v1/subscriptions/templates', { auth: false })).templates
+  return /** @type {Record<string, string>} */ (templates)
+}
+
+/**
+ * Ask for the purposes' notices (from a tap); tell the server what was accepted.
+ * @param {string[]} purposes
+ * @returns {Promise<string[]>} the purposes the user accepted
+ */
+async function ask(purposes) {
+  const byPurpose = await templatesByPurpose()
+  const ids = purposes.map((p) => byPurpose[p]).filter(Boolean)
+  if (!ids.length) return []
+  /** @type {Record<string, string>} */
+  const answers = await new Promise((resolve) => {
+    wx.requestSubscribeMessage({
+      tmplIds: ids,
+      success: (res) => resolve(/** @type {any} */ (res)),
+      fail: () => resolve({}),
+    })
+  })
+  const accepted = ids.filter((id) => answers[id] === 'accept')
+  if (accepted.length) await api.request('/api/v1/me/subscriptions', { method: 'POST', data: { template_ids: accepted } })
+  return purposes.filter((p) => accepted.includes(byPurpose[p]))
+}
+
+module.exports = { ask, templatesByPurpose }
