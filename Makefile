@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi.py
 
-.PHONY: demo test lint test-sqlite test-postgres install clean
+.PHONY: demo test lint test-sqlite test-postgres test-miniprogram install clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/.installed
 
+# The mini-program's tools (jest, miniprogram-simulate, typescript) exactly as package-lock.json pins them.
+miniprogram/node_modules/.installed: miniprogram/package-lock.json
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Start the platform on its embedded defaults: SQLite, fake WeChat, demo data.
 demo: install
 	$(BIN)/flask demo
 
-## The linter, then the whole suite on SQLite, then again on PostgreSQL ($(PG_URL)).
-test: lint test-sqlite test-postgres
+## The linter, the whole suite on SQLite, again on PostgreSQL ($(PG_URL)), then the mini-program's
+## type check and jest suites (unit, and contract tests against the app on SQLite).
+test: lint test-sqlite test-postgres test-miniprogram
 
 lint: install
 	$(BIN)/ruff check
@@ -35,5 +41,9 @@ test-postgres: install
 		echo "WARNING: PostgreSQL at $(PG_URL) is unreachable: the PostgreSQL pass was skipped (CI fails instead)."; \
 	fi
 
+# tsc --noEmit, then jest: unit tests on recorded responses, contract tests against a live server.
+test-miniprogram: install miniprogram/node_modules/.installed
+	cd miniprogram && npm test --silent
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache miniprogram/node_modules

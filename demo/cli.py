@@ -33,6 +33,8 @@ def demo(host, port, seed_only):
             click.echo("Demo data loaded.")
         if seed_only:
             return
+        # WeChat DevTools' own login codes log in as a demo resident (docs/miniprogram.md).
+        fake.state.devtools = {"openid": data.DEVTOOLS_RESIDENT, "phone": "13900000000"}
         click.echo(f"""
   邻里 Linli demo
   Console      http://{host}:{port}/login
@@ -40,6 +42,13 @@ def demo(host, port, seed_only):
     engineers  {', '.join(e[2] for e in data.ENGINEERS)} / {data.ENGINEER_PASSWORD}
   API docs     http://{host}:{port}/api/docs
   Fake WeChat  {fake.url}  (controls: docs/wechat-fake.md)
+
+  Mini-program (docs/miniprogram.md)
+    WeChat DevTools → 导入项目 → the miniprogram/ folder (appid: 测试号 or your own)
+    详情 → 本地设置 → tick 不校验合法域名; src/config.js apiBase must be http://{host}:{port}
+    DevTools logs in as the demo resident {data.DEVTOOLS_RESIDENT}. Engineer mode instead (王建国):
+      curl -s -X POST {fake.url}_fake/devtools -d '{{"openid":"{data.DEVTOOLS_ENGINEER}"}}'
+    then 清缓存 → 全部清除 in DevTools, so it logs in again.
 """)
         # The scheduled jobs run in this process for the demo (in production: `flask jobs run`).
         scheduler = Scheduler(current_app._get_current_object())

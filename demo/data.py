@@ -31,6 +31,9 @@ ENGINEERS = [
     ("李明", "13800138002", "E1002", [1, 2, 3]),
     ("张伟", "13800138003", "E1003", [3, 4]),
 ]
+# Who WeChat DevTools logs in as against the demo (the fake WeChat's devtools control).
+DEVTOOLS_RESIDENT = "demo-resident-E1001-0-0"
+DEVTOOLS_ENGINEER = "demo-engineer-E1001"
 SURNAMES = "陈林黄周吴徐孙马朱胡郭何高罗郑梁谢宋唐许"
 
 

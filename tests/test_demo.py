@@ -21,6 +21,11 @@ def test_seed_loads_a_consistent_demo_once(ctx):
     # the logins the README and `make demo` print work
     assert accounts.authenticate_password(*data.ADMIN).has_role("admin")
     assert accounts.authenticate_password(data.ENGINEERS[0][2], data.ENGINEER_PASSWORD).has_role("engineer")
+    # WeChat DevTools logs in as these two (`flask demo` prints how): a bound resident and an engineer
+    resident = accounts.wechat_identity(data.DEVTOOLS_RESIDENT).user
+    assert db.session.scalar(sa.select(sa.func.count()).where(
+        StewardBinding.resident_id == resident.id, StewardBinding.ended_at.is_(None))) >= 1
+    assert accounts.wechat_identity(data.DEVTOOLS_ENGINEER).user.has_role("engineer")
     # the community and ambassador areas have something to show
     from ambassador.models import Ambassador, Application
     from ambassador.tasks.models import Task

@@ -200,6 +200,9 @@ class _State:
         self.media_checks: list[dict] = []  # wxa/media_check_async calls, with their verdicts
         self.risky_media: list[str] = []  # a media_url containing one of these is risky
         self.review_media: list[str] = []
+        # WeChat DevTools against the demo: a code the fake did not mint (DevTools' own) logs in
+        # as this user ({"openid", "phone"}); None refuses such codes, as WeChat does.
+        self.devtools: dict | None = None
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -339,6 +342,8 @@ def _jscode2session(st: _State, query, body):
     if not code:
         raise WeChatError(41008)
     entry = st.codes.get(code)
+    if entry is None and st.devtools:
+        entry = st.codes[code] = {"openid": st.devtools["openid"], "unionid": None, "created_at": st.now(), "used": False}
     if entry is None:
         raise WeChatError(40029)
     if st.over_quota(("jscode2session", entry["openid"]), 100, MINUTE):
@@ -368,6 +373,9 @@ def _get_user_phone_number(st: _State, query, body):
     if not isinstance(code, str):
         raise WeChatError(47001, "data format error, code")
     entry = st.phone_codes.get(code)
+    if entry is None and st.devtools:
+        entry = st.phone_codes[code] = {"phone": st.devtools["phone"], "country_code": "86", "appid": None,
+                                        "created_at": st.now(), "used": False}
     if entry is None or entry["used"] or st.now() - entry["created_at"] > PHONE_CODE_LIFETIME:
         raise WeChatError(40029)
     entry["used"] = True
@@ -609,6 +617,23 @@ def _register_controls(app: Flask, st: _State) -> None:
             st.phone_codes[code] = {"phone": phone, "country_code": country_code, "appid": appid,
                                     "created_at": st.now(), "used": False}
         return {"code": code}
+
+    @app.route("/_fake/devtools", methods=["GET", "POST", "DELETE"])
+    def fake_devtools():
+        """Let codes from WeChat DevTools in: they log in as one chosen user (`flask demo` sets it)."""
+        if request.method == "POST":
+            body = _control_json()
+            openid = _string_field(body, "openid", required=True)
+            phone = _string_field(body, "phone") or "13900000000"
+            if not re.fullmatch(r"[0-9]{1,20}", phone):
+                abort(400, "phone must be up to 20 digits (without the country code)")
+            with st.lock:
+                st.openids.add(openid)
+                st.devtools = {"openid": openid, "phone": phone}
+        elif request.method == "DELETE":
+            with st.lock:
+                st.devtools = None
+        return {"devtools": st.devtools}
 
     @app.post("/_fake/subscriptions")
     def fake_subscribe():

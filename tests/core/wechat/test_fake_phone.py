@@ -162,3 +162,22 @@ def test_documented_in_the_fake_docs():
     fault_list = doc.split("Valid fault endpoints:", 1)[1].split("\n\n", 1)[0]
     for endpoint in ENDPOINTS:
         assert f"`{endpoint}`" in fault_list
+
+
+def test_devtools_mode_lets_unknown_codes_in_as_one_chosen_user(client, control):
+    """`flask demo` lets WeChat DevTools' own codes in; by default the fake refuses them as WeChat would."""
+    with pytest.raises(WeChatClientException) as exc:
+        client.wxa.code_to_session("devtools-code-1")
+    assert exc.value.errcode == 40029
+    assert control("POST", "devtools", json={"openid": "o_devtools", "phone": "13912345678"}) == {
+        "devtools": {"openid": "o_devtools", "phone": "13912345678"}}
+    assert client.wxa.code_to_session("devtools-code-2")["openid"] == "o_devtools"
+    with pytest.raises(WeChatClientException) as exc:  # still one-shot
+        client.wxa.code_to_session("devtools-code-2")
+    assert exc.value.errcode == 40163
+    assert exchange(client, "devtools-phone-1")["phone_info"]["purePhoneNumber"] == "13912345678"
+    control("POST", "devtools", expect=400, json={"openid": "o_devtools", "phone": "+86 139"})
+    assert control("DELETE", "devtools") == {"devtools": None}
+    with pytest.raises(WeChatClientException) as exc:
+        client.wxa.code_to_session("devtools-code-3")
+    assert exc.value.errcode == 40029
