@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -43,7 +44,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_commands(app)
     register_signal_receivers(app)
     register_template_helpers(app)
+    register_server_timing(app)
     return app
+
+
+def register_server_timing(app: Flask) -> None:
+    """`Server-Timing: app;dur=<ms>` on every response: the time the app spent, for browser and
+    mini-program DevTools and the benchmarks (bench/README.md), apart from the network's."""
+    @app.before_request
+    def start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def add_timing(response):
+        if "started" in g:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
+        return response
 
 
 def configure_logging(app: Flask) -> None:

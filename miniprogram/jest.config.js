@@ -9,16 +9,19 @@ const shared = {
   testTimeout: 20000,
 }
 
+/** Against the live server (SQLite, fake WeChat) that globalSetup starts. */
+const live = {
+  ...shared,
+  globals: { LINLI_CONTRACT: true },
+  globalSetup: '<rootDir>/test/contract/global-setup.js',
+  globalTeardown: '<rootDir>/test/contract/global-teardown.js',
+}
+
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.js'] },
-    {
-      ...shared,
-      displayName: 'contract',
-      globals: { LINLI_CONTRACT: true },
-      testMatch: ['<rootDir>/test/contract/**/*.test.js'],
-      globalSetup: '<rootDir>/test/contract/global-setup.js',
-      globalTeardown: '<rootDir>/test/contract/global-teardown.js',
-    },
+    { ...live, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.js'] },
+    // Not part of `npm test`: `npx jest --selectProjects bench` (bench/README.md).
+    { ...live, displayName: 'bench', testMatch: ['<rootDir>/bench/**/*.bench.js'], testTimeout: 600000 },
   ],
 }

@@ -1,4 +1,5 @@
-"""The one JSON error shape for every 4xx/5xx, through the API, and the health check."""
+"""The one JSON error shape for every 4xx/5xx, through the API, the health check and the Server-Timing header."""
+import re
 
 from core import create_app
 
@@ -162,3 +163,10 @@ def test_ids_beyond_bigint_in_bodies_and_queries_are_422(client, admin):
     for method, path, body, field in cases:
         response = client.open(path, method=method, headers=admin.headers, json=body)
         assert field in assert_error(response, 422, "validation_error")["fields"], path
+
+
+def test_every_response_says_how_long_the_app_took(client):
+    """Server-Timing separates the app's time from the network's (DevTools, bench/README.md)."""
+    for response in (client.get("/healthz"), client.get("/api/v1/no-such-thing")):
+        match = re.fullmatch(r"app;dur=(\d+\.\d)", response.headers["Server-Timing"])
+        assert match and float(match.group(1)) >= 0
