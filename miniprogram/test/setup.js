@@ -37,7 +37,7 @@ const mp = {
   location: null,
   /** wx.showActionSheet's tapped index; null = cancelled */
   actionSheetIndex: null,
-  /** Answer `method path` (path without the query; a RegExp matches the path) with a status and body, or a function (req) => [status, body]. */
+  /** Answer `method path` (path without the query; a RegExp matches the path) with a status and body, or a function (req) => [status, body]. Status 'network' fails the request, 'never' leaves it pending. */
   route(method, pathOrRe, status, body) {
     routes.unshift({ method, pathOrRe, answer: typeof status === 'function' ? status : () => [status, body] })
   },
@@ -208,7 +208,7 @@ global.wx.request = (args = {}) => {
     setTimeout(() => {
       const [statusCode, data] = answerLocally(method, url, body ? JSON.parse(body) : args.data, args.header || {})
       if (statusCode === 'network') fail(new Error('network down'))
-      else finish({ statusCode, data, header: {} })
+      else if (statusCode !== 'never') finish({ statusCode, data, header: {} }) // 'never': still loading
     }, 0)
   }
   return { abort() {} }

@@ -1,0 +1,80 @@
+/**
+ * A page rendered by miniprogram-simulate, as a standalone HTML document a browser can lay out:
+ * the page's DOM inside a phone frame (navigation bar, tab bar on tab pages), the app's and the
+ * components' styles, and the builtin elements (view, button, image, input…) styled as WeChat
+ * draws them. 1 rpx = 1 CSS px, so a 750-px-wide viewport is a 375-pt phone (as at 2x).
+ *
+ * It is a faithful layout, not a pixel copy of WeChat: images show their placeholder background
+ * (the test DOM does not carry `src`), inputs their box without placeholder text.
+ */
+const fs = require('fs')
+const path = require('path')
+const postcss = require('postcss')
+
+const SRC = path.resolve(__dirname, '../../src')
+const APP = JSON.parse(fs.readFileSync(path.join(SRC, 'app.json'), 'utf8'))
+
+const BUILTINS = ['view', 'text', 'button', 'image', 'input', 'textarea', 'picker', 'navigator', 'scroll-view',
+  'switch', 'swiper', 'swiper-item', 'icon', 'label', 'radio', 'radio-group', 'checkbox', 'checkbox-group', 'form',
+  'slider', 'rich-text', 'block', 'map', 'canvas', 'progress', 'movable-area', 'movable-view', 'cover-view']
+const TAG = new RegExp(`(^|[\\s,>+~(])(${BUILTINS.map((t) => t.replace('-', '\\-')).join('|')}|page)(?=$|[\\s.,:#\\[>+~)])`, 'g')
+
+/** How WeChat draws its builtin components, roughly (rpx as px). */
+const BASE = `
+html, body { margin: 0; background: #f5f7fa; }
+body { width: 750px; font-size: 32px; -webkit-text-size-adjust: none; }
+wx-view, wx-scroll-view, wx-swiper, wx-swiper-item, wx-form, wx-navigator, wx-picker, wx-rich-text, wx-radio-group,
+wx-checkbox-group, wx-movable-area, wx-cover-view { display: block; }
+wx-scroll-view { overflow: auto; }
+wx-text, wx-label { display: inline; }
+wx-image { display: inline-block; width: 640px; height: 480px; overflow: hidden; background: #eef1f4; }
+wx-icon { display: inline-block; width: 40px; height: 40px; }
+wx-button { display: block; position: relative; box-sizing: border-box; margin: 0 auto; padding: 0 28px;
+  text-align: center; font-size: 36px; line-height: 2.55; border-radius: 10px; background: #f8f8f8; color: #000;
+  border: 1px solid rgba(0,0,0,.2); overflow: hidden; width: 100%; }
+wx-input { display: block; height: 1.4em; min-height: 1.4em; overflow: hidden; border-bottom: 1px solid #e4e7eb; }
+wx-textarea { display: block; width: 600px; height: 300px; border: 1px solid #e4e7eb; border-radius: 8px; box-sizing: border-box; }
+wx-switch { display: inline-block; width: 104px; height: 64px; border-radius: 32px; background: #e4e7eb; vertical-align: middle; }
+wx-radio, wx-checkbox { display: inline-block; width: 44px; height: 44px; border: 2px solid #9aa5b1; border-radius: 50%; vertical-align: middle; }
+wx-progress { display: block; height: 12px; background: #ebebeb; }
+.mp-nav { height: 88px; padding-top: 88px; background: #0b7a75; color: #fff; text-align: center; line-height: 88px; font-size: 34px; font-weight: 600; }
+.mp-nav.light { background: #f7f7f7; color: #000; }
+.mp-content { min-height: calc(100vh - 176px); }
+.mp-tabbar { position: sticky; bottom: 0; display: flex; height: 112px; background: #fff; border-top: 1px solid #ddd; }
+.mp-tab { flex: 1; text-align: center; padding-top: 60px; font-size: 22px; color: #616e7c; }
+.mp-tab.on { color: #0b7a75; }
+`
+
+/** Rewrite tag selectors (button → wx-button, page → the page root); classes are left to the prefix plugin. */
+function tags(css) {
+  return postcss([(root) => {
+    root.walkRules((rule) => {
+      rule.selectors = rule.selectors.map((s) => s.replace(TAG, (all, before, tag) => `${before}${tag === 'page' ? '.mp-page' : `wx-${tag}`}`))
+    })
+  }]).process(css, { from: undefined }).css
+}
+
+/** The app's styles as they apply to a page (the page's classes carry the `main--` prefix). */
+function appCss() {
+  const { compile } = require('miniprogram-simulate/src/wxss')
+  const wxss = fs.readFileSync(path.join(SRC, 'app.wxss'), 'utf8')
+  return tags(compile(wxss, { prefix: 'main' })).replace(/(\d+)rpx/g, '$1px')
+}
+
+/**
+ * @param {any} comp the rendered page (helpers.load)
+ * @param {string} route "pages/bind/index"
+ */
+function pageHtml(comp, route) {
+  const json = JSON.parse(fs.readFileSync(path.join(SRC, `${route}.json`), 'utf8'))
+  const title = json.navigationBarTitleText || APP.window.navigationBarTitleText
+  const components = [...document.head.querySelectorAll('style')].map((s) => tags(s.innerHTML)).join('\n')
+  const tabs = APP.tabBar.list.some((t) => t.pagePath === route)
+    ? `<div class="mp-tabbar">${APP.tabBar.list.map((t) => `<div class="mp-tab${t.pagePath === route ? ' on' : ''}">${t.text}</div>`).join('')}</div>`
+    : ''
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=750">
+<style>${BASE}</style><style>${appCss()}</style><style>${components}</style></head>
+<body><div class="mp-nav">${title}</div><div class="mp-page mp-content">${comp.dom.innerHTML}</div>${tabs}</body></html>`
+}
+
+module.exports = { pageHtml }
