@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from core import validation  # noqa: F401  (Chinese marshmallow messages: before any schema is defined)
 from core.config import INSTANCE_DIR, ROOT, load_config
 from core.db import MAX_ID
 from core.formatting import register_template_helpers

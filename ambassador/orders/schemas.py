@@ -34,7 +34,7 @@ class ResidentRefSchema(ma.Schema):
 
 class OrderMessageSchema(ma.Schema):
     external_id = fields.String(required=True, validate=[
-        validate.Length(1, 64), validate.Regexp(r"^[\x21-\x7e]+$", error="printable ASCII without spaces")])
+        validate.Length(1, 64), validate.Regexp(r"^[\x21-\x7e]+$", error="只能是不含空格的英文字母、数字和符号")])
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
     amount = fields.String(required=True, metadata={"description": "yuan as a decimal string, e.g. \"199.00\""})
     paid_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
