@@ -47,6 +47,7 @@ class MyAmbassadorSchema(ma.Schema):
     next_level = fields.Nested(NextLevelSchema, allow_none=True)
     contribution_total = fields.Integer()
     window_contribution = fields.Integer()
+    window_days = fields.Integer(metadata={"description": "the rolling window the level is judged on, in days"})
     invite_code = fields.String(allow_none=True, metadata={"description": "null unless active"})
     estates = fields.List(fields.Nested(EstateBriefSchema))
     joined_at = fields.DateTime()

@@ -421,7 +421,7 @@ def my_status(user_id: int) -> dict:
         following = next_level(level)
         amb_view = {"status": ambassador.status, "status_reason": ambassador.status_reason, "level": level,
                     "next_level": following, "contribution_total": ambassador.contribution_total,
-                    "window_contribution": ambassador.window_contribution,
+                    "window_contribution": ambassador.window_contribution, "window_days": levels.window_days(),
                     "invite_code": ambassador.invite_code if ambassador.status == "active" else None,
                     "estates": _estates(levels.estate_ids_of(user_id)), "joined_at": ambassador.joined_at}
     return {"application": app_view, "ambassador": amb_view}

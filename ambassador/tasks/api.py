@@ -1,6 +1,6 @@
 """Tasks for ambassadors: what I may take, taking one, submitting proof, my submissions."""
 from ambassador.tasks import services
-from ambassador.tasks.schemas import MyTaskSchema, SubmissionCreateSchema, SubmissionSchema
+from ambassador.tasks.schemas import MySubmissionQueryArgsSchema, MyTaskSchema, SubmissionCreateSchema, SubmissionSchema
 from core.auth import auth_required, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
@@ -49,10 +49,10 @@ def submit(body, task_id):
 
 @bp.route("/ambassador/submissions")
 @auth_required()
-@bp.arguments(PageArgsSchema, location="query")
+@bp.arguments(MySubmissionQueryArgsSchema, location="query")
 @bp.response(200, page_schema(SubmissionSchema))
 def my_submissions(args):
-    """My submissions, newest first, with their status and any rejection reason"""
+    """My submissions, newest first, with their status and any rejection reason (`task_id`: of one task)"""
     page = services.submissions_of(current_principal().id, **args)
     services.titled(page.items)
     return page

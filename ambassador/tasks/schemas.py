@@ -107,6 +107,10 @@ class AdminSubmissionSchema(SubmissionSchema):
     reviewed_by_id = fields.Integer(allow_none=True)
 
 
+class MySubmissionQueryArgsSchema(PageArgsSchema):
+    task_id = id_field(load_default=None, metadata={"description": "only my submissions to this task"})
+
+
 class SubmissionQueryArgsSchema(PageArgsSchema):
     status = fields.String(load_default=None, validate=validate.OneOf(SUBMISSION_STATUSES))
     task_id = id_field(load_default=None)

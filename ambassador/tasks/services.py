@@ -430,10 +430,12 @@ def submit(task_id: int, user_id: int, *, text: str | None = None, link: str | N
     return submission
 
 
-def submissions_of(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
-    """A user's own submissions, newest first."""
-    return paginate(sa.select(TaskSubmission).where(TaskSubmission.user_id == user_id), [TaskSubmission.id],
-                    limit=limit, cursor=cursor)
+def submissions_of(user_id: int, *, task_id: int | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    """A user's own submissions, newest first (of one task: the index user, task, id)."""
+    stmt = sa.select(TaskSubmission).where(TaskSubmission.user_id == user_id)
+    if task_id:
+        stmt = stmt.where(TaskSubmission.task_id == task_id)
+    return paginate(stmt, [TaskSubmission.id], limit=limit, cursor=cursor)
 
 
 def task_titles(task_ids) -> dict[int, str]:

@@ -9,7 +9,8 @@ from community.estates.schemas import (
     ClaimSchema,
     EngineerProfileWriteSchema,
     EngineerSchema,
-    EstateQueryArgsSchema,
+    EstateFinderArgsSchema,
+    EstateFoundSchema,
     EstateSchema,
     JoinEstateSchema,
     ResidencyListSchema,
@@ -26,11 +27,18 @@ bp = Blueprint("community_estates", __name__, url_prefix="/api/v1", description=
 
 @bp.route("/estates")
 @auth_required()
-@bp.arguments(EstateQueryArgsSchema, location="query")
-@bp.response(200, page_schema(EstateSchema))
+@bp.arguments(EstateFinderArgsSchema, location="query")
+@bp.response(200, page_schema(EstateFoundSchema))
 def list_estates(args):
-    """Find an estate by name or region (active estates only)"""
-    return services.search_estates(status="active", **args)
+    """Find an estate by name or region, or near me (active estates only)
+
+    Without `lat` and `lng`: name contains `q` (or exact code), region filters, newest first.
+    With them (GCJ-02, as wx.getLocation type gcj02 gives them): the estates within `radius_m`
+    (default 5000, at most 20000) of the point, nearest first, each with `distance_m`; `q` and the
+    region filters narrow them too. One coordinate without the other, or one out of range, is a
+    422 (位置坐标无效，请重新定位).
+    """
+    return services.find_estates(**args)
 
 
 @bp.route("/estates/<int:estate_id>")

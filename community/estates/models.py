@@ -40,6 +40,8 @@ class Estate(db.Model):
         sa.CheckConstraint("households >= 0", name="households"),
         sa.Index("ix_estates_city_name", "city", "name"),
         sa.Index("ix_estates_name", "name"),
+        # The nearby search's bounding box (community.estates.services.nearby_estates): a range on lat.
+        sa.Index("ix_estates_lat_lng", "lat", "lng"),
     )
 
 

@@ -21,6 +21,12 @@ class EstateSchema(ma.Schema):
     status = fields.String()
 
 
+class EstateFoundSchema(EstateSchema):
+    """An estate in the resident's finder: a nearby search adds its distance."""
+    distance_m = fields.Integer(metadata={
+        "description": "only when searching near a point (lat, lng): metres from it, rounded"})
+
+
 class EstateBriefSchema(ma.Schema):
     id = fields.Integer()
     name = fields.String()
@@ -57,6 +63,15 @@ class EstateQueryArgsSchema(PageArgsSchema):
     province = fields.String(load_default=None)
     city = fields.String(load_default=None)
     district = fields.String(load_default=None)
+
+
+class EstateFinderArgsSchema(EstateQueryArgsSchema):
+    """The resident's finder: by name and region, or near a point (checked in services.nearby_estates)."""
+    lat = fields.Float(load_default=None, metadata={
+        "description": "latitude of the point (GCJ-02, as wx.getLocation type gcj02 gives it), with lng"})
+    lng = fields.Float(load_default=None, metadata={"description": "longitude of the point (GCJ-02), with lat"})
+    radius_m = fields.Integer(load_default=None, validate=validate.Range(1, services.NEARBY_RADIUS_MAX_M), metadata={
+        "description": f"with lat and lng: how far to look, in metres (default {services.NEARBY_RADIUS_M})"})
 
 
 class AdminEstateQueryArgsSchema(EstateQueryArgsSchema):

@@ -5,6 +5,7 @@ estates) and residents' address books.
 Plain functions taking the acting user; they flush, the caller commits."""
 from __future__ import annotations
 
+import math
 import re
 import secrets
 import unicodedata
@@ -23,7 +24,7 @@ from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed, invalid
 from core.extensions import db
-from core.pagination import Page, paginate
+from core.pagination import Page, decode_cursor, encode_cursor, paginate
 from core.uploads import services as uploads
 from core.wechat import gateway
 
@@ -147,19 +148,135 @@ def estates_by_id(ids) -> dict[int, Estate]:
     return {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.id.in_(wanted)))}
 
 
+def _estate_filters(*, q: str | None, province: str | None, city: str | None, district: str | None,
+                    status: str | None) -> list:
+    """Region (indexed equality), status, and name contains or exact code."""
+    where = [column == value for column, value in (
+        (Estate.province, province), (Estate.city, city), (Estate.district, district), (Estate.status, status))
+        if value]
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(sa.or_(Estate.name.like(pattern, escape="\\"), Estate.code == q))
+    return where
+
+
 def search_estates(*, q: str | None = None, province: str | None = None, city: str | None = None,
                    district: str | None = None, status: str | None = None,
                    limit: int = 20, cursor: str | None = None) -> Page:
     """Filter by region (indexed equality) and name (contains); newest first."""
-    stmt = sa.select(Estate)
-    for column, value in ((Estate.province, province), (Estate.city, city), (Estate.district, district),
-                          (Estate.status, status)):
-        if value:
-            stmt = stmt.where(column == value)
-    if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(sa.or_(Estate.name.like(pattern, escape="\\"), Estate.code == q))
+    stmt = sa.select(Estate).where(*_estate_filters(q=q, province=province, city=city, district=district,
+                                                     status=status))
     return paginate(stmt, [Estate.id], limit=limit, cursor=cursor)
+
+
+# -- estates near a point ---------------------------------------------------------------------
+#
+# The mini-program's "附近的小区": wx.getLocation's GCJ-02 coordinates (the datum of Tencent and
+# AMap maps, which is where estate coordinates are copied from) against the estates' lat/lng.
+# A bounding box around the point narrows the estates on the (lat, lng) index, in plain SQL that
+# SQLite and PostgreSQL both run; the great-circle distance of each candidate is then measured
+# here, and the page is cut from the candidates ordered by (distance, id). An estate without
+# coordinates is never "nearby".
+
+NEARBY_RADIUS_M = 5000
+NEARBY_RADIUS_MAX_M = 20000
+EARTH_RADIUS_M = 6371008.8
+COORDINATE = Decimal("0.000001")
+
+
+class NearbyEstate:
+    """An estate and its distance from the point searched: dumped like the estate, plus `distance_m`."""
+
+    __slots__ = ("estate", "distance_m")
+
+    def __init__(self, estate: Estate, distance_m: int):
+        self.estate, self.distance_m = estate, distance_m
+
+    def __getattr__(self, name):
+        return getattr(self.estate, name)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Metres between two points on the sphere (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _check_point(lat, lng) -> tuple[float, float]:
+    summary = "位置坐标无效，请重新定位"
+    if lat is None or lng is None:
+        raise invalid("lng" if lat is not None else "lat", "经度和纬度需要同时提供", summary)
+    for name, value, limit, label in (("lat", lat, 90, "纬度"), ("lng", lng, 180, "经度")):
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or not -limit <= value <= limit:
+            raise invalid(name, f"{label}应在 -{limit} 到 {limit} 之间", summary)
+    return float(lat), float(lng)
+
+
+def _bounding_box(lat: float, lng: float, radius_m: float) -> list:
+    """Conditions keeping the estates within `radius_m` of the point (and some more in the corners)."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    low, high = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    # Compared as decimals, like the columns: a float parameter would make PostgreSQL skip the index.
+    where = [Estate.lat.between(Decimal(low).quantize(COORDINATE, "ROUND_FLOOR"),
+                                Decimal(high).quantize(COORDINATE, "ROUND_CEILING")), Estate.lng.isnot(None)]
+    widest = math.radians(max(abs(low), abs(high)))
+    if math.cos(widest) * EARTH_RADIUS_M * math.pi <= radius_m:
+        return where  # near a pole: every longitude
+    dlng = math.degrees(radius_m / (EARTH_RADIUS_M * math.cos(widest)))
+    west, east = lng - dlng, lng + dlng
+    if dlng >= 180:
+        return where
+
+    def dec(value: float, rounding: str) -> Decimal:
+        return Decimal(value).quantize(COORDINATE, rounding)
+
+    if west < -180:  # the box crosses the antimeridian: two ranges
+        where.append(sa.or_(Estate.lng >= dec(west + 360, "ROUND_FLOOR"), Estate.lng <= dec(east, "ROUND_CEILING")))
+    elif east > 180:
+        where.append(sa.or_(Estate.lng >= dec(west, "ROUND_FLOOR"), Estate.lng <= dec(east - 360, "ROUND_CEILING")))
+    else:
+        where.append(Estate.lng.between(dec(west, "ROUND_FLOOR"), dec(east, "ROUND_CEILING")))
+    return where
+
+
+def nearby_estates(lat, lng, *, radius_m: int | None = None, q: str | None = None, province: str | None = None,
+                   city: str | None = None, district: str | None = None, status: str | None = "active",
+                   limit: int = 20, cursor: str | None = None) -> Page:
+    """Estates within `radius_m` of the point (default NEARBY_RADIUS_M), the nearest first; each
+    item a NearbyEstate. The same filters as search_estates apply. Bad coordinates are a 422."""
+    lat, lng = _check_point(lat, lng)
+    radius = NEARBY_RADIUS_M if radius_m is None else radius_m
+    if not 0 < radius <= NEARBY_RADIUS_MAX_M:
+        raise invalid("radius_m", f"范围应在 1 到 {NEARBY_RADIUS_MAX_M} 米之间")
+    where = _bounding_box(lat, lng, radius) + _estate_filters(
+        q=q, province=province, city=city, district=district, status=status)
+    found = []
+    for estate_id, estate_lat, estate_lng in db.session.execute(
+            sa.select(Estate.id, Estate.lat, Estate.lng).where(*where)):
+        metres = distance_m(lat, lng, float(estate_lat), float(estate_lng))
+        if metres <= radius:
+            found.append((round(metres), estate_id))
+    found.sort()
+    if cursor:
+        after = tuple(decode_cursor(cursor, 2, [int, int]))
+        found = [key for key in found if key > after]
+    page, more = found[:limit], len(found) > limit
+    estates = estates_by_id([estate_id for _, estate_id in page])
+    return Page([NearbyEstate(estates[estate_id], metres) for metres, estate_id in page],
+                encode_cursor(list(page[-1])) if more else None)
+
+
+def find_estates(*, lat: float | None = None, lng: float | None = None, radius_m: int | None = None,
+                 **filters) -> Page:
+    """The resident's estate finder (active estates only): near a point when given one (either
+    coordinate asks for it), else by name and region, newest first."""
+    if lat is not None or lng is not None:
+        return nearby_estates(lat, lng, radius_m=radius_m, status="active", **filters)
+    if radius_m is not None:
+        raise invalid("radius_m", "按范围查找需要提供位置坐标")
+    return search_estates(status="active", **filters)
 
 
 def upsert_estates(rows: list[dict], fields: Iterable[str] = ESTATE_FIELDS) -> None:

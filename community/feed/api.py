@@ -5,16 +5,20 @@ from community.feed.schemas import (
     AnswerSchema,
     CommentCreateSchema,
     CommentSchema,
+    EngineerQuestionSchema,
+    FeedPostSchema,
     FeedQueryArgsSchema,
     PostCreateSchema,
     PostDetailSchema,
     PostLikeResultSchema,
     PostSchema,
+    PostUnlikeResultSchema,
+    ReviewShareSchema,
 )
 from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
-from core.pagination import page_schema
+from core.pagination import PageArgsSchema, page_schema
 
 bp = Blueprint("community_feed", __name__, url_prefix="/api/v1", description="小区动态与问答")
 
@@ -37,9 +41,12 @@ def create_post(body, estate_id):
 @bp.route("/estates/<int:estate_id>/feed")
 @auth_required()
 @bp.arguments(FeedQueryArgsSchema, location="query")
-@bp.response(200, page_schema(PostSchema))
+@bp.response(200, page_schema(FeedPostSchema))
 def estate_feed(args, estate_id):
-    """The estate's feed, newest first (filter by kind; `unanswered=true` for open questions)"""
+    """The estate's feed, newest first (filter by kind; `unanswered=true` for open questions)
+
+    A question carries its accepted answer (`accepted_answer`: id, text, author) while it is published.
+    """
     return services.feed(current_principal(), estate_id, **args)
 
 
@@ -63,6 +70,20 @@ def answer(body, post_id):
     for two hours, WeChat down) is published and recorded in the audit log.
     """
     return services.answer(post_id, current_principal(), body["text"])
+
+
+@bp.route("/engineer/questions")
+@auth_required("engineer")
+@bp.arguments(PageArgsSchema, location="query")
+@bp.response(200, page_schema(EngineerQuestionSchema))
+def engineer_questions(args):
+    """Questions waiting for an answer in the estates I cover, oldest first
+
+    Published questions nobody has answered yet (the web workbench's 小区问答). Answer one with
+    `POST /posts/{id}/answers`; it leaves this list once an answer is published. `my_answer_held`:
+    my answer waits for a moderator.
+    """
+    return services.unanswered_page(current_principal().id, **args)
 
 
 @bp.route("/answers/<int:answer_id>/accept", methods=["POST"])
@@ -97,10 +118,28 @@ def share_review(order_id):
     return post, 201 if created else 200
 
 
+@bp.route("/service-orders/<int:order_id>/review/share")
+@auth_required()
+@bp.response(200, ReviewShareSchema)
+def review_share(order_id):
+    """Whether I shared my review of this order to the estate feed, and its post (null: not yet)"""
+    post = services.review_share(order_id, current_principal())
+    return {"shared": post is not None, "post": post}
+
+
 @bp.route("/posts/<int:post_id>/like", methods=["POST"])
 @auth_required()
 @bp.response(200, PostLikeResultSchema)
 def like(post_id):
     """Like a post (once; repeating is harmless)"""
     count, created = services.like(post_id, current_principal())
-    return {"post_id": post_id, "likes_count": count, "created": created}
+    return {"post_id": post_id, "likes_count": count, "liked": True, "created": created}
+
+
+@bp.route("/posts/<int:post_id>/like", methods=["DELETE"])
+@auth_required()
+@bp.response(200, PostUnlikeResultSchema)
+def unlike(post_id):
+    """Take back my like (repeating is harmless: `removed: false`)"""
+    count, removed = services.unlike(post_id, current_principal())
+    return {"post_id": post_id, "likes_count": count, "liked": False, "removed": removed}

@@ -49,9 +49,9 @@ class StatusLabelField(fields.Function):
 class PostCreateSchema(ma.Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("question", "review", "photo", "announcement")),
                          metadata={"description": "announcement: staff, or ambassadors whose level may announce"})
-    text = fields.String(load_default="", validate=validate.Length(max=2000))
-    photo_ids = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
-                            validate=validate.Length(max=9))
+    text = fields.String(load_default="", validate=validate.Length(max=2000, error="内容不能超过 2000 字"))
+    photo_ids = fields.List(fields.String(validate=validate.Length(1, 48, error="照片无效")), load_default=list,
+                            validate=validate.Length(max=9, error="最多 9 张照片"))
 
 
 class FeedQueryArgsSchema(PageArgsSchema):
@@ -77,12 +77,45 @@ class PostSchema(ma.Schema):
     created_at = fields.DateTime()
 
 
+class ReviewShareSchema(ma.Schema):
+    shared = fields.Boolean(metadata={"description": "my review of this order was shared to the estate feed"})
+    post = fields.Nested(PostSchema, allow_none=True, metadata={"description": "the post; null until shared"})
+
+
+class AcceptedAnswerSchema(ma.Schema):
+    id = fields.Integer()
+    text = fields.String()
+    author = AuthorField()
+
+
+class FeedPostSchema(PostSchema):
+    """A post in the feed: a question carries its accepted answer (while it is published)."""
+    accepted_answer = fields.Nested(AcceptedAnswerSchema, allow_none=True, metadata={
+        "description": "a question's accepted answer with its author, else null"})
+
+
+class EngineerQuestionSchema(ma.Schema):
+    """A question waiting for an answer in one of the engineer's estates."""
+    id = fields.Integer()
+    estate_id = fields.Integer()
+    estate_name = fields.String()
+    text = fields.String()
+    photos = fields.Function(lambda q: upload_urls(q["photos"]), metadata={
+        "type": "array", "items": {"type": "string"}, "description": "image URLs"})
+    author = AuthorField()
+    created_at = fields.DateTime()
+    my_answer_held = fields.Boolean(metadata={
+        "description": "my answer waits for a moderator: the asker sees it once restored (I may answer again)"})
+
+
 class AnswerCreateSchema(ma.Schema):
-    text = fields.String(required=True, validate=validate.Length(1, 2000))
+    text = fields.String(required=True, validate=validate.Length(1, 2000, error="回答须为 1–2000 字"),
+                         error_messages={"required": "请填写回答"})
 
 
 class CommentCreateSchema(ma.Schema):
-    text = fields.String(required=True, validate=validate.Length(1, 500))
+    text = fields.String(required=True, validate=validate.Length(1, 500, error="评论须为 1–500 字"),
+                         error_messages={"required": "请填写评论"})
 
 
 class AnswerSchema(ma.Schema):
@@ -113,13 +146,22 @@ class PostDetailSchema(ma.Schema):
     answers = fields.List(fields.Nested(AnswerSchema))
     comments = fields.List(fields.Nested(CommentSchema))
     liked = fields.Boolean()
-    can_answer = fields.Boolean()
+    can_answer = fields.Boolean(metadata={"description": "the caller may answer (engineers of the estate, staff)"})
+    can_accept = fields.Boolean(metadata={"description": "the caller asked this question and may accept an answer"})
 
 
 class PostLikeResultSchema(ma.Schema):
     post_id = fields.Integer()
     likes_count = fields.Integer()
-    created = fields.Boolean()
+    liked = fields.Boolean(metadata={"description": "the caller likes the post now (true)"})
+    created = fields.Boolean(metadata={"description": "false: the caller liked it before"})
+
+
+class PostUnlikeResultSchema(ma.Schema):
+    post_id = fields.Integer()
+    likes_count = fields.Integer()
+    liked = fields.Boolean(metadata={"description": "the caller likes the post now (false)"})
+    removed = fields.Boolean(metadata={"description": "false: the caller did not like it"})
 
 
 class ModerateSchema(ma.Schema):

@@ -207,6 +207,16 @@ def share_review(order_id: int, who: Principal) -> tuple[Post, bool]:
     return _finish_post(post, who, why), True
 
 
+def review_share(order_id: int, who: Principal) -> Post | None:
+    """The post sharing the caller's review of this order, or None when not shared yet (the
+    order page offers the share only then). Not the review's author: 404, as for sharing."""
+    review = orders.review_of(order_id)
+    if review is None or review.resident_id != who.id:
+        raise NotFound("评价不存在", code="review_not_found")
+    shared = db.session.scalar(sa.select(Post).where(Post.review_id == review.id))
+    return _named(shared) if shared is not None else None
+
+
 def on_media_verdict(event: dict) -> None:
     """A pushed `wxa_media_check` event: record the verdict; `risky` takes the post down,
     `review` holds a published post for a moderator. Unknown trace ids are ignored."""
@@ -282,13 +292,13 @@ def accept_answer(answer_id: int, who: User) -> Answer:
     if post.author_id != who.id:
         raise Forbidden("只有提问者可以采纳回答", code="not_the_asker")
     if post.accepted_answer_id == item.id:
-        return item
+        return _named(item)
     if post.accepted_answer_id is not None:
         db.session.execute(sa.update(Answer).where(Answer.id == post.accepted_answer_id).values(accepted=False))
     item.accepted = True
     post.accepted_answer_id = item.id
     db.session.flush()
-    return item
+    return _named(item)
 
 
 def comment(post_id: int, who: Principal, text: str) -> Comment:
@@ -317,6 +327,16 @@ def like(post_id: int, who: Principal) -> tuple[int, bool]:
     if created is not None:
         _bump(post.id, likes_count=1)
     return db.session.scalar(sa.select(Post.likes_count).where(Post.id == post.id)), created is not None
+
+
+def unlike(post_id: int, who: Principal) -> tuple[int, bool]:
+    """Take back one's like (repeating is harmless); returns (likes now, removed)."""
+    post, _ = visible_post(post_id, who)
+    removed = db.session.execute(sa.delete(PostLike).where(PostLike.post_id == post.id, PostLike.user_id == who.id)
+                                 .execution_options(synchronize_session=False)).rowcount
+    if removed:
+        _bump(post.id, likes_count=-1)
+    return db.session.scalar(sa.select(Post.likes_count).where(Post.id == post.id)), bool(removed)
 
 
 def _names(user_ids) -> dict[int, tuple[str, str | None]]:
@@ -358,25 +378,47 @@ def _bump(post_id: int, **deltas) -> None:
 # -- reads ------------------------------------------------------------------------------------
 
 _p, _u, _e = Post.__table__.c, User.__table__.c, Engineer.__table__.c
+# The accepted answer shown under a question in the feed, with its author (in the same statement).
+_accepted, _accepted_user, _accepted_engineer = (Answer.__table__.alias("accepted"), User.__table__.alias("accepted_user"),
+                                                 Engineer.__table__.alias("accepted_engineer"))
+_a, _au, _ae = _accepted.c, _accepted_user.c, _accepted_engineer.c
+_ACCEPTED = {"accepted_id": "id", "accepted_text": "text", "accepted_author_id": "author_id",
+             "accepted_author_badge": "author_badge", "accepted_author_name": "author_name"}
+
+
+def _feed_item(row) -> dict:
+    """A feed row as a post with its accepted answer ({id, text, author_*}, or None)."""
+    item = dict(row._mapping)
+    accepted = {key: item.pop(column) for column, key in _ACCEPTED.items()}
+    item["accepted_answer"] = accepted if accepted["id"] is not None else None
+    return item
 
 
 def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered: bool = False, limit: int = 20,
          cursor: str | None = None) -> Page:
     """The estate's posts, newest first: published ones, plus the caller's own held ones.
 
-    One statement for the page (author names and badges, the caller's likes included), after the
-    membership check: the page size does not change the number of statements.
+    One statement for the page (author names and badges, the caller's likes, a question's accepted
+    answer with its author included), after the membership check: the page size does not change
+    the number of statements.
     """
     require_member(who, estate_id)
     liked = sa.exists().where(PostLike.post_id == _p.id, PostLike.user_id == who.id)
     stmt = (sa.select(_p.id, _p.estate_id, _p.author_id, _p.author_badge, _p.kind, _p.text, _p.photos, _p.status,
                       _p.answers_count, _p.comments_count, _p.likes_count, _p.accepted_answer_id, _p.review_id,
                       _p.created_at, sa.func.coalesce(_e.name, _u.display_name).label("author_name"),
-                      liked.label("liked"))
+                      liked.label("liked"), _a.id.label("accepted_id"), _a.text.label("accepted_text"),
+                      _a.author_id.label("accepted_author_id"), _a.author_badge.label("accepted_author_badge"),
+                      sa.func.coalesce(_ae.name, _au.display_name).label("accepted_author_name"))
             .select_from(Post.__table__.join(User.__table__, _u.id == _p.author_id)
                          # an engineer author is shown by their engineer name (_author_name)
                          .outerjoin(Engineer.__table__, sa.and_(_e.user_id == _p.author_id,
-                                                                _p.author_badge == "engineer")))
+                                                                _p.author_badge == "engineer"))
+                         # a question's accepted answer, while it is published
+                         .outerjoin(_accepted, sa.and_(_a.id == _p.accepted_answer_id, _a.status == "published"))
+                         .outerjoin(_accepted_user, _au.id == _a.author_id)
+                         .outerjoin(_accepted_engineer, sa.and_(_ae.user_id == _a.author_id,
+                                                          _a.author_badge == "engineer")))
             .where(_p.estate_id == estate_id,
                    sa.or_(_p.status == "published", sa.and_(_p.status == "held", _p.author_id == who.id))))
     if kind:
@@ -390,7 +432,7 @@ def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered:
     rows = db.session.execute(stmt.order_by(_p.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page([dict(row._mapping) for row in rows], encode_cursor([rows[-1].id]) if more and rows else None)
+    return Page([_feed_item(row) for row in rows], encode_cursor([rows[-1].id]) if more and rows else None)
 
 
 def post_detail(post_id: int, who: Principal) -> dict:
@@ -406,22 +448,36 @@ def post_detail(post_id: int, who: Principal) -> dict:
     liked = db.session.scalar(sa.select(sa.literal(True)).where(PostLike.post_id == post.id,
                                                                 PostLike.user_id == who.id)) or False
     return {"post": post, "answers": answers, "comments": comments, "liked": liked,
-            "can_answer": role in ("engineer", "staff") and post.kind == "question"}
+            "can_answer": role in ("engineer", "staff") and post.kind == "question",
+            "can_accept": post.author_id == who.id and post.kind == "question" and post.status == "published"}
 
 
-def unanswered_for_engineer(user_id: int, *, limit: int = 50) -> list[dict]:
-    """Unanswered published questions in the estates an engineer covers, oldest first; `my_answer_held`:
-    the engineer's own answer waits for a moderator (nobody else sees it yet)."""
+def _unanswered(user_id: int) -> sa.Select:
+    """Unanswered published questions in the estates an engineer covers (unordered), with the
+    estate's name and the asker; `my_answer_held`: the engineer's own answer waits for a
+    moderator (nobody else sees it yet)."""
     estates = sa.select(EngineerEstate.estate_id).join(Engineer, Engineer.id == EngineerEstate.engineer_id).where(
         Engineer.user_id == user_id, Engineer.status == "active")
     held = sa.exists().where(Answer.post_id == _p.id, Answer.author_id == user_id, Answer.status == "held")
-    rows = db.session.execute(
-        sa.select(_p.id, _p.estate_id, _p.text, _p.photos, _p.created_at, Estate.name.label("estate_name"),
-                  held.label("my_answer_held"))
-        .select_from(Post.__table__.join(Estate.__table__, Estate.id == _p.estate_id))
-        .where(_p.estate_id.in_(estates), _p.kind == "question", _p.status == "published", _p.answers_count == 0)
-        .order_by(_p.id).limit(limit)).all()
+    return (sa.select(_p.id, _p.estate_id, _p.author_id, _p.author_badge, _p.text, _p.photos, _p.created_at,
+                      Estate.name.label("estate_name"), _u.display_name.label("author_name"),
+                      held.label("my_answer_held"))
+            .select_from(Post.__table__.join(Estate.__table__, Estate.id == _p.estate_id)
+                         .join(User.__table__, _u.id == _p.author_id))
+            .where(_p.estate_id.in_(estates), _p.kind == "question", _p.status == "published",
+                   _p.answers_count == 0))
+
+
+def unanswered_for_engineer(user_id: int, *, limit: int = 50) -> list[dict]:
+    """The questions an engineer may answer (`_unanswered`), oldest first: the workbench page."""
+    rows = db.session.execute(_unanswered(user_id).order_by(_p.id).limit(limit)).all()
     return [dict(row._mapping) for row in rows]
+
+
+def unanswered_page(user_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """The same questions, oldest first, a page at a time (the mini-program's 待回答): one statement."""
+    page = paginate(_unanswered(user_id), [_p.id], limit=limit, cursor=cursor, descending=False, scalars=False)
+    return Page([dict(row._mapping) for row in page.items], page.next_cursor)
 
 
 # -- moderation -------------------------------------------------------------------------------

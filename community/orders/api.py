@@ -6,6 +6,8 @@ from community.orders.schemas import (
     CancelOrderSchema,
     ComplaintCreateSchema,
     ComplaintSchema,
+    EngineerOrderCountsSchema,
+    EngineerOrderQueryArgsSchema,
     EngineerReviewSchema,
     LikeResultSchema,
     PublicEngineerSchema,
@@ -13,7 +15,6 @@ from community.orders.schemas import (
     ReviewResultSchema,
     ScheduleSchema,
     ServiceOrderMessageSchema,
-    ServiceOrderQueryArgsSchema,
     ServiceOrderReceivedSchema,
     ServiceOrderSchema,
     ServiceRequestCreateSchema,
@@ -132,13 +133,21 @@ def engineer_reviews(args, engineer_id):
 
 @bp.route("/engineer/service-orders")
 @auth_required("engineer")
-@bp.arguments(ServiceOrderQueryArgsSchema, location="query")
+@bp.arguments(EngineerOrderQueryArgsSchema, location="query")
 @bp.response(200, page_schema(ServiceOrderSchema))
 def engineer_orders(args):
-    """My assigned orders as an engineer, newest first (filter by status), with the customer's
-    name, full phone and address"""
+    """My assigned orders as an engineer, newest first (filter by status, or by customer:
+    `resident_id`), with the customer's name, full phone and address"""
     who = current_principal()
     return services.view_page(services.orders_of_engineer(who.id, **args), who)
+
+
+@bp.route("/engineer/service-orders/counts")
+@auth_required("engineer")
+@bp.response(200, EngineerOrderCountsSchema)
+def engineer_order_counts():
+    """How many of my orders wait for me: to schedule (`assigned`) and to complete (`scheduled`)"""
+    return services.open_order_counts(current_principal().id)
 
 
 @bp.route("/engineer/service-orders/<int:order_id>/schedule", methods=["POST"])

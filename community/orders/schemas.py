@@ -37,6 +37,14 @@ class _Shown(fields.String):
         return getattr(obj, attr)
 
 
+class OrderEngineerSchema(ma.Schema):
+    """The engineer of an order as its resident sees them on the order (no phone, no employee number)."""
+    id = fields.Integer()
+    name = fields.String()
+    photo_url = fields.Function(lambda e: upload_url(e["photo"]), metadata={
+        "type": "string", "nullable": True, "description": "null without a photo"})
+
+
 class ServiceOrderSchema(ma.Schema):
     id = fields.Integer()
     source = fields.String()
@@ -65,10 +73,23 @@ class ServiceOrderSchema(ma.Schema):
     customer_name = _Shown(allow_none=True, metadata={"description": "the resident's display name, else the contact name"})
     photos = fields.Function(lambda o: upload_urls(o.photos), metadata={
         "type": "array", "items": {"type": "string"}, "description": "image URLs"})
+    engineer = fields.Nested(OrderEngineerSchema, allow_none=True, metadata={
+        "description": "the assigned engineer (null until one is assigned)"})
+    review = fields.Nested(lambda: ServiceReviewSchema(), allow_none=True, metadata={
+        "description": "the resident's review of the completed order (null until reviewed)"})
 
 
 class ServiceOrderQueryArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(("requested", "assigned", "scheduled", "completed", "cancelled")))
+
+
+class EngineerOrderQueryArgsSchema(ServiceOrderQueryArgsSchema):
+    resident_id = id_field(load_default=None, metadata={"description": "only this customer's orders"})
+
+
+class EngineerOrderCountsSchema(ma.Schema):
+    assigned = fields.Integer(metadata={"description": "orders to schedule"})
+    scheduled = fields.Integer(metadata={"description": "orders to complete"})
 
 
 class AdminServiceOrderQueryArgsSchema(ServiceOrderQueryArgsSchema):
@@ -215,6 +236,8 @@ class VisitSlotSchema(ma.Schema):
     ends_at = fields.DateTime()
     available = fields.Boolean()
     mine = fields.Boolean()
+    order_id = fields.Integer(allow_none=True, metadata={
+        "description": "my booking's service order (cancel it to free the slot); null unless mine"})
 
 
 class VisitAnnouncementSchema(ma.Schema):

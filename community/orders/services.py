@@ -66,13 +66,16 @@ class OrderView:
     with `contact_phone` in full or masked and the customer's name. Responses and pages show
     orders only through it (ServiceOrderSchema refuses a bare order)."""
 
-    def __init__(self, order: ServiceOrder, *, full: bool, customer_name: str | None):
+    def __init__(self, order: ServiceOrder, *, full: bool, customer_name: str | None,
+                 engineer: dict | None = None, review: ServiceReview | None = None):
         self.order = order
         self.phone_full = full
         phone = order.contact_phone or order.resident_phone  # imported orders: the service system's phone
         # mask_phone keeps a number shorter than 7 characters as it is: such a number is hidden whole
         self.contact_phone = phone if full or not phone else (mask_phone(phone) if len(phone) >= 7 else "****")
         self.customer_name = customer_name
+        self.engineer = engineer  # {id, name, photo} of the assigned engineer, or None
+        self.review = review  # the resident's review, or None
 
     def __getattr__(self, name):
         return getattr(self.order, name)
@@ -81,7 +84,9 @@ class OrderView:
 def order_views(orders, who: Principal | User | None) -> list[OrderView]:
     """Orders as `who` sees them: the order's resident and its assigned engineer see the contact
     phone in full; everyone else (agents and admins included; None: a system caller) sees it
-    masked. Name and address are shown to everyone who may see the order. Two queries."""
+    masked. Name and address are shown to everyone who may see the order. Each view carries the
+    assigned engineer (name and photo, for the resident's order pages) and the order's review.
+    At most four queries, whatever the number of orders."""
     orders = list(orders)
     own_engineer = None
     if who is not None and who.has_role("engineer"):
@@ -90,9 +95,17 @@ def order_views(orders, who: Principal | User | None) -> list[OrderView]:
     resident_ids = {o.resident_id for o in orders if o.resident_id is not None}
     names = dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(resident_ids)))
                  .all()) if resident_ids else {}
+    engineer_ids = {o.engineer_id for o in orders if o.engineer_id is not None}
+    engineers = {row.id: {"id": row.id, "name": row.name, "photo": row.photo} for row in db.session.execute(
+        sa.select(Engineer.id, Engineer.name, Engineer.photo).where(Engineer.id.in_(engineer_ids)))} \
+        if engineer_ids else {}
+    completed = [o.id for o in orders if o.status == "completed" and o.resident_id is not None]
+    reviews = {r.order_id: r for r in db.session.scalars(
+        sa.select(ServiceReview).where(ServiceReview.order_id.in_(completed)))} if completed else {}
     return [OrderView(o, full=who is not None and (o.resident_id == who.id or (
         own_engineer is not None and o.engineer_id == own_engineer)),
-        customer_name=(names.get(o.resident_id) or "").strip() or o.contact_name or None) for o in orders]
+        customer_name=(names.get(o.resident_id) or "").strip() or o.contact_name or None,
+        engineer=engineers.get(o.engineer_id), review=reviews.get(o.id)) for o in orders]
 
 
 def order_view(order: ServiceOrder, who: Principal | User | None) -> OrderView:
@@ -284,7 +297,10 @@ def complete(order_id: int, user: User) -> ServiceOrder:
 
 
 def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
-    """The resident (their own), the assigned engineer, an agent or an admin cancels an open order."""
+    """The resident (their own), the assigned engineer, an agent or an admin cancels an open order.
+    A resident cancelling their booking of an announced visit frees the slot for others, unless
+    its time has passed (an engineer, agent or admin cancelling leaves the slot taken: the
+    engineer may not be able to come then)."""
     order = get_order(order_id)
     allowed = order.resident_id == who.id or who.has_role("admin", "agent")
     if not allowed and who.has_role("engineer"):
@@ -297,6 +313,10 @@ def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
         raise invalid("reason", "请填写取消原因")
     _transition(order, OPEN, status="cancelled", cancelled_at=utcnow(), cancelled_by_id=who.id,
                 cancel_reason=reason[:255])
+    if order.source == "booking" and order.resident_id == who.id:
+        db.session.execute(sa.update(VisitSlot).where(VisitSlot.order_id == order.id, VisitSlot.starts_at > utcnow())
+                           .values(booked_by_id=None, booked_at=None, order_id=None)
+                           .execution_options(synchronize_session=False))
     if order.resident_id != who.id:  # the resident knows what they did themselves
         by = "管理员" if who.has_role("admin") else "客服" if who.has_role("agent") else "工程师"
         _notify_resident(order, "cancelled", by=by)
@@ -473,15 +493,30 @@ def orders_of_resident(user_id: int, *, limit: int = 20, cursor: str | None = No
                     limit=limit, cursor=cursor)
 
 
-def orders_of_engineer(user_id: int, *, status: str | None = None, limit: int = 20,
-                       cursor: str | None = None) -> Page:
+def orders_of_engineer(user_id: int, *, status: str | None = None, resident_id: int | None = None,
+                       limit: int = 20, cursor: str | None = None) -> Page:
+    """An engineer's assigned orders, newest first (one status, one customer's, or all)."""
     engineer = estates.active_engineer(user_id)
     if engineer is None:
         raise Forbidden("仅在职工程师可以使用", code="not_engineer")
     stmt = sa.select(ServiceOrder).where(ServiceOrder.engineer_id == engineer.id)
     if status:
         stmt = stmt.where(ServiceOrder.status == status)
+    if resident_id:
+        stmt = stmt.where(ServiceOrder.resident_id == resident_id)
     return paginate(stmt, [ServiceOrder.id], limit=limit, cursor=cursor)
+
+
+def open_order_counts(user_id: int) -> dict[str, int]:
+    """What an engineer has to act on: their orders to schedule (`assigned`) and to complete
+    (`scheduled`), in one statement."""
+    engineer = estates.active_engineer(user_id)
+    if engineer is None:
+        raise Forbidden("仅在职工程师可以使用", code="not_engineer")
+    counts = dict(db.session.execute(sa.select(ServiceOrder.status, sa.func.count()).where(
+        ServiceOrder.engineer_id == engineer.id, ServiceOrder.status.in_(("assigned", "scheduled")))
+        .group_by(ServiceOrder.status)).all())
+    return {"assigned": counts.get("assigned", 0), "scheduled": counts.get("scheduled", 0)}
 
 
 def all_orders(*, estate_id: int | None = None, status: str | None = None, limit: int = 20,
@@ -550,7 +585,7 @@ def announce(user: User, estate_id: int, day: date, slots: list[str], note: str 
     counts = notifications.notify(
         residents, kind="visit", title=f"{engineer.name}师傅{day.month}月{day.day}日上门服务",
         body=f"{engineer.name}师傅将于{when}在{estate.name}提供上门服务，可预约剩余时段。{announcement.note}",
-        purpose="visit", page=f"pages/estate/index?id={estate_id}",
+        purpose="visit", page=f"pages/estate/index?id={estate_id}&tab=visits",
         data={"thing1": f"{estate.name}上门服务", "time2": f"{day.isoformat()} {parsed[0][0].strftime('%H:%M')}",
               "thing3": f"{engineer.name}师傅"})
     announcement.notified = counts["notified"]
@@ -559,21 +594,26 @@ def announce(user: User, estate_id: int, day: date, slots: list[str], note: str 
 
 
 def upcoming(estate_id: int, who_id: int) -> list[dict]:
-    """The estate's announced visits from today on, with their slots (booked ones marked)."""
+    """The estate's announced visits from today on, with their slots (booked ones marked). A slot
+    is `mine` while my booking's order is not cancelled (an engineer's cancellation leaves the
+    slot taken, and no longer mine)."""
     today = utcnow().astimezone(BUSINESS_TZ).date()
     rows = db.session.execute(
-        sa.select(VisitAnnouncement, Engineer.name, VisitSlot)
+        sa.select(VisitAnnouncement, Engineer.name, VisitSlot, ServiceOrder.status)
         .join(Engineer, Engineer.id == VisitAnnouncement.engineer_id)
         .join(VisitSlot, VisitSlot.announcement_id == VisitAnnouncement.id)
+        .outerjoin(ServiceOrder, ServiceOrder.id == VisitSlot.order_id)
         .where(VisitAnnouncement.estate_id == estate_id, VisitAnnouncement.day >= today)
         .order_by(VisitAnnouncement.day, VisitAnnouncement.id, VisitSlot.starts_at)).all()
     result: dict[int, dict] = {}
-    for announcement, engineer_name, slot in rows:
+    for announcement, engineer_name, slot, order_status in rows:
         item = result.setdefault(announcement.id, {
             "id": announcement.id, "day": announcement.day, "note": announcement.note,
             "engineer": {"id": announcement.engineer_id, "name": engineer_name}, "slots": []})
+        mine = slot.booked_by_id == who_id and order_status != "cancelled"
         item["slots"].append({"id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
-                              "available": slot.booked_by_id is None, "mine": slot.booked_by_id == who_id})
+                              "available": slot.booked_by_id is None, "mine": mine,
+                              "order_id": slot.order_id if mine else None})
     return list(result.values())
 
 

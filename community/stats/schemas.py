@@ -3,6 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from community.estates.schemas import EngineerNameSchema, EstateBriefSchema
+from core.schemas import upload_url
 
 
 class RankingComponentsSchema(ma.Schema):
@@ -17,9 +18,14 @@ class RankingComponentsSchema(ma.Schema):
     volume = fields.Float()
 
 
+class RankedEngineerNameSchema(EngineerNameSchema):
+    photo_url = fields.Function(lambda e: upload_url(e.get("photo")), allow_none=True, metadata={
+        "description": "null, or the path of the engineer's photo (/api/v1/uploads/<name>)"})
+
+
 class RankedEngineerSchema(ma.Schema):
     rank = fields.Integer()
-    engineer = fields.Nested(EngineerNameSchema)
+    engineer = fields.Nested(RankedEngineerNameSchema)
     score = fields.Float()
     first_service_at = fields.DateTime(allow_none=True)
     components = fields.Nested(RankingComponentsSchema)

@@ -176,7 +176,7 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
     """The estate's active covering engineers, best first, with the score's components: one query."""
     s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
     rows = db.session.execute(
-        sa.select(g.id, g.name, g.user_id, s.completed, s.recent_completed, s.ratings_count, s.ratings_sum,
+        sa.select(g.id, g.name, g.photo, g.user_id, s.completed, s.recent_completed, s.ratings_count, s.ratings_sum,
                   s.complaints, s.likes, s.first_service_at, s.score)
         .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
                      .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
@@ -192,7 +192,7 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
                        complaints=row.complaints or 0, likes=row.likes or 0)
         parts = components(**figures)
         ranked.append({
-            "rank": position, "engineer": {"id": row.id, "name": row.name},
+            "rank": position, "engineer": {"id": row.id, "name": row.name, "photo": row.photo},
             "score": parts["score"], "first_service_at": row.first_service_at,
             "components": {
                 "bayes_rating": parts["bayes_rating"], "quality": parts["quality"], "volume": parts["volume"],

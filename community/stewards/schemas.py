@@ -1,6 +1,6 @@
 """Binding codes, bindings, stewards and an engineer's customers: request validation and response shapes."""
 import marshmallow as ma
-from flask import url_for
+from flask import current_app, url_for
 from marshmallow import fields, validate
 
 from community.estates.schemas import EstateBriefSchema, ResidencySchema
@@ -22,9 +22,14 @@ class BindingCodeSchema(ma.Schema):
     estate = fields.Nested(EstateBriefSchema)
     visit_ref = fields.String(allow_none=True)
     image_url = fields.Method("dump_image_url")
+    uses_left = fields.Method("dump_uses_left", metadata={
+        "type": "integer", "description": "how many more households may bind with this code (BINDING_CODE_MAX_USES)"})
 
     def dump_image_url(self, code):
         return url_for("community_stewards.binding_code_image", scene=code.scene, _external=True)
+
+    def dump_uses_left(self, code):
+        return max(0, current_app.config["BINDING_CODE_MAX_USES"] - code.uses)
 
 
 class BindingCreateSchema(ma.Schema):
@@ -100,10 +105,14 @@ class CustomerSchema(ma.Schema):
     estate = fields.Nested(EstateBriefSchema)
     since = fields.DateTime(attribute="started_at")
     start_reason = fields.String()
+    last_visit_at = fields.DateTime(allow_none=True, metadata={
+        "description": "the engineer's latest visit to the customer (a scan of their code); null without one"})
 
 
 class CustomerQueryArgsSchema(PageArgsSchema):
     estate_id = id_field(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
+        "description": "name (contains), or 4–11 digits of the phone (e.g. its last four)"})
 
 
 class CustomerDetailSchema(ma.Schema):

@@ -3,6 +3,7 @@ the scan, the resident's steward and its history, the engineer's customers, and 
 customers when an engineer hands over or leaves."""
 from __future__ import annotations
 
+import re
 import secrets
 import struct
 from dataclasses import dataclass
@@ -273,16 +274,40 @@ def customers_engineer(who: Principal, engineer_id: int | None = None) -> Engine
     raise NotFound("工程师不存在", code="engineer_not_found")
 
 
+# A phone search needs this many digits at least: fewer would match nearly everyone.
+PHONE_SEARCH_DIGITS = 4
+
+
 def customers_of(who: Principal, engineer_id: int | None = None, *, estate_id: int | None = None,
-                 limit: int = 20, cursor: str | None = None) -> Page:
-    """An engineer's current customers (active bindings), newest first, for whoever may see them."""
+                 q: str | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    """An engineer's current customers (active bindings), newest first, for whoever may see them.
+
+    `q` finds customers by name (contains, any case) or, when it is 4–11 digits (spaces and
+    dashes dropped), by phone (contains: the last four digits of the masked number do). Each
+    binding carries `last_visit_at`: the engineer's latest visit to that customer (None without
+    one), in one more statement for the page.
+    """
     engineer = customers_engineer(who, engineer_id)
     stmt = sa.select(StewardBinding).where(StewardBinding.engineer_id == engineer.id,
                                            StewardBinding.ended_at.is_(None))
     if estate_id:
         stmt = stmt.where(StewardBinding.estate_id == estate_id)
-    return paginate(stmt.options(sa.orm.joinedload(StewardBinding.resident)), [StewardBinding.id],
+    q = (q or "").strip()
+    if q:
+        match = User.display_name.icontains(q, autoescape=True)
+        digits = re.sub(r"[\s-]", "", q)
+        if re.fullmatch(r"[0-9]{%d,11}" % PHONE_SEARCH_DIGITS, digits):
+            match = sa.or_(match, User.phone.contains(digits, autoescape=True))
+        stmt = stmt.join(User, User.id == StewardBinding.resident_id).where(match)
+    page = paginate(stmt.options(sa.orm.joinedload(StewardBinding.resident)), [StewardBinding.id],
                     limit=limit, cursor=cursor)
+    last = dict(db.session.execute(
+        sa.select(Visit.resident_id, sa.func.max(Visit.created_at)).where(
+            Visit.engineer_id == engineer.id, Visit.resident_id.in_({b.resident_id for b in page.items}))
+        .group_by(Visit.resident_id)).all()) if page.items else {}
+    for binding in page.items:
+        binding.last_visit_at = last.get(binding.resident_id)  # for the response, never stored
+    return page
 
 
 @dataclass

@@ -27,6 +27,19 @@ class QuotasSchema(ma.Schema):
                          metadata={"description": "messages we may still send, per template"})
 
 
+class PurposeSchema(ma.Schema):
+    purpose = fields.String(metadata={"description": "visit, order, redemption, ... (what subscribe.ask takes)"})
+    name = fields.String(metadata={"description": "the purpose's Chinese name"})
+    description = fields.String(metadata={"description": "when these notices are sent, in Chinese"})
+    template_id = fields.String()
+    remaining = fields.Integer(metadata={"description": "messages of this purpose we may still send me"})
+
+
+class MySubscriptionsSchema(QuotasSchema):
+    purposes = fields.List(fields.Nested(PurposeSchema), metadata={
+        "description": "the purposes offered to residents, in display order, with my remaining quota"})
+
+
 class NotificationSchema(ma.Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -76,10 +89,11 @@ def accept(body):
 
 @bp.route("/me/subscriptions")
 @auth_required()
-@bp.response(200, QuotasSchema)
+@bp.response(200, MySubscriptionsSchema)
 def my_quotas():
-    """How many messages of each template may still be sent to me"""
-    return {"quotas": services.quotas(current_principal().id)}
+    """How many messages of each template may still be sent to me, and per purpose with its name"""
+    user_id = current_principal().id
+    return {"quotas": services.quotas(user_id), "purposes": services.subscription_purposes(user_id)}
 
 
 @bp.route("/me/notifications")

@@ -103,6 +103,25 @@ def quotas(user_id: int) -> dict[str, int]:
                                    .where(SubscriptionQuota.user_id == user_id)).all())
 
 
+# What a resident sees on the notice settings page, in this order: the purposes some notice is
+# sent for, with a name and what it is for. "activity" has a template but nothing sends it yet,
+# so it is not offered (an acceptance would be spent on nothing).
+PURPOSE_LABELS = {
+    "visit": ("上门服务安排", "管家在您的小区发布上门服务日期时通知您"),
+    "order": ("服务单进度", "服务单派单、预约上门时间、完成或取消时通知您"),
+    "redemption": ("积分兑换结果", "兑换审核结果、奖品发放或积分退回时通知您"),
+}
+
+
+def subscription_purposes(user_id: int) -> list[dict]:
+    """Each offered purpose with its name, description, template and the messages we may still
+    send the user for it."""
+    have = quotas(user_id)
+    return [{"purpose": purpose, "name": name, "description": description, "template_id": template_id(purpose),
+             "remaining": have.get(template_id(purpose), 0)}
+            for purpose, (name, description) in PURPOSE_LABELS.items()]
+
+
 # -- notify -----------------------------------------------------------------------------------
 
 def _chunks(items: list, size: int = CHUNK):

@@ -339,6 +339,11 @@ def test_approval_makes_an_ambassador_at_the_entry_level(app, client, admin, app
     assert amb["next_level"] == {"name": "银牌代言人", "threshold": 500}
     assert (amb["contribution_total"], amb["window_contribution"]) == (0, 0)
     assert sorted(e["id"] for e in amb["estates"]) == sorted(estates)
+    # The window the level is judged on, as configured (the centre page explains the contribution).
+    assert amb["window_days"] == 90
+    app.config["AMBASSADOR_WINDOW_DAYS"] = 60
+    assert client.get(ME, headers=account.headers).json["ambassador"]["window_days"] == 60
+    app.config["AMBASSADOR_WINDOW_DAYS"] = 90
 
     response = client.post(f"{QUEUE}/{application_id}/approve", headers=admin.headers)
     assert response.status_code == 409 and error(response) == "already_decided"

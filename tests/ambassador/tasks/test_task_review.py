@@ -317,3 +317,25 @@ def test_a_submission_made_before_closing_is_still_approved_and_paid(app, client
     response = client.post(f"{SUBMISSIONS}/{submission}/approve", headers=admin.headers)
     assert response.status_code == 200 and response.json["points"] == 100
     assert balance(app, me.user_id) == 100
+
+
+def test_my_submissions_of_one_task(client, admin, new_task, submit, make_ambassador):
+    """The task page asks for my submissions to that task only: newest first, with the reason."""
+    me, other = make_ambassador(), make_ambassador()
+    poster, survey = new_task(), new_task(title="问卷")
+    first = submit(me, poster)
+    assert client.post(f"{SUBMISSIONS}/{first}/reject", headers=admin.headers, json={"reason": "照片看不清"}).status_code == 200
+    second = submit(me, poster, text="重新拍了")
+    submit(me, survey)
+    submit(other, poster)
+    mine = client.get(f"/api/v1/ambassador/submissions?task_id={poster}", headers=me.headers).json
+    assert [(s["id"], s["status"], s["reason"]) for s in mine["items"]] == [
+        (second, "pending", None), (first, "rejected", "照片看不清")]
+    assert {s["task_title"] for s in mine["items"]} == {"转发海报"}
+    everything = client.get("/api/v1/ambassador/submissions", headers=me.headers).json["items"]
+    assert len(everything) == 3
+    assert client.get("/api/v1/ambassador/submissions?task_id=0", headers=me.headers).status_code == 422
+    paged = client.get(f"/api/v1/ambassador/submissions?task_id={poster}&limit=1", headers=me.headers).json
+    rest = client.get(f"/api/v1/ambassador/submissions?task_id={poster}&limit=1&cursor={paged['next_cursor']}",
+                      headers=me.headers).json
+    assert [s["id"] for s in paged["items"] + rest["items"]] == [second, first] and rest["next_cursor"] is None

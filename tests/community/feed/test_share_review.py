@@ -140,3 +140,20 @@ def test_concurrent_shares_make_one_post(app, client, resident, completed_order)
     assert sorted(r.status_code for r in results) == [200] * 5 + [201]
     assert len({r.json["id"] for r in results}) == 1
     assert len(posts_of_review(app)) == 1
+
+
+def test_the_order_page_learns_whether_the_review_was_shared(client, estate, resident, engineer, completed_order,
+                                                             login):
+    order = completed_order(resident)
+    status = client.get(f"/api/v1/service-orders/{order}/review/share", headers=resident.headers)
+    assert status.status_code == 404 and err(status) == "review_not_found"  # not reviewed yet
+    review(client, resident, order)
+    status = client.get(f"/api/v1/service-orders/{order}/review/share", headers=resident.headers)
+    assert status.status_code == 200 and status.json == {"shared": False, "post": None}
+    post = share(client, resident, order).json
+    status = client.get(f"/api/v1/service-orders/{order}/review/share", headers=resident.headers).json
+    assert status["shared"] is True
+    assert (status["post"]["id"], status["post"]["status_label"]) == (post["id"], "已发布")
+    for who in (login(), engineer):  # only the review's author asks
+        r = client.get(f"/api/v1/service-orders/{order}/review/share", headers=who.headers)
+        assert r.status_code == 404 and err(r) == "review_not_found"
