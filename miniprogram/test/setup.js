@@ -175,7 +175,7 @@ function forward(method, url, body, header) {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8')
         let data = text
-        if ((res.headers['content-type'] || '').includes('json')) data = JSON.parse(text)
+        if (text && (res.headers['content-type'] || '').includes('json')) data = JSON.parse(text)
         resolve({ statusCode: res.statusCode, data, header: res.headers })
       })
     })

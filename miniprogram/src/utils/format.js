@@ -42,4 +42,43 @@ function countdown(seconds) {
 
 const ORDER_STATUS = { requested: '待派单', assigned: '已派单', scheduled: '已预约', completed: '已完成', cancelled: '已取消' }
 
-module.exports = { datetime, maskPhone, countdown, ORDER_STATUS }
+/** A redemption's status as the server's notices name it (points.services.STATUS_LABELS). */
+const REDEMPTION_STATUS = { pending: '待审核', approved: '已通过', fulfilled: '已发放', rejected: '已拒绝', cancelled: '已取消', voided: '已作废' }
+
+const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '周六']
+
+/**
+ * A calendar day as the API sends it ("2026-12-05") as "12月5日 周六" (with the year when not this one).
+ * @param {string | null | undefined} isoDate
+ */
+function day(isoDate) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate || '')
+  if (!m) return ''
+  const at = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))
+  const thisYear = new Date(Date.now() + BEIJING_OFFSET_MS).getUTCFullYear()
+  const year = at.getUTCFullYear() === thisYear ? '' : `${at.getUTCFullYear()}年`
+  return `${year}${at.getUTCMonth() + 1}月${at.getUTCDate()}日 ${WEEKDAYS[at.getUTCDay()]}`
+}
+
+/**
+ * A distance for people: "850 米", "1.2 公里", "12 公里".
+ * @param {number | null | undefined} metres
+ */
+function distance(metres) {
+  if (metres == null || !isFinite(metres)) return ''
+  if (Math.round(metres) < 1000) return `${Math.max(0, Math.round(metres))} 米`
+  const km = metres / 1000
+  return `${km < 10 ? km.toFixed(1).replace(/\.0$/, '') : Math.round(km)} 公里`
+}
+
+/**
+ * A moment's Beijing calendar day and clock, as pickers take them: {date: "2026-12-05", time: "09:30"}.
+ * @param {string | number | null} [at] an ISO 8601 time, or epoch milliseconds; default now
+ */
+function beijing(at) {
+  const ms = at == null ? Date.now() : typeof at === 'number' ? at : new Date(at).getTime()
+  const iso = new Date(ms + BEIJING_OFFSET_MS).toISOString()
+  return { date: iso.slice(0, 10), time: iso.slice(11, 16) }
+}
+
+module.exports = { datetime, maskPhone, countdown, ORDER_STATUS, REDEMPTION_STATUS, day, distance, beijing }

@@ -66,4 +66,55 @@ async function estateWithEngineer(name = '王建国') {
   return { estate, engineer: created, token, admin }
 }
 
-module.exports = { call, wechat, adminToken, wechatLogin, estateWithEngineer, unique }
+/** An active estate at a place (lat, lng: GCJ-02, as wx.getLocation gives them), created by staff: the admin API's answer. */
+async function estateAt(lat, lng, name) {
+  const admin = await adminToken()
+  const n = unique()
+  return call('POST', '/api/v1/admin/estates', {
+    name: name || `附近小区${n}`, province: '广东省', city: '深圳市', district: '南山区', address: `科技园路${n}号`,
+    households: 500, lat, lng }, admin)
+}
+
+/**
+ * A real image file for wx.chooseMedia to pick (mp.chosenMedia): a small PNG, written to a temp
+ * dir, that the server's upload check decodes and re-encodes. Returns its path.
+ * @param {number[]} rgb its colour
+ */
+function imageFile(rgb = [11, 122, 117]) {
+  const fs = require('fs')
+  const os = require('os')
+  const path = require('path')
+  const zlib = require('zlib')
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc32 = (buf) => {
+    let c = 0xffffffff
+    for (const byte of buf) c = crcTable[(c ^ byte) & 0xff] ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0)
+    head.write(type, 4, 'ascii')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const width = 48
+  const height = 32
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8) // 8-bit RGB, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())])
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)))), chunk('IEND', Buffer.alloc(0))])
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'linli-photo-')), `photo-${unique()}.png`)
+  fs.writeFileSync(file, png)
+  return file
+}
+
+module.exports = { call, wechat, adminToken, wechatLogin, estateWithEngineer, unique, estateAt, imageFile }

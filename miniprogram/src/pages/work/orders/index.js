@@ -1,0 +1,124 @@
+// @ts-check
+/**
+ * My service orders as an engineer (GET /api/v1/engineer/service-orders, newest first, by status,
+ * cursor-paginated): each with the customer's name, full phone (a tap calls) and address; I
+ * schedule (date and time → .../schedule) and complete (after a confirmation → .../complete)
+ * them on the card (the work-order component). `?status=assigned|scheduled|completed` opens a tab.
+ */
+const api = require('../../../utils/api')
+const shared = require('../shared')
+
+const PAGE_SIZE = 20
+const TABS = [
+  { key: 'assigned', title: '待预约' },
+  { key: 'scheduled', title: '待完成' },
+  { key: 'completed', title: '已完成' },
+  { key: '', title: '全部' },
+]
+const EMPTY = /** @type {Record<string, string>} */ ({
+  assigned: '没有待预约的服务单', scheduled: '没有待完成的服务单', completed: '还没有完成的服务单', '': '还没有派给您的服务单',
+})
+
+Component({
+  data: {
+    tabs: TABS,
+    status: 'assigned',
+    emptyMessage: EMPTY.assigned,
+    /** loading | ready | empty | error */
+    state: 'loading',
+    /** @type {any[]} */
+    items: [],
+    /** @type {string | null} */
+    nextCursor: null,
+    loadingMore: false,
+    /** @type {Record<number, string>} */
+    estateNames: {},
+    loaded: false,
+  },
+  methods: {
+    /** @param {Record<string, string | undefined>} options */
+    onLoad(options) {
+      const status = TABS.some((t) => t.key === options.status) ? /** @type {string} */ (options.status) : 'assigned'
+      this.setData({ status, emptyMessage: EMPTY[status] })
+      this.loadEstates()
+      this.load()
+    },
+
+    /** Back from another page: orders may have moved on (a resident cancelled). */
+    onShow() {
+      if (this.data.loaded) this.load()
+    },
+
+    async onPullDownRefresh() {
+      await this.load()
+      wx.stopPullDownRefresh()
+    },
+
+    onRetry() {
+      this.setData({ state: 'loading' })
+      this.load()
+    },
+
+    /** The estates' names for the cards (an order carries only the estate's id). */
+    async loadEstates() {
+      try {
+        const engineer = await api.request('/api/v1/engineer/me')
+        this.setData({ estateNames: shared.estateNames(engineer.estates) })
+      } catch (err) {
+        // the cards show without the estate's name
+      }
+    },
+
+    query() {
+      return { limit: PAGE_SIZE, status: this.data.status || undefined }
+    },
+
+    async load() {
+      const status = this.data.status
+      try {
+        const page = await api.request('/api/v1/engineer/service-orders', { data: this.query() })
+        if (status !== this.data.status) return // another tab was chosen meanwhile
+        this.setData({ items: page.items, nextCursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty', loaded: true })
+      } catch (err) {
+        if (this.data.state === 'ready') api.showError(err)
+        else this.setData({ state: 'error' })
+      }
+    },
+
+    async onReachBottom() {
+      if (!this.data.nextCursor || this.data.loadingMore) return
+      this.setData({ loadingMore: true })
+      try {
+        const page = await api.request('/api/v1/engineer/service-orders', { data: { ...this.query(), cursor: this.data.nextCursor } })
+        this.setData({ items: [...this.data.items, ...page.items], nextCursor: page.next_cursor })
+      } catch (err) {
+        api.showError(err)
+      } finally {
+        this.setData({ loadingMore: false })
+      }
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onTab(e) {
+      const status = e.currentTarget.dataset.key
+      if (status === this.data.status) return
+      this.setData({ status, emptyMessage: EMPTY[status], state: 'loading', items: [], nextCursor: null })
+      this.load()
+    },
+
+    /**
+     * An order scheduled or completed on its card: shown as it is now, and out of a tab it no longer belongs to.
+     * @param {WechatMiniprogram.CustomEvent<{ order: any }>} e
+     */
+    onOrderChange(e) {
+      const updated = e.detail.order
+      const keep = !this.data.status || updated.status === this.data.status
+      const items = keep ? this.data.items.map((o) => (o.id === updated.id ? updated : o)) : this.data.items.filter((o) => o.id !== updated.id)
+      this.setData({ items, state: items.length ? 'ready' : 'empty' })
+    },
+
+    onOrderStale() {
+      this.load()
+    },
+  },
+})

@@ -1,0 +1,101 @@
+const { load, flush, text, tap, apiError } = require('../helpers')
+
+const TEMPLATES = { visit: 'tmpl_visit_notice', activity: 'tmpl_activity_notice', order: 'tmpl_order_status', redemption: 'tmpl_redemption_status' }
+const PURPOSES = [
+  { purpose: 'visit', name: '上门服务安排', description: '管家在您的小区发布上门服务日期时通知您', template_id: 'tmpl_visit_notice', remaining: 0 },
+  { purpose: 'order', name: '服务单进度', description: '服务单派单、预约上门时间、完成或取消时通知您', template_id: 'tmpl_order_status', remaining: 2 },
+  { purpose: 'redemption', name: '积分兑换结果', description: '兑换审核结果、奖品发放或积分退回时通知您', template_id: 'tmpl_redemption_status', remaining: 0 },
+]
+
+function routes(purposes = PURPOSES) {
+  mp.route('POST', '/api/v1/auth/wechat-login', 200, { token: 'tok' })
+  let current = purposes
+  mp.route('GET', '/api/v1/me/subscriptions', () => [200, {
+    quotas: Object.fromEntries(current.filter((p) => p.remaining).map((p) => [p.template_id, p.remaining])), purposes: current }])
+  return (next) => { current = next }
+}
+
+async function open() {
+  const page = load('pages/subscriptions/index')
+  page.instance.onLoad({})
+  await flush()
+  return page
+}
+
+test('each purpose shows its name, what it is for and how many messages can still come; the rule is explained', async () => {
+  routes()
+  const page = await open()
+  expect(page.data.state).toBe('ready')
+  expect(text(page, '.rule')).toContain('每点一次“允许”，我们可以给您发送一条')
+  expect(page.querySelectorAll('.purpose .name').map((n) => n.dom.textContent)).toEqual(['上门服务安排', '服务单进度', '积分兑换结果'])
+  expect(text(page, '.purpose-order .description')).toBe('服务单派单、预约上门时间、完成或取消时通知您')
+  expect(text(page, '.purpose-order .remaining')).toBe('还可接收 2 条')
+  expect(text(page, '.purpose-order .enable')).toBe('再开启')
+  expect(text(page, '.purpose-visit .remaining')).toBe('未开启，收不到微信通知')
+  expect(text(page, '.purpose-visit .enable')).toBe('开启')
+  expect(mp.called('requestSubscribeMessage')).toEqual([])
+})
+
+test('再开启 opens WeChat\'s dialog for that purpose only, tells the server, and shows the new quota', async () => {
+  const update = routes()
+  mp.route('GET', '/api/v1/subscriptions/templates', 200, { templates: TEMPLATES })
+  mp.route('POST', '/api/v1/me/subscriptions', (req) => {
+    update(PURPOSES.map((p) => (p.purpose === 'order' ? { ...p, remaining: 3 } : p)))
+    return [200, { quotas: { tmpl_order_status: 3 }, got: req.data }]
+  })
+  mp.subscribeAnswers = { tmpl_order_status: 'accept' }
+  const page = await open()
+  await tap(page, '.purpose-order .enable')
+  await flush()
+  expect(mp.called('requestSubscribeMessage').map((a) => a.tmplIds)).toEqual([['tmpl_order_status']])
+  expect(mp.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/me/subscriptions').data).toEqual({ template_ids: ['tmpl_order_status'] })
+  expect(text(page, '.purpose-order .remaining')).toBe('还可接收 3 条')
+  expect(mp.called('showToast').pop().title).toBe('已开启，可再收到 1 条')
+  expect(page.data.asking).toBe('')
+})
+
+test('declining in the dialog changes nothing and says so', async () => {
+  routes()
+  mp.route('GET', '/api/v1/subscriptions/templates', 200, { templates: TEMPLATES })
+  mp.subscribeAnswers = { tmpl_visit_notice: 'reject' }
+  const page = await open()
+  await tap(page, '.purpose-visit .enable')
+  await flush()
+  expect(mp.called('requestSubscribeMessage')[0].tmplIds).toEqual(['tmpl_visit_notice'])
+  expect(mp.requests.some((r) => r.method === 'POST' && r.path === '/api/v1/me/subscriptions')).toBe(false)
+  expect(mp.requests.filter((r) => r.path === '/api/v1/me/subscriptions')).toHaveLength(1)
+  expect(mp.called('showToast').pop().title).toBe('未开启')
+})
+
+test('the templates failing to load is told, and the buttons work again', async () => {
+  routes()
+  mp.route('GET', '/api/v1/subscriptions/templates', () => ['network'])
+  const page = await open()
+  await tap(page, '.purpose-order .enable')
+  await flush()
+  expect(mp.called('showToast').pop().title).toBe('网络连接失败，请检查网络后重试')
+  expect(page.data.asking).toBe('')
+})
+
+test('a failed load shows an error with a retry; no purposes is the empty state', async () => {
+  mp.route('POST', '/api/v1/auth/wechat-login', 200, { token: 'tok' })
+  let answer = [500, apiError('internal_error', '服务器内部错误，请稍后重试')]
+  mp.route('GET', '/api/v1/me/subscriptions', () => answer)
+  const page = await open()
+  expect(page.data.state).toBe('error')
+  expect(text(page, '.load-error >>> .message')).toBe('没有加载到通知设置')
+  answer = [200, { quotas: {}, purposes: [] }]
+  await tap(page, '.load-error >>> .action')
+  expect(page.data.state).toBe('empty')
+  expect(text(page, '.empty >>> .message')).toBe('暂无可开启的通知')
+})
+
+test('pull-down refresh reloads the quotas', async () => {
+  const update = routes()
+  const page = await open()
+  update(PURPOSES.map((p) => ({ ...p, remaining: 1 })))
+  await page.instance.onPullDownRefresh()
+  await flush()
+  expect(text(page, '.purpose-visit .remaining')).toBe('还可接收 1 条')
+  expect(mp.called('stopPullDownRefresh')).toHaveLength(1)
+})
