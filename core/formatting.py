@@ -17,6 +17,16 @@ def mask_phone(phone: str | None) -> str | None:
     return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 7 else phone
 
 
+def mask_name(name: str | None, fallback: str = "用户") -> str:
+    """陈** / 欧阳**: recognisable to neighbours, not a full name, and not its length either (the
+    first character, or two for names of four or more, which is where compound surnames are);
+    `fallback` for someone without a name."""
+    name = (name or "").strip()
+    if not name:
+        return fallback
+    return name[:2 if len(name) >= 4 else 1] + "**"
+
+
 ROLE_NAMES = {"resident": "住户", "engineer": "工程师", "agent": "客服", "admin": "管理员"}
 
 

@@ -31,7 +31,7 @@ from core.accounts.models import User
 from core.db import dialect_insert, upsert_add, utcnow
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, mask_name
 
 LEVEL_FIELDS = ("code", "name", "position", "threshold", "permissions", "multiplier_pct")
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
@@ -431,15 +431,6 @@ def level_changes(user_id: int, limit: int = 50) -> list[LevelChange]:
 
 # -- leaderboards -----------------------------------------------------------------------------
 
-def mask_name(name: str | None) -> str:
-    """张** / 欧阳** / A***: recognisable to neighbours, not a full name in a public list."""
-    name = (name or "").strip()
-    if not name:
-        return "代言人"
-    keep = 2 if len(name) >= 4 else 1
-    return name[:keep] + "*" * max(1, len(name) - keep)
-
-
 @dataclass
 class Board:
     scope: str
@@ -505,7 +496,7 @@ def leaderboard(user_id: int, scope: str = "all", period: str = "month", *, esta
     for index, row in enumerate(top, start=1):
         if row.points != previous:
             rank, previous = index, row.points
-        board.items.append({"rank": rank, "name": mask_name(row.real_name), "level": row.name,
+        board.items.append({"rank": rank, "name": mask_name(row.real_name, "代言人"), "level": row.name,
                             "points": row.points, "is_me": row.user_id == user_id})
     mine = db.session.scalar(sa.select(Standing.points).where(
         Standing.scope == scope_key, Standing.period == period_key, Standing.user_id == user_id)) or 0

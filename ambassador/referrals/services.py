@@ -33,6 +33,7 @@ from core.accounts.models import User, WeChatIdentity
 from core.db import insert_or_nothing, utcnow
 from core.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.formatting import mask_name
 from core.pagination import Page, paginate
 from core.wechat import gateway
 from points import rules, services as points
@@ -504,12 +505,6 @@ def latest_of(inviter_id: int, *, limit: int = 50) -> list[dict]:
 
 # -- what an inviter sees ---------------------------------------------------------------------
 
-def mask_name(name: str | None) -> str:
-    """张** : enough for an inviter to recognise a friend, not a directory of users."""
-    name = (name or "").strip()
-    return f"{name[0]}**" if name else "微信用户"
-
-
 def points_by_referral(referral_ids) -> dict[int, int]:
     """Points each referral has paid its inviter (its grants, looked up by their ledger keys)."""
     ids = list(referral_ids)
@@ -539,7 +534,7 @@ def invitees_of(inviter_id: int, *, limit: int = 20, cursor: str | None = None) 
     names = dict(db.session.execute(sa.select(User.id, User.display_name).where(
         User.id.in_([r.invitee_id for r in page.items]))).all()) if page.items else {}
     earned = points_by_referral(r.id for r in page.items)
-    page.items = [InviteeItem(r.id, mask_name(names.get(r.invitee_id)), r.attributed_at, r.protected_until,
+    page.items = [InviteeItem(r.id, mask_name(names.get(r.invitee_id), "微信用户"), r.attributed_at, r.protected_until,
                               r.status, STATUS_LABELS[r.status], r.qualified_by, earned[r.id]) for r in page.items]
     return page
 
@@ -554,8 +549,10 @@ def totals_of(inviter_id: int) -> dict:
 
 
 def attribution_view(referral: Referral) -> dict:
-    """What the invitee sees of their attribution (the inviter's name masked)."""
-    name = db.session.scalar(sa.select(User.display_name).where(User.id == referral.inviter_id))
-    return {"id": referral.id, "inviter_name": mask_name(name), "attributed_at": referral.attributed_at,
+    """What the invitee sees of their attribution: the inviter as an ambassador (their real name,
+    masked; an engineer inviter is an ambassador too), else their nickname, masked."""
+    name = db.session.scalar(sa.select(Ambassador.real_name).where(Ambassador.user_id == referral.inviter_id)) \
+        or db.session.scalar(sa.select(User.display_name).where(User.id == referral.inviter_id))
+    return {"id": referral.id, "inviter_name": mask_name(name, "邻里服务代言人"), "attributed_at": referral.attributed_at,
             "protected_until": referral.protected_until, "status": referral.status,
             "status_label": STATUS_LABELS[referral.status]}

@@ -24,7 +24,7 @@ from core.accounts.services import Principal
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
-from core.formatting import BUSINESS_TZ, localtime, mask_phone
+from core.formatting import BUSINESS_TZ, localtime, mask_name, mask_phone
 from core.notifications import services as notifications
 from core.pagination import Page, paginate
 from core.uploads import services as uploads
@@ -466,12 +466,6 @@ def engineer_profile(engineer_id: int, who: Principal | User) -> dict:
     }
 
 
-def masked_name(name: str | None) -> str:
-    """A reviewer's name as strangers see it: the first character and two stars ("陈**")."""
-    name = (name or "").strip()
-    return f"{name[0]}**" if name else "用户"
-
-
 def engineer_reviews(engineer_id: int, *, limit: int = 20, cursor: str | None = None) -> Page:
     """The engineer's reviews, newest first, for their public page: no reviewer id or phone,
     the reviewer's name masked. One query per page (with the estate and reviewer names)."""
@@ -483,7 +477,7 @@ def engineer_reviews(engineer_id: int, *, limit: int = 20, cursor: str | None = 
                     .where(r.engineer_id == engineer_id), [r.id], limit=limit, cursor=cursor, scalars=False)
     return Page([{"id": row.id, "rating": row.rating, "text": row.text, "photos": row.photos or [],
                   "created_at": row.created_at, "estate_name": row.estate_name,
-                  "reviewer_name": masked_name(row.reviewer)} for row in page.items], page.next_cursor)
+                  "reviewer_name": mask_name(row.reviewer)} for row in page.items], page.next_cursor)
 
 
 # -- lists ------------------------------------------------------------------------------------

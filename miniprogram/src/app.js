@@ -9,5 +9,7 @@ App({
     estateId: null,
     /** @type {any} GET /api/v1/me, once a page loaded it */
     me: null,
+    /** a question was posted: the 小区 tab reloads its feed when shown */
+    feedStale: false,
   },
 })

@@ -201,10 +201,19 @@ function mediaUrl(path) {
   return path.startsWith('/') ? config.apiBase + path : path
 }
 
+/**
+ * A fresh Idempotency-Key: make one per form (or per tap that writes) and send it with every
+ * attempt of that write (`header: {'Idempotency-Key': key}`), so a double tap or a retry after a
+ * lost answer does the thing once; make a new one when the form changes.
+ */
+function newKey() {
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
+}
+
 /** Forget the token (logout, or tests). */
 function reset() {
   setToken('')
   loggingIn = null
 }
 
-module.exports = { ApiError, request, login, bind, upload, mediaUrl, showError, reset, token }
+module.exports = { ApiError, request, login, bind, upload, mediaUrl, showError, reset, token, newKey }

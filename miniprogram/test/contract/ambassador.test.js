@@ -110,6 +110,20 @@ test('apply through the page, an admin approves, the centre shows the level', as
   const picture = await probe(invite.data.invite.image.replace('http://127.0.0.1:5000', process.env.LINLI_API))
   expect(picture).toEqual({ status: 200, type: 'image/jpeg' })
   expect(text(invite, '.invitees')).toBe('0')
+
+  // a friend opens the share card: the home page attributes them to the inviter at once
+  const inviterOpenid = mp.openid
+  mp.openid = `o_friend_${backend.unique()}`
+  wx.removeStorageSync('linli.token') // a different WeChat user on this phone
+  const home = load('pages/index/index')
+  home.instance.onLoad({ scene: encodeURIComponent(`i=${invite.data.invite.code}`) })
+  home.instance.onShow()
+  await waitFor(() => home.data.invite !== null, { what: 'the attribution' })
+  expect(text(home, ".invite .card-title")).toBe("钱** 邀请您加入邻里") // 钱小满, as she applied
+  await tap(home, '.apply')
+  expect(mp.called('navigateTo').pop().url).toBe(`/pages/apply/index?invite_code=${invite.data.invite.code}`)
+  const referrals = await backend.call('GET', '/api/v1/ambassador/referrals', undefined, await backend.wechatLogin(inviterOpenid))
+  expect(referrals.totals.invitees).toBe(1)
 })
 
 test('a task: take it, submit proof, see the rejection reason, submit again and be paid', async () => {

@@ -97,14 +97,17 @@ test('request a service, the engineer completes it, review', async () => {
   expect(list.data.items.map((i) => [i.id, i.status, i.engineer, i.toReview])).toEqual([[orderId, '已完成', '赵建国师傅', false]])
 })
 
-test('a resident the engineer never served cannot like them: the server\'s reason is shown', async () => {
+test('a resident the engineer never served is not offered the like, and the server refuses it', async () => {
   const { engineer } = await backend.estateWithEngineer('钱师傅')
   mp.openid = `o_stranger_${backend.unique()}`
   const profile = load('pages/engineer/index')
   profile.instance.onLoad({ id: String(engineer.id) })
   await waitFor(() => profile.data.state !== 'loading' && profile.data.reviewsState !== 'loading', { what: 'the engineer page' })
   expect(text(profile, '.reviews-empty >>> .message')).toBe('还没有评价')
-  await tap(profile, '.like')
+  expect(profile.querySelector('.like')).toBeUndefined()
+  expect(text(profile, '.like-hint')).toBe('为您完成过服务的工程师，您可以为他点赞')
+  // the server is the judge: the same like through the API is refused
+  profile.instance.onLike()
   await waitFor(() => mp.called('showToast').length > 0, { what: 'the refusal' })
   expect(mp.called('showToast')[0].title).toBe('只有这位工程师为您完成过服务后才能点赞')
   expect(profile.data.engineer.liked).toBe(false)

@@ -4,6 +4,8 @@
  * components' styles, and the builtin elements (view, button, image, input…) styled as WeChat
  * draws them. 1 rpx = 1 CSS px, so a 750-px-wide viewport is a 375-pt phone (as at 2x).
  *
+ * Call `clearStyles()` before loading the page: simulate adds each load's styles to one document.
+ *
  * It is a faithful layout, not a pixel copy of WeChat: images show their placeholder background
  * (the test DOM does not carry `src`), inputs their box without placeholder text.
  */
@@ -54,11 +56,28 @@ function tags(css) {
   }]).process(css, { from: undefined }).css
 }
 
-/** The app's styles as they apply to a page (the page's classes carry the `main--` prefix). */
-function appCss() {
+/**
+ * The tags of the components under `route` that take the app's styles (styleIsolation
+ * apply-shared or shared, or addGlobalClass), as WeChat applies them; the rest are isolated.
+ * @param {string} file a page or component path under src/, without extension
+ * @param {Set<string>} tags collected here
+ */
+function sharedTags(file, tags = new Set()) {
+  const json = JSON.parse(fs.readFileSync(path.join(SRC, `${file}.json`), 'utf8'))
+  for (const [tag, target] of Object.entries(json.usingComponents || {})) {
+    const component = target.startsWith('/') ? target.slice(1) : path.join(path.dirname(file), target)
+    const js = fs.readFileSync(path.join(SRC, `${component}.js`), 'utf8')
+    if (/styleIsolation:\s*['"](apply-)?shared['"]|addGlobalClass:\s*true/.test(js)) tags.add(tag)
+    sharedTags(component, tags)
+  }
+  return tags
+}
+
+/** The app's styles as they apply to a page (its classes carry the `main--` prefix) and its sharing components. */
+function appCss(route) {
   const { compile } = require('miniprogram-simulate/src/wxss')
   const wxss = fs.readFileSync(path.join(SRC, 'app.wxss'), 'utf8')
-  return tags(compile(wxss, { prefix: 'main' })).replace(/(\d+)rpx/g, '$1px')
+  return ['main', ...sharedTags(route)].map((prefix) => tags(compile(wxss, { prefix }))).join('\n').replace(/(\d+)rpx/g, '$1px')
 }
 
 /**
@@ -73,8 +92,13 @@ function pageHtml(comp, route) {
     ? `<div class="mp-tabbar">${APP.tabBar.list.map((t) => `<div class="mp-tab${t.pagePath === route ? ' on' : ''}">${t.text}</div>`).join('')}</div>`
     : ''
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=750">
-<style>${BASE}</style><style>${appCss()}</style><style>${components}</style></head>
+<style>${BASE}</style><style>${appCss(route)}</style><style>${components}</style></head>
 <body><div class="mp-nav">${title}</div><div class="mp-page mp-content">${comp.dom.innerHTML}</div>${tabs}</body></html>`
 }
 
-module.exports = { pageHtml }
+/** Forget the styles of pages rendered before (simulate appends every load's styles to the head). */
+function clearStyles() {
+  document.head.querySelectorAll('style').forEach((style) => style.remove())
+}
+
+module.exports = { pageHtml, clearStyles }

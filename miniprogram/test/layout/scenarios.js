@@ -23,4 +23,6 @@ const scenarios = [
     routes: [['POST', '/api/v1/bindings', 410, apiError('binding_code_expired', '二维码已过期，请让工程师刷新后再扫')]] },
 ]
 
+scenarios.push(...require('./work-scenarios').scenarios)
+
 module.exports = { scenarios }

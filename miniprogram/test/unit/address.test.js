@@ -222,3 +222,13 @@ test('an unconfirmed phone is not offered, and editing does not ask for me', asy
   await open({ id: '3' })
   expect(mp.requests.filter((r) => r.path === '/api/v1/me')).toHaveLength(1)
 })
+
+test('a new address from the service request starts in the request\'s estate', async () => {
+  routes()
+  const page = await open({ estate_id: '14' })
+  expect(page.data.estate).toEqual(YANGGUANG)
+  expect(page.data.estateIndex).toBe(1)
+  // an estate I do not live in is not preselected
+  const other = await open({ estate_id: '99' })
+  expect(other.data.estate).toBe(null)
+})

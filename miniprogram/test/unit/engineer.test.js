@@ -74,7 +74,7 @@ test('reviews load page by page at the bottom, with the cursor', async () => {
   expect(mp.requests.length).toBe(asked)  // nothing more to load
 })
 
-test('a like by a served resident counts at once; a refusal shows the server\'s reason', async () => {
+test('a like by a served resident counts at once; others are told who may like', async () => {
   routeProfile()
   mp.route('POST', '/api/v1/engineers/3/like', 200, { engineer_id: 3, liked: true, created: true })
   const page = await open()
@@ -85,13 +85,21 @@ test('a like by a served resident counts at once; a refusal shows the server\'s 
   expect(page.querySelector('.like')).toBeUndefined()
 
   routeProfile({ ...ENGINEER, can_like: false, is_my_steward: false })
-  mp.route('POST', '/api/v1/engineers/3/like', 403, apiError('not_served', '只有这位工程师为您完成过服务后才能点赞'))
   const other = await open()
   expect(other.querySelector('.steward')).toBeUndefined()
-  await tap(other, '.like')
-  expect(mp.called('showToast').pop().title).toBe('只有这位工程师为您完成过服务后才能点赞')
-  expect(other.data.engineer.liked).toBe(false)
+  expect(other.querySelector('.like')).toBeUndefined()
+  expect(text(other, '.like-hint')).toBe('为您完成过服务的工程师，您可以为他点赞')
   expect(text(other, '.likes')).toBe('7')
+})
+
+test('a like the server refuses after all (the page was stale) shows its reason', async () => {
+  routeProfile()
+  mp.route('POST', '/api/v1/engineers/3/like', 403, apiError('not_served', '只有这位工程师为您完成过服务后才能点赞'))
+  const page = await open()
+  await tap(page, '.like')
+  expect(mp.called('showToast').pop().title).toBe('只有这位工程师为您完成过服务后才能点赞')
+  expect(page.data.engineer.liked).toBe(false)
+  expect(text(page, '.likes')).toBe('7')
 })
 
 test('"请他服务" opens the request page naming them, in the estate the resident is looking at', async () => {

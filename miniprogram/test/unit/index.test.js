@@ -225,3 +225,50 @@ test('coming back (onShow) shows an estate joined meanwhile, and pull-down refre
   expect(text(page, '.unread')).toBe('2')
   expect(mp.called('stopPullDownRefresh')).toHaveLength(1)
 })
+
+describe('opened from an ambassador’s invite', () => {
+  const ATTRIBUTED = (result) => ({ result, referral: { id: 4, inviter_name: '李*', attributed_at: '2026-12-04T02:00:00+00:00',
+    protected_until: '2027-01-03T02:00:00+00:00', status: 'pending', status_label: '待达标' } })
+
+  async function openWith(scene) {
+    const page = load('pages/index/index')
+    page.instance.onLoad({ scene })
+    page.instance.onShow()
+    await flush()
+    return page
+  }
+
+  test('the newcomer is attributed at once and offered the application with the code', async () => {
+    answer()
+    mp.route('POST', '/api/v1/referrals', 200, ATTRIBUTED('created'))
+    const page = await openWith(encodeURIComponent('i=AB12CD'))
+    const call = mp.requests.find((r) => r.path === '/api/v1/referrals')
+    expect(call.data).toEqual({ invite_code: 'i=AB12CD' })
+    expect(call.header['Idempotency-Key']).toBeTruthy()
+    expect(text(page, '.invite .card-title')).toBe('李* 邀请您加入邻里')
+    await tap(page, '.apply')
+    expect(mp.called('navigateTo').pop().url).toBe('/pages/apply/index?invite_code=AB12CD')
+  })
+
+  test('an earlier inviter keeps the newcomer: no offer in another’s name', async () => {
+    answer()
+    mp.route('POST', '/api/v1/referrals', 200, ATTRIBUTED('kept'))
+    const page = await openWith(encodeURIComponent('i=AB12CD'))
+    expect(page.querySelector('.invite')).toBeUndefined()
+  })
+
+  test('a refused invite is not the newcomer’s problem: the page shows as usual', async () => {
+    answer()
+    mp.route('POST', '/api/v1/referrals', 409, apiError('self_referral', '不能使用自己的邀请码'))
+    const page = await openWith(encodeURIComponent('i=AB12CD'))
+    expect(page.querySelector('.invite')).toBeUndefined()
+    expect(mp.called('showToast')).toEqual([])
+    expect(page.data.state).toBe('ready')
+  })
+
+  test('any other scene is not an invite', async () => {
+    answer()
+    await openWith('x=1')
+    expect(mp.requests.some((r) => r.path === '/api/v1/referrals')).toBe(false)
+  })
+})

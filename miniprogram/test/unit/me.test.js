@@ -31,8 +31,11 @@ test('shows the profile, the masked phone, the balance and the unread count, and
   expect(text(page, '.entry-points .balance')).toBe('120 分')
   expect(text(page, '.entry-notifications .unread')).toBe('3')
   expect(page.querySelectorAll('.entry-title').map((e) => e.dom.textContent.trim())).toEqual(
-    ['我的订单', '积分', '服务代言人', '消息通知', '通知设置', '我的地址'])
+    ['我的订单', '积分', '服务代言人', '消息通知', '通知设置', '我的地址', '我是工程师'])
   expect(page.querySelector('.entry-work')).toBeUndefined()
+  // an engineer who holds an invite code activates there
+  await tap(page, '.entry-claim')
+  expect(mp.called('navigateTo').pop().url).toBe('/pages/work/index')
   const inboxCall = mp.requests.find((r) => r.path === '/api/v1/me/notifications')
   expect(inboxCall.query.get('limit')).toBe('1')
   expect(getApp().globalData.me.display_name).toBe('张阿姨')
@@ -41,6 +44,7 @@ test('shows the profile, the masked phone, the balance and the unread count, and
 test('an engineer also gets the 工作台 entry, and each entry opens its page', async () => {
   routes({ me: { ...ME, roles: ['engineer', 'resident'] } })
   const page = await open()
+  expect(page.querySelector('.entry-claim')).toBeUndefined()
   await tap(page, '.entry-work')
   await tap(page, '.entry-orders')
   await tap(page, '.entry-addresses')

@@ -58,8 +58,8 @@ def table(response) -> list[tuple]:
 
 def test_all_ambassadors_this_month_with_ties_sharing_a_rank(client, board):
     response = get(client, board.a1, scope="all", period="month")
-    assert table(response) == [(1, "李*", "银牌代言人", 500, False), (1, "王**", "见习代言人", 500, False),
-                               (3, "张*", "银牌代言人", 300, True), (4, "欧阳**", "金牌代言人", 100, False)]
+    assert table(response) == [(1, "李**", "银牌代言人", 500, False), (1, "王**", "见习代言人", 500, False),
+                               (3, "张**", "银牌代言人", 300, True), (4, "欧阳**", "金牌代言人", 100, False)]
     assert response.json["me"] == {"rank": 3, "points": 300}
     assert response.json["scope_key"] == "all"
     assert response.json["period_key"] == datetime.now(BUSINESS_TZ).strftime("%Y-%m")
@@ -69,19 +69,19 @@ def test_all_ambassadors_this_month_with_ties_sharing_a_rank(client, board):
 
 def test_all_time_counts_earlier_contributions(client, board):
     response = get(client, board.a2, period="all")
-    assert table(response) == [(1, "欧阳**", "金牌代言人", 900, False), (2, "李*", "银牌代言人", 500, True),
-                               (2, "王**", "见习代言人", 500, False), (4, "张*", "银牌代言人", 300, False)]
+    assert table(response) == [(1, "欧阳**", "金牌代言人", 900, False), (2, "李**", "银牌代言人", 500, True),
+                               (2, "王**", "见习代言人", 500, False), (4, "张**", "银牌代言人", 300, False)]
     assert response.json["me"] == {"rank": 2, "points": 500}
 
 
 def test_estate_scope_defaults_to_the_first_estate_and_refuses_others(client, board, make_estate):
     response = get(client, board.a1, scope="estate")
     assert response.json["scope_key"] == f"estate:{board.estate_a}"
-    assert [(r, n, p) for r, n, _, p, _ in table(response)] == [(1, "李*", 500), (2, "张*", 300), (3, "欧阳**", 100)]
+    assert [(r, n, p) for r, n, _, p, _ in table(response)] == [(1, "李**", 500), (2, "张**", 300), (3, "欧阳**", 100)]
     # a2 serves both estates: the first is the lower id; the other on request
     assert get(client, board.a2, scope="estate").json["scope_key"] == f"estate:{board.estate_a}"
     response = get(client, board.a2, scope="estate", estate_id=board.estate_b)
-    assert [(r, n, p, me) for r, n, _, p, me in table(response)] == [(1, "李*", 500, True), (1, "王**", 500, False)]
+    assert [(r, n, p, me) for r, n, _, p, me in table(response)] == [(1, "李**", 500, True), (1, "王**", 500, False)]
     assert response.json["me"] == {"rank": 1, "points": 500}
     response = get(client, board.a1, scope="estate", estate_id=board.estate_b)
     assert response.status_code == 422 and error_code(response) == "not_your_estate"
@@ -91,11 +91,11 @@ def test_estate_scope_defaults_to_the_first_estate_and_refuses_others(client, bo
 def test_city_and_level_scopes(client, board):
     response = get(client, board.a1, scope="city")
     assert response.json["scope_key"] == "city:上海市"
-    assert [n for _, n, _, _, _ in table(response)] == ["李*", "张*", "欧阳**"]
+    assert [n for _, n, _, _, _ in table(response)] == ["李**", "张**", "欧阳**"]
     response = get(client, board.a3, scope="city")
     assert [(n, me) for _, n, _, _, me in table(response)] == [("王**", True)]
     response = get(client, board.a1, scope="level")
-    assert [(r, n, lvl) for r, n, lvl, _, _ in table(response)] == [(1, "李*", "银牌代言人"), (2, "张*", "银牌代言人")]
+    assert [(r, n, lvl) for r, n, lvl, _, _ in table(response)] == [(1, "李**", "银牌代言人"), (2, "张**", "银牌代言人")]
     # the suspended level-1 ambassador has more points but does not appear, nor count for rank
     response = get(client, board.a3, scope="level")
     assert table(response) == [(1, "王**", "见习代言人", 500, True)] and response.json["me"]["rank"] == 1
@@ -184,5 +184,5 @@ def test_a_level_change_moves_the_ambassador_to_the_new_level_board(app, client,
                            json={"level_id": gold, "reason": "调整"})
     assert response.status_code == 200
     response = get(client, board.a1, scope="level", period="all")
-    assert [(n, p, me) for _, n, _, p, me in table(response)] == [("欧阳**", 900, False), ("张*", 300, True)]
-    assert [n for _, n, _, _, _ in table(get(client, board.a2, scope="level", period="all"))] == ["李*"]
+    assert [(n, p, me) for _, n, _, p, me in table(response)] == [("欧阳**", 900, False), ("张**", 300, True)]
+    assert [n for _, n, _, _, _ in table(get(client, board.a2, scope="level", period="all"))] == ["李**"]

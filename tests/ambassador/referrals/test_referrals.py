@@ -94,12 +94,13 @@ def test_attribution_is_recorded_once_and_repeating_is_harmless(app, client, log
     code = code_of(app, inviter.user_id)
     invitee = login()
     set_row(app, User, User.id == inviter.user_id, display_name="王小明")
+    set_row(app, Ambassador, Ambassador.user_id == inviter.user_id, real_name="赵建华")
     response = attribute(client, invitee, code)
     assert response.status_code == 200, response.json
     assert response.json["result"] == "created"
     body = response.json["referral"]
     assert body["status"] == "pending" and body["status_label"] == "待奖励"
-    assert body["inviter_name"] == "王**"
+    assert body["inviter_name"] == "赵**"  # the ambassador's name, not their WeChat nickname
     row = referral(app, invitee.user_id)
     assert (row.inviter_id, row.invite_code, row.status) == (inviter.user_id, code, "pending")
     window = row.protected_until - row.attributed_at

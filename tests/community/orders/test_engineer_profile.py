@@ -184,7 +184,8 @@ def test_reviews_newest_first_with_masked_names_and_nothing_that_identifies_the_
     assert "13812345678" not in raw and "陈小明" not in raw
 
 
-def test_masked_names(ctx):
-    from community.orders.services import masked_name
-    assert [masked_name(n) for n in ("陈小明", "陈", " Alice ", "", None, "  ")] == [
-        "陈**", "陈**", "A**", "用户", "用户", "用户"]
+def test_masked_names():
+    from core.formatting import mask_name
+    assert [mask_name(n) for n in ("陈小明", "陈", " Alice ", "", None, "  ", "欧阳娜娜")] == [
+        "陈**", "陈**", "Al**", "用户", "用户", "用户", "欧阳**"]
+    assert mask_name(None, "代言人") == "代言人"

@@ -30,6 +30,8 @@ Component({
     /** @type {{ id: number, name: string, city: string, district: string }[]} the estates I live in */
     myEstates: [],
     estateIndex: -1,
+    /** the estate a new address starts in (`?estate_id=`, from the service request page) */
+    forEstate: 0,
     query: '',
     /** @type {any[] | null} search results (null: no search yet) */
     results: null,
@@ -53,7 +55,8 @@ Component({
     /** @param {Record<string, string | undefined>} options */
     onLoad(options) {
       const id = Number(options.id) || 0
-      this.setData({ id })
+      // a new address from the service request page starts in the request's estate
+      this.setData({ id, forEstate: Number(options.estate_id) || 0 })
       wx.setNavigationBarTitle({ title: id ? '编辑地址' : '新增地址' })
       this.load()
     },
@@ -88,7 +91,8 @@ Component({
           })
         } else {
           if (me && me.phone_confirmed && MOBILE.test(me.phone || '')) next.contact_phone = me.phone
-          if (myEstates.length === 1) next.estate = myEstates[0]
+          next.estate = myEstates.find((/** @type {any} */ e) => e.id === this.data.forEstate)
+            || (myEstates.length === 1 ? myEstates[0] : null)
         }
         const estateId = next.estate ? next.estate.id : 0
         next.estateIndex = myEstates.findIndex((/** @type {any} */ e) => e.id === estateId)

@@ -1,10 +1,8 @@
 // @ts-check
 /**
  * 我的地址: the address book (GET /api/v1/me/addresses: the default first). Set another default,
- * delete (after a confirm), edit or add through pages/address. Opened with `?select=1` (from the
- * service request page) a tap picks the address: it is emitted as `select` on the page's event
- * channel (for an opener that passed `events: { select }` to wx.navigateTo) and also left in
- * getApp().globalData.selectedAddress (for one that reads it in onShow), then the page goes back.
+ * delete (after a confirm), edit or add through pages/address. (The service request page picks
+ * its address from the same book on its own page.)
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
@@ -17,18 +15,13 @@ function shape(a) {
 Component({
   data: {
     state: 'loading',
-    select: false,
     /** @type {any[]} */
     items: [],
     /** the id of the address being changed (its buttons wait) */
     busy: 0,
   },
   methods: {
-    /** @param {Record<string, string | undefined>} options */
-    onLoad(options) {
-      const select = options.select === '1'
-      this.setData({ select })
-      if (select) wx.setNavigationBarTitle({ title: '选择服务地址' })
+    onLoad() {
       this.load()
     },
 
@@ -60,16 +53,7 @@ Component({
     /** @param {WechatMiniprogram.TouchEvent} e */
     onItem(e) {
       const address = this.data.items[Number(e.currentTarget.dataset.index)]
-      if (!address) return
-      if (!this.data.select) {
-        wx.navigateTo({ url: `/pages/address/index?id=${address.id}` })
-        return
-      }
-      getApp().globalData.selectedAddress = address
-      const opener = /** @type {any} */ (this).getOpenerEventChannel
-      const channel = typeof opener === 'function' ? opener.call(this) : null
-      if (channel && typeof channel.emit === 'function') channel.emit('select', address)
-      wx.navigateBack()
+      if (address) wx.navigateTo({ url: `/pages/address/index?id=${address.id}` })
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

@@ -3,8 +3,8 @@
  * An engineer's own brand page (`?id=`): photo, name, introduction, the estates they serve with
  * their rank in each, the rating summary (GET /api/v1/engineers/{id}), and the public reviews
  * (GET /api/v1/engineers/{id}/reviews, cursor-paginated, reviewers' names masked by the server).
- * A like goes to POST /api/v1/engineers/{id}/like: the server decides whether the resident was
- * served and says so in Chinese when not. "请他服务" opens the request page naming them.
+ * The like (POST /api/v1/engineers/{id}/like) is offered when the server says `can_like` (they
+ * completed an order for this resident); the server still decides, and its refusal is shown. "请他服务" opens the request page naming them.
  */
 const api = require('../../utils/api')
 

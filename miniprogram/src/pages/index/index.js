@@ -5,6 +5,11 @@
  * tab, 退出 to leave it —, quick actions (问邻居, 预约服务, 积分, 消息 with the unread count) and,
  * for engineers, the 工程师工作台 entry. A new user with neither a steward nor an estate is told
  * how to get them. Every show reloads (coming back from 添加小区, a binding, a left estate).
+ *
+ * It is also the page an ambassador's invite opens (their code's scene `i=<code>`, or the shared
+ * card's `?scene=`): the newcomer is attributed to the inviter at once (POST /api/v1/referrals,
+ * first touch wins on the server) and offered the ambassador application with the code filled in.
+ * A refused invite (one's own, an inviter who may no longer recruit) is not worth an error.
  */
 const api = require('../../utils/api')
 
@@ -31,10 +36,36 @@ Component({
     isEngineer: false,
     /** the estate being left */
     leavingId: 0,
+    /** @type {{ code: string, inviter: string } | null} the invite this visit came through */
+    invite: null,
   },
   methods: {
+    /** @param {Record<string, string | undefined>} options */
+    onLoad(options) {
+      const scene = decodeURIComponent((options && options.scene) || '')
+      if (scene.startsWith('i=')) this.acceptInvite(scene)
+    },
+
     onShow() {
       this.load()
+    },
+
+    /** @param {string} scene "i=<code>" */
+    async acceptInvite(scene) {
+      try {
+        const outcome = await api.request('/api/v1/referrals', {
+          method: 'POST', data: { invite_code: scene }, header: { 'Idempotency-Key': api.newKey() } })
+        if (outcome.result === 'created' || outcome.result === 'switched' || outcome.result === 'unchanged') {
+          this.setData({ invite: { code: scene.slice(2), inviter: outcome.referral.inviter_name } })
+        }
+      } catch (err) {
+        // Not for the newcomer to fix (their own code, an inviter who may no longer recruit).
+      }
+    },
+
+    onApply() {
+      const invite = this.data.invite
+      if (invite) wx.navigateTo({ url: `/pages/apply/index?invite_code=${encodeURIComponent(invite.code)}` })
     },
 
     async onPullDownRefresh() {

@@ -11,7 +11,7 @@
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 
-/** The entries, in order; `engineer` ones show only for engineers. */
+/** The entries, in order; `engineer: true` ones show only to engineers, `engineer: false` ones only to others. */
 const ENTRIES = [
   { key: 'orders', title: '我的订单', url: '/pages/orders/index' },
   { key: 'points', title: '积分', url: '/pages/points/index' },
@@ -20,6 +20,8 @@ const ENTRIES = [
   { key: 'subscriptions', title: '通知设置', url: '/pages/subscriptions/index' },
   { key: 'addresses', title: '我的地址', url: '/pages/addresses/index' },
   { key: 'work', title: '工程师工作台', url: '/pages/work/index', engineer: true },
+  // An engineer not yet activated enters the invite code there (the web login page points here).
+  { key: 'claim', title: '我是工程师', url: '/pages/work/index', engineer: false },
 ]
 
 Component({
@@ -93,7 +95,7 @@ Component({
         avatar: api.mediaUrl(me.avatar_url),
         nickname: me.display_name || '',
         phoneText: format.maskPhone(me.phone),
-        entries: ENTRIES.filter((e) => !e.engineer || engineer),
+        entries: ENTRIES.filter((e) => e.engineer === undefined || e.engineer === engineer),
       })
     },
 
