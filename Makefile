@@ -30,13 +30,14 @@ test: lint test-sqlite test-postgres test-miniprogram
 lint: install
 	$(BIN)/ruff check
 
+# -n auto: one worker per core (pytest-xdist); each has its own database and fake WeChat.
 test-sqlite: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # Outside CI an unreachable PostgreSQL skips this pass with a warning; in CI (CI=true) it fails.
 test-postgres: install
 	@if [ -n "$$CI" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$(PG_URL)" 2>/dev/null; then \
-		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -q; \
+		TEST_DATABASE_URL="$(PG_URL)" $(BIN)/python -m pytest -q -n auto; \
 	else \
 		echo "WARNING: PostgreSQL at $(PG_URL) is unreachable: the PostgreSQL pass was skipped (CI fails instead)."; \
 	fi
