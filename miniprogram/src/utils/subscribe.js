@@ -37,4 +37,24 @@ async function ask(purposes) {
   return purposes.filter((p) => accepted.includes(byPurpose[p]))
 }
 
-module.exports = { ask, templatesByPurpose }
+/**
+ * A page's "开启提醒" tap: ask for the purposes' notices, mark the page `subscribed` once anything
+ * was accepted, and say what happened in a toast.
+ * @param {WechatMiniprogram.Component.TrivialInstance} page
+ * @param {string[]} purposes
+ * @param {(count: number) => string} saidWhenAccepted the toast after `count` purposes were accepted
+ * @returns {Promise<string[]>} the purposes accepted
+ */
+async function offer(page, purposes, saidWhenAccepted) {
+  try {
+    const accepted = await ask(purposes)
+    page.setData({ subscribed: /** @type {any} */ (page.data).subscribed || accepted.length > 0 })
+    wx.showToast({ title: accepted.length ? saidWhenAccepted(accepted.length) : '未开启提醒', icon: 'none' })
+    return accepted
+  } catch (err) {
+    api.showError(err)
+    return []
+  }
+}
+
+module.exports = { ask, offer, templatesByPurpose }

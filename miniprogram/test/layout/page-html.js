@@ -31,18 +31,27 @@ wx-scroll-view { overflow: auto; }
 wx-text, wx-label { display: inline; }
 wx-image { display: inline-block; width: 640px; height: 480px; overflow: hidden; background: #eef1f4; }
 wx-icon { display: inline-block; width: 40px; height: 40px; }
-wx-button { display: block; position: relative; box-sizing: border-box; margin: 0 auto; padding: 0 28px;
-  text-align: center; font-size: 36px; line-height: 2.55; border-radius: 10px; background: #f8f8f8; color: #000;
-  border: 1px solid rgba(0,0,0,.2); overflow: hidden; width: 100%; }
-wx-input { display: block; height: 1.4em; min-height: 1.4em; overflow: hidden; border-bottom: 1px solid #e4e7eb; }
-wx-textarea { display: block; width: 600px; height: 300px; border: 1px solid #e4e7eb; border-radius: 8px; box-sizing: border-box; }
+/* button as app.json's "style": "v2" draws it: bold 17 pt, and 184 pt wide, centred, unless size="mini" — that rule's
+   specificity (0,1,1) beats a page's single class, as in WeChat. */
+wx-button { display: block; position: relative; box-sizing: border-box; margin-left: auto; margin-right: auto; padding: 16px 48px;
+  text-align: center; font-size: 34px; font-weight: 700; line-height: 1.41176471; border-radius: 8px; background: #f2f2f2; color: #06ae56;
+  overflow: hidden; }
+wx-button::after { content: " "; position: absolute; top: 0; left: 0; right: 0; bottom: 0; box-sizing: border-box; border: 1px solid rgba(0,0,0,.2);
+  border-radius: inherit; pointer-events: none; }
+wx-button:not([size=mini]) { width: 368px; margin-left: auto; margin-right: auto; }
+wx-button[size=mini] { display: inline-block; font-size: 32px; line-height: 2; padding: 0 .75em; width: auto; }
+wx-input { display: block; height: 1.4em; min-height: 1.4em; overflow: hidden; }
+wx-textarea { display: block; width: 600px; height: 300px; }
 wx-switch { display: inline-block; width: 104px; height: 64px; border-radius: 32px; background: #e4e7eb; vertical-align: middle; }
 wx-radio, wx-checkbox { display: inline-block; width: 44px; height: 44px; border: 2px solid #9aa5b1; border-radius: 50%; vertical-align: middle; }
 wx-progress { display: block; height: 12px; background: #ebebeb; }
 .mp-nav { height: 88px; padding-top: 88px; background: #0b7a75; color: #fff; text-align: center; line-height: 88px; font-size: 34px; font-weight: 600; }
 .mp-nav.light { background: #f7f7f7; color: #000; }
-.mp-content { min-height: calc(100vh - 176px); }
-.mp-tabbar { position: sticky; bottom: 0; display: flex; height: 112px; background: #fff; border-top: 1px solid #ddd; }
+/* The page's window: position: fixed elements (a floating button) sit in it, above the tab bar as in WeChat. */
+.mp-content { min-height: calc(100vh - 176px); transform: translateZ(0); }
+.mp-content.tab-page { min-height: calc(100vh - 289px); }
+/* After the content (not sticky), so a full-page picture hides nothing behind it. */
+.mp-tabbar { display: flex; height: 112px; background: #fff; border-top: 1px solid #ddd; }
 .mp-tab { flex: 1; text-align: center; padding-top: 60px; font-size: 22px; color: #616e7c; }
 .mp-tab.on { color: #0b7a75; }
 `
@@ -88,12 +97,13 @@ function pageHtml(comp, route) {
   const json = JSON.parse(fs.readFileSync(path.join(SRC, `${route}.json`), 'utf8'))
   const title = json.navigationBarTitleText || APP.window.navigationBarTitleText
   const components = [...document.head.querySelectorAll('style')].map((s) => tags(s.innerHTML)).join('\n')
-  const tabs = APP.tabBar.list.some((t) => t.pagePath === route)
+  const tabPage = APP.tabBar.list.some((t) => t.pagePath === route)
+  const tabs = tabPage
     ? `<div class="mp-tabbar">${APP.tabBar.list.map((t) => `<div class="mp-tab${t.pagePath === route ? ' on' : ''}">${t.text}</div>`).join('')}</div>`
     : ''
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=750">
 <style>${BASE}</style><style>${appCss(route)}</style><style>${components}</style></head>
-<body><div class="mp-nav">${title}</div><div class="mp-page mp-content">${comp.dom.innerHTML}</div>${tabs}</body></html>`
+<body><div class="mp-nav">${title}</div><div class="mp-page mp-content${tabPage ? ' tab-page' : ''}">${comp.dom.innerHTML}</div>${tabs}</body></html>`
 }
 
 /** Forget the styles of pages rendered before (simulate appends every load's styles to the head). */

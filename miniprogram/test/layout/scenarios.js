@@ -24,5 +24,6 @@ const scenarios = [
 ]
 
 scenarios.push(...require('./work-scenarios').scenarios)
+scenarios.push(...require('./resident-scenarios').scenarios)
 
 module.exports = { scenarios }

@@ -50,7 +50,7 @@ test('a new address: pick one of my estates, fill the fields, save with an Idemp
   const post = mp.requests.find((r) => r.method === 'POST' && r.path === '/api/v1/me/addresses')
   expect(post.data).toEqual({ estate_id: 14, building: '5栋', unit: '1', room: '302', contact_name: '李先生',
     contact_phone: '13912345678', is_default: true })
-  expect(post.header['Idempotency-Key']).toMatch(/^addr-/)
+  expect(post.header['Idempotency-Key']).toMatch(/^[a-z0-9]+-[a-z0-9]+$/)
   expect(mp.called('showToast').pop().title).toBe('地址已保存')
   expect(mp.called('navigateBack')).toHaveLength(1)
 })

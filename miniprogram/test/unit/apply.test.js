@@ -66,7 +66,7 @@ test('submitting sends the fields with an Idempotency-Key, estates in the order 
   expect(posts()).toHaveLength(1)
   expect(posts()[0].data).toEqual({ channel: 'referral', real_name: '李小明', phone: '13912345678', estate_ids: [13, 12],
     statement: '热心邻里事务', invite_code: 'K7QX2M9P' })
-  expect(posts()[0].header['Idempotency-Key']).toMatch(/^apply-/)
+  expect(posts()[0].header['Idempotency-Key']).toMatch(/^[a-z0-9]+-[a-z0-9]+$/)
   expect(page.data.state).toBe('submitted')
   expect(text(page, '.done-title')).toBe('申请已提交')
   expect(text(page, '.done-text')).toContain('12月4日 10:00 提交')

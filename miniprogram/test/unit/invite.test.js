@@ -96,8 +96,16 @@ test('a level that may not recruit sees why in the card, and still its referrals
   expect(page.data.state).toBe('ready')
   expect(page.querySelector('.share')).toBeUndefined()
   expect(text(page, '.invite-error-text')).toBe('您当前的等级（见习代言人）没有“邀请新代言人”权限')
+  expect(page.querySelector('.retry-invite')).toBeUndefined()
   expect(page.querySelectorAll('.referral')).toHaveLength(3)
   expect(page.instance.onShareAppMessage().path).toBe('/pages/index/index')
+})
+
+test('an invite that failed to load offers a retry in its card', async () => {
+  routeAll([500, {}])
+  const page = await open()
+  expect(page.data.state).toBe('ready')
+  expect(page.querySelector('.retry-invite')).toBeDefined()
 })
 
 test('nobody invited yet: the empty list', async () => {

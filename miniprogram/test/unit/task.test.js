@@ -57,7 +57,7 @@ test('proof with text and photos goes with an Idempotency-Key; then it waits for
   await flush()
   expect(submits()).toHaveLength(1)
   expect(submits()[0].data).toEqual({ text: '已转发到 3 个群', photos: ['img1.jpg', 'img2.jpg'] })
-  expect(submits()[0].header['Idempotency-Key']).toMatch(/^proof-/)
+  expect(submits()[0].header['Idempotency-Key']).toMatch(/^[a-z0-9]+-[a-z0-9]+$/)
   expect(mp.called('showToast').pop().title).toBe('已提交，等待审核')
   expect(text(page, '.standing-text')).toBe('已提交，等待审核')
   expect(page.querySelector('.proof-form')).toBeUndefined()

@@ -8,6 +8,9 @@
  * edited address can be deleted. Saving in an estate makes me its resident (the server's rule).
  */
 const api = require('../../utils/api')
+const dialog = require('../../utils/dialog')
+const form = require('../../utils/form')
+const reloadable = require('../../utils/reloadable')
 
 /** The form's text fields, as the API names them. */
 const FIELDS = ['building', 'unit', 'room', 'contact_name', 'contact_phone']
@@ -16,12 +19,8 @@ const MOBILE = /^1\d{10}$/
 /** @param {string} phone */
 const cleanPhone = (phone) => phone.replace(/[\s-]/g, '')
 
-/** @returns {string} a fresh Idempotency-Key */
-function newKey() {
-  return `addr-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
-}
-
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     id: 0,
@@ -58,11 +57,6 @@ Component({
       // a new address from the service request page starts in the request's estate
       this.setData({ id, forEstate: Number(options.estate_id) || 0 })
       wx.setNavigationBarTitle({ title: id ? '编辑地址' : '新增地址' })
-      this.load()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
       this.load()
     },
 
@@ -177,7 +171,7 @@ Component({
         estate_id: /** @type {any} */ (d.estate).id, building: d.building.trim(), unit: d.unit.trim(), room: d.room.trim(),
         contact_name: d.contact_name.trim(), contact_phone: cleanPhone(d.contact_phone), is_default: d.isDefault,
       }
-      const key = d.key || newKey()
+      const key = d.key || api.newKey()
       this.setData({ saving: true, key, errors: {} })
       try {
         if (d.id) await api.request(`/api/v1/me/addresses/${d.id}`, { method: 'PUT', data: body })
@@ -185,8 +179,7 @@ Component({
         wx.showToast({ title: '地址已保存', icon: 'success' })
         wx.navigateBack()
       } catch (err) {
-        const fields = err instanceof api.ApiError ? err.fields : {}
-        const inline = Object.fromEntries(Object.entries(fields).map(([name, messages]) => [name, messages[0]]))
+        const inline = form.fieldErrors(err)
         if (Object.keys(inline).length) this.setData({ errors: inline })
         else api.showError(err)
       } finally {
@@ -196,10 +189,7 @@ Component({
 
     async onDelete() {
       if (!this.data.id || this.data.deleting) return
-      const confirmed = await new Promise((resolve) => wx.showModal({
-        title: '删除地址', content: '确定删除这个地址吗？', confirmText: '删除', confirmColor: '#c0392b',
-        success: (res) => resolve(res.confirm), fail: () => resolve(false),
-      }))
+      const confirmed = await dialog.confirm({ title: '删除地址', content: '确定删除这个地址吗？', confirmText: '删除', confirmColor: '#c0392b' })
       if (!confirmed) return
       this.setData({ deleting: true })
       try {

@@ -6,6 +6,8 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const dialog = require('../../utils/dialog')
+const pagedList = require('../../utils/paged-list')
 
 /** @param {any} a the AddressSchema shape */
 function shape(a) {
@@ -13,41 +15,18 @@ function shape(a) {
 }
 
 Component({
+  // one page: the API answers the whole book (no next_cursor)
+  behaviors: [pagedList({ path: '/api/v1/me/addresses', shape })],
   data: {
-    state: 'loading',
     /** @type {any[]} */
     items: [],
     /** the id of the address being changed (its buttons wait) */
     busy: 0,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     onShow() {
       // Back from adding or editing an address: show the book as it is now.
       if (this.data.state !== 'loading') this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
-    async load() {
-      try {
-        const body = await api.request('/api/v1/me/addresses')
-        this.setData({ items: body.items.map(shape), state: body.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        if (this.data.state === 'loading' || this.data.state === 'error') this.setData({ state: 'error' })
-        else api.showError(err)
-      }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */
@@ -86,14 +65,12 @@ Component({
       const id = Number(e.currentTarget.dataset.id)
       if (this.data.busy) return
       const address = this.data.items.find((a) => a.id === id)
-      const confirmed = await new Promise((resolve) => wx.showModal({
+      const confirmed = await dialog.confirm({
         title: '删除地址',
         content: `确定删除“${address ? address.text : ''}”吗？`,
         confirmText: '删除',
         confirmColor: '#c0392b',
-        success: (res) => resolve(res.confirm),
-        fail: () => resolve(false),
-      }))
+      })
       if (!confirmed) return
       this.setData({ busy: id })
       try {

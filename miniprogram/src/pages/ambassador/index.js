@@ -8,7 +8,9 @@
  * leaderboard (GET /api/v1/ambassador/leaderboard) with my rank.
  */
 const api = require('../../utils/api')
+const dialog = require('../../utils/dialog')
 const format = require('../../utils/format')
+const reloadable = require('../../utils/reloadable')
 
 /** ambassador.access.PERMISSION_LABELS */
 const PERMISSIONS = { recruit: '邀请新代言人', announce: '发布小区公告', lead_activities: '组织社区活动' }
@@ -64,6 +66,7 @@ function application(app) {
 }
 
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     /** @type {ReturnType<typeof ambassador> | null} */
@@ -77,23 +80,9 @@ Component({
     withdrawing: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     /** Back from the application form or a task: where I stand may have changed. */
     onShow() {
       if (this.data.state === 'ready') this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
     },
 
     async load() {
@@ -106,8 +95,7 @@ Component({
         this.setData({ ambassador: amb, application: app, canApply, state: 'ready' })
         if (amb && amb.active) this.loadBoard()
       } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
+        this.loadFailed(err)
       }
     },
 
@@ -130,15 +118,11 @@ Component({
       if (!app || app.status !== 'pending' || this.data.withdrawing) return
       this.setData({ withdrawing: true })
       try {
-        const confirmed = await new Promise((resolve) => {
-          wx.showModal({
-            title: '撤回申请',
-            content: '撤回后可以修改信息重新申请。确定撤回吗？',
-            confirmText: '撤回',
-            cancelText: '再想想',
-            success: (res) => resolve(res.confirm),
-            fail: () => resolve(false),
-          })
+        const confirmed = await dialog.confirm({
+          title: '撤回申请',
+          content: '撤回后可以修改信息重新申请。确定撤回吗？',
+          confirmText: '撤回',
+          cancelText: '再想想',
         })
         if (!confirmed) return
         await api.request(`/api/v1/ambassador/applications/${app.id}/withdraw`, { method: 'POST' })

@@ -7,7 +7,9 @@
  * Opened with `?invite_code=` (from an invite), the referral channel comes filled in.
  */
 const api = require('../../utils/api')
+const form = require('../../utils/form')
 const format = require('../../utils/format')
+const reloadable = require('../../utils/reloadable')
 
 const MAX_ESTATES = 5
 const STATEMENT_MAX = 1000
@@ -28,17 +30,13 @@ const CHANNELS = [
   { value: 'referral', label: '代言人推荐', hint: '填写推荐您的服务代言人的邀请码' },
 ]
 
-/** A fresh Idempotency-Key (printable, ≤ 128 characters). */
-function newKey() {
-  return `apply-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
-}
-
 /** @param {any} app the AmbassadorApplicationSchema shape */
 function submitted(app) {
   return { id: app.id, submitted: format.datetime(app.created_at) }
 }
 
 Component({
+  behaviors: [reloadable],
   data: {
     /** loading | form | submitted | member | error */
     state: 'loading',
@@ -67,11 +65,6 @@ Component({
     onLoad(options) {
       const code = decodeURIComponent(options.invite_code || '').trim().toUpperCase()
       this.setData({ inviteCode: code })
-      this.load()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
       this.load()
     },
 
@@ -148,15 +141,14 @@ Component({
 
     async onSubmit() {
       if (this.data.sending) return
-      const key = this.data.key || newKey()
-      this.setData({ sending: true, errors: {}, key })
+      this.setData({ sending: true, errors: {} })
       const d = this.data
       /** @type {Record<string, any>} */
       const body = { channel: d.channel, real_name: d.realName.trim(), phone: d.phone.trim(), estate_ids: d.chosen, statement: d.statement.trim() }
       if (d.channel === 'referral') body.invite_code = d.inviteCode.trim()
       try {
-        const app = await api.request('/api/v1/ambassador/applications', { method: 'POST', data: body, header: { 'Idempotency-Key': key } })
-        this.setData({ key: '', state: 'submitted', application: submitted(app) })
+        const app = await form.sendWithKey(this, 'key', '/api/v1/ambassador/applications', { method: 'POST', data: body })
+        this.setData({ state: 'submitted', application: submitted(app) })
         wx.pageScrollTo({ scrollTop: 0, duration: 0 })
       } catch (err) {
         this.failed(err)
@@ -167,30 +159,19 @@ Component({
 
     /** @param {unknown} err */
     failed(err) {
-      if (!(err instanceof api.ApiError)) {
-        api.showError(err)
-        return
-      }
-      // The same key again only after no answer: a refusal is final for that body.
-      if (err.status !== 0 && err.status < 500) this.setData({ key: '' })
-      const fields = Object.keys(err.fields)
-      if (err.status === 422 && fields.length) {
-        /** @type {Record<string, string>} */
-        const errors = {}
-        for (const field of fields) {
-          const hint = FIELD_HINTS[/** @type {keyof typeof FIELD_HINTS} */ (field)]
-          errors[field] = err.code === 'validation_error' ? (hint || err.message) : err.message
-        }
+      const known = err instanceof api.ApiError ? err : null
+      // a validation_error's field texts are not for users: the field's hint instead
+      const hint = (/** @type {string} */ field) => (known && known.code === 'validation_error' && FIELD_HINTS[/** @type {keyof typeof FIELD_HINTS} */ (field)]) || ''
+      const errors = known && known.status === 422 ? form.fieldErrors(known, (field) => hint(field) || known.message) : {}
+      if (Object.keys(errors).length) {
         this.setData({ errors })
         wx.showToast({ title: '请检查标红的内容', icon: 'none' })
-        return
+      } else if (known && known.code === 'not_qualified') {
+        this.setData({ 'errors.channel': known.message })
+      } else {
+        api.showError(err)
+        if (known && (known.code === 'application_open' || known.code === 'already_ambassador')) this.load()
       }
-      if (err.code === 'not_qualified') {
-        this.setData({ 'errors.channel': err.message })
-        return
-      }
-      api.showError(err)
-      if (err.code === 'application_open' || err.code === 'already_ambassador') this.load()
     },
 
     onCentre() {

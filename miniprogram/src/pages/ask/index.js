@@ -12,8 +12,6 @@ const api = require('../../utils/api')
 const MAX_TEXT = 2000
 const MAX_PHOTOS = 9
 
-const newKey = () => `ask-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
-
 Component({
   data: {
     estateId: 0,
@@ -35,18 +33,18 @@ Component({
       this.setData({
         estateId: Number(options.estate_id || 0),
         estateName: options.name ? decodeURIComponent(options.name) : '',
-        key: newKey(),
+        key: api.newKey(),
       })
     },
 
     /** @param {WechatMiniprogram.Input} e */
     onText(e) {
-      this.setData({ text: e.detail.value, 'errors.text': '', key: newKey() })
+      this.setData({ text: e.detail.value, 'errors.text': '', key: api.newKey() })
     },
 
     /** @param {WechatMiniprogram.CustomEvent<{ ids: string[] }>} e */
     onPhotos(e) {
-      this.setData({ photoIds: e.detail.ids, 'errors.photo_ids': '', key: newKey() })
+      this.setData({ photoIds: e.detail.ids, 'errors.photo_ids': '', key: api.newKey() })
     },
 
     onEstate() {

@@ -112,14 +112,8 @@ Component({
       }
     },
 
-    async onSubscribe() {
-      try {
-        const accepted = await subscribe.ask(['visit', 'order'])
-        this.setData({ subscribed: this.data.subscribed || accepted.length > 0 })
-        wx.showToast({ title: accepted.length ? `已开启 ${accepted.length} 项提醒` : '未开启提醒', icon: 'none' })
-      } catch (err) {
-        api.showError(err)
-      }
+    onSubscribe() {
+      return subscribe.offer(this, ['visit', 'order'], (n) => `已开启 ${n} 项提醒`)
     },
 
     onEstate() {

@@ -7,10 +7,12 @@
  * completed an order for this resident); the server still decides, and its refusal is shown. "请他服务" opens the request page naming them.
  */
 const api = require('../../utils/api')
+const pagedList = require('../../utils/paged-list')
 
 const PAGE_SIZE = 10
 
 Component({
+  behaviors: [pagedList({ query: { limit: PAGE_SIZE }, items: 'reviews', cursor: 'nextCursor', state: 'reviewsState' })],
   data: {
     state: 'loading',
     errorMessage: '',
@@ -25,10 +27,6 @@ Component({
     liking: false,
     /** @type {any[]} */
     reviews: [],
-    reviewsState: 'loading',
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
   },
   methods: {
     /** @param {Record<string, string | undefined>} options */
@@ -37,22 +35,13 @@ Component({
       this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
+    /** The profile and the first page of reviews (a list with its own state). */
     async load() {
       if (!this.data.id) {
         this.setData({ state: 'error', errorMessage: '没有找到这位工程师' })
         return
       }
-      await Promise.all([this.loadProfile(), this.loadReviews()])
+      await Promise.all([this.loadProfile(), this.loadList()])
     },
 
     async loadProfile() {
@@ -69,31 +58,13 @@ Component({
       }
     },
 
-    async loadReviews() {
-      try {
-        const page = await api.request(`/api/v1/engineers/${this.data.id}/reviews`, { data: { limit: PAGE_SIZE } })
-        this.setData({ reviews: page.items, nextCursor: page.next_cursor, reviewsState: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        this.setData({ reviewsState: 'error' })
-      }
+    listPath() {
+      return `/api/v1/engineers/${this.data.id}/reviews`
     },
 
     onRetryReviews() {
       this.setData({ reviewsState: 'loading' })
-      this.loadReviews()
-    },
-
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request(`/api/v1/engineers/${this.data.id}/reviews`, { data: { limit: PAGE_SIZE, cursor: this.data.nextCursor } })
-        this.setData({ reviews: [...this.data.reviews, ...page.items], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+      this.loadList()
     },
 
     async onLike() {

@@ -7,6 +7,7 @@
  * visits: book a free slot, cancel one's own booking). 提问 opens the question form.
  */
 const api = require('../../utils/api')
+const dialog = require('../../utils/dialog')
 const format = require('../../utils/format')
 
 const TABS = ['feed', 'engineers', 'visits']
@@ -275,11 +276,8 @@ Component({
       const slotId = Number(e.currentTarget.dataset.id)
       const orderId = Number(e.currentTarget.dataset.order)
       if (this.data.busySlot || !orderId) return
-      const confirmed = await new Promise((resolve) => {
-        wx.showModal({
-          title: '取消预约', content: '取消后该时段会开放给其他邻居预约。', confirmText: '取消预约', cancelText: '保留',
-          success: (res) => resolve(res.confirm), fail: () => resolve(false),
-        })
+      const confirmed = await dialog.confirm({
+        title: '取消预约', content: '取消后该时段会开放给其他邻居预约。', confirmText: '取消预约', cancelText: '保留',
       })
       if (!confirmed) return
       this.setData({ busySlot: slotId })

@@ -12,6 +12,7 @@
  * A refused invite (one's own, an inviter who may no longer recruit) is not worth an error.
  */
 const api = require('../../utils/api')
+const reloadable = require('../../utils/reloadable')
 
 /** @param {unknown} err */
 const messageOf = (err) => (err instanceof api.ApiError ? err.message : '出错了，请重试')
@@ -20,6 +21,7 @@ const messageOf = (err) => (err instanceof api.ApiError ? err.message : '出错�
 const badgeText = (n) => (n > 99 ? '99+' : String(n))
 
 Component({
+  behaviors: [reloadable],
   data: {
     /** loading | ready | empty (no steward, no estate) | error */
     state: 'loading',
@@ -66,19 +68,6 @@ Component({
     onApply() {
       const invite = this.data.invite
       if (invite) wx.navigateTo({ url: `/pages/apply/index?invite_code=${encodeURIComponent(invite.code)}` })
-    },
-
-    async onPullDownRefresh() {
-      try {
-        await this.load()
-      } finally {
-        wx.stopPullDownRefresh()
-      }
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
     },
 
     /**

@@ -9,6 +9,7 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const pagedList = require('../../utils/paged-list')
 
 const BADGES = { pending: 'warn', rewarded: '', flagged: 'danger', lapsed: 'muted' }
 
@@ -26,34 +27,23 @@ function invitee(r) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/ambassador/referrals', shape: invitee })],
   data: {
-    state: 'loading',
     errorMessage: '',
     /** @type {{ code: string, scene: string, page: string, image: string } | null} */
     invite: null,
     inviteError: '',
+    /** A refusal (403: the level cannot recruit) is final; only a failure is worth a retry. */
+    inviteRetry: false,
     /** @type {any} */
     totals: null,
     /** @type {ReturnType<typeof invitee>[]} */
     items: [],
-    /** @type {string | null} */
-    cursor: null,
-    loadingMore: false,
     saving: false,
   },
   methods: {
     onLoad() {
       wx.showShareMenu({ menus: ['shareAppMessage'] })
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
       this.load()
     },
 
@@ -68,29 +58,18 @@ Component({
           items: page.items.map(invitee), cursor: page.next_cursor, totals: page.totals, state: 'ready',
           invite: answer.ok ? { code: answer.value.invite_code, scene: answer.value.scene, page: answer.value.page, image: api.mediaUrl(answer.value.image_url) } : null,
           inviteError: answer.ok ? '' : (answer.value instanceof api.ApiError ? answer.value.message : '邀请码加载失败'),
+          inviteRetry: !answer.ok && !(answer.value instanceof api.ApiError && answer.value.status === 403),
         })
       } catch (err) {
         await invite
-        if (this.data.state === 'loading') {
-          const message = err instanceof api.ApiError && err.status === 403 ? err.message : '邀请信息加载失败'
-          this.setData({ state: 'error', errorMessage: message })
-        } else {
-          api.showError(err)
-        }
+        const message = err instanceof api.ApiError && err.status === 403 ? err.message : '邀请信息加载失败'
+        this.loadFailed(err, { errorMessage: message })
       }
     },
 
-    async onReachBottom() {
-      if (!this.data.cursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/ambassador/referrals', { data: { cursor: this.data.cursor } })
-        this.setData({ items: [...this.data.items, ...page.items.map(invitee)], cursor: page.next_cursor, totals: page.totals })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    /** @param {any} page */
+    listExtra(page) {
+      return { totals: page.totals }
     },
 
     /** The share card opens the invite page with the invite's scene, like the scanned code. */

@@ -10,6 +10,7 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const reloadable = require('../../utils/reloadable')
 
 /** The entries, in order; `engineer: true` ones show only to engineers, `engineer: false` ones only to others. */
 const ENTRIES = [
@@ -25,6 +26,7 @@ const ENTRIES = [
 ]
 
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     /** @type {any} GET /api/v1/me */
@@ -44,18 +46,9 @@ Component({
     entries: [],
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     onShow() {
       // Back from the inbox or the points page: their counts may have changed.
       if (this.data.state === 'ready') this.refreshCounts()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
     },
 
     async load() {
@@ -65,13 +58,8 @@ Component({
         this.showMe(me)
         this.setData({ state: 'ready' })
       } catch (err) {
-        if (this.data.state === 'ready') api.showError(err)
-        else this.setData({ state: 'error' })
+        this.loadFailed(err)
       }
-    },
-
-    onRetry() {
-      this.load()
     },
 
     /** The points balance and the unread count: shown when they load, left out when they fail. */

@@ -7,6 +7,7 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const pagedList = require('../../utils/paged-list')
 
 /** The tab pages of app.json: wx.navigateTo cannot open them. */
 const TAB_PAGES = ['pages/index/index', 'pages/estate/index', 'pages/me/index']
@@ -21,56 +22,17 @@ function shape(n) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/me/notifications', shape })],
   data: {
-    state: 'loading',
     /** @type {any[]} */
     items: [],
-    /** @type {string | null} */
-    cursor: null,
     unread: 0,
-    loadingMore: false,
     marking: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
-    /** The first page (a refresh keeps what is shown when it fails). */
-    async load() {
-      try {
-        const page = await api.request('/api/v1/me/notifications')
-        this.setData({
-          items: page.items.map(shape), cursor: page.next_cursor, unread: page.unread_count,
-          state: page.items.length ? 'ready' : 'empty',
-        })
-      } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.cursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/me/notifications', { data: { cursor: this.data.cursor } })
-        this.setData({ items: [...this.data.items, ...page.items.map(shape)], cursor: page.next_cursor, unread: page.unread_count })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    /** @param {any} page */
+    listExtra(page) {
+      return { unread: page.unread_count }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

@@ -10,12 +10,14 @@
 const api = require('../../utils/api')
 const format = require('../../utils/format')
 const subscribe = require('../../utils/subscribe')
+const reloadable = require('../../utils/reloadable')
 
 const OPEN = ['requested', 'assigned', 'scheduled']
 const COMPLAINABLE = ['assigned', 'scheduled', 'completed']
 const CANCEL_REASONS = ['计划有变，暂不需要', '问题已自行解决', '重复提交了申请', '其他原因']
 
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     errorMessage: '',
@@ -54,16 +56,6 @@ Component({
     /** @param {Record<string, string | undefined>} options */
     onLoad(options) {
       this.setData({ id: Number(options.id) || 0, created: options.created === '1' })
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
       this.load()
     },
 
@@ -240,14 +232,8 @@ Component({
 
     // -- notices -----------------------------------------------------------------------------
 
-    async onSubscribe() {
-      try {
-        const accepted = await subscribe.ask(['order'])
-        this.setData({ subscribed: this.data.subscribed || accepted.length > 0 })
-        wx.showToast({ title: accepted.length ? '已开启服务进度提醒' : '未开启提醒', icon: 'none' })
-      } catch (err) {
-        api.showError(err)
-      }
+    onSubscribe() {
+      return subscribe.offer(this, ['order'], () => '已开启服务进度提醒')
     },
 
     onOrders() {

@@ -4,8 +4,8 @@
  * its status badge, type, time and engineer; a tap opens the order. Pull down to refresh; coming
  * back from an order reloads the list (its status may have changed there).
  */
-const api = require('../../utils/api')
 const format = require('../../utils/format')
+const pagedList = require('../../utils/paged-list')
 
 const PAGE_SIZE = 20
 /** The badge colour of each status: open ones wait for something, cancelled ones are grey. */
@@ -29,55 +29,19 @@ function row(order) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/me/service-orders', query: { limit: PAGE_SIZE }, shape: row, cursor: 'nextCursor' })],
   data: {
-    state: 'loading',
     /** @type {ReturnType<typeof row>[]} */
     items: [],
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
     loaded: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     onShow() {
       if (this.data.loaded) this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
-    async load() {
-      try {
-        const page = await api.request('/api/v1/me/service-orders', { data: { limit: PAGE_SIZE } })
-        this.setData({ items: page.items.map(row), nextCursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty', loaded: true })
-      } catch (err) {
-        if (this.data.state === 'ready') api.showError(err)  // keep what is shown
-        else this.setData({ state: 'error' })
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/me/service-orders', { data: { limit: PAGE_SIZE, cursor: this.data.nextCursor } })
-        this.setData({ items: [...this.data.items, ...page.items.map(row)], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    listExtra() {
+      return { loaded: true }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

@@ -7,6 +7,7 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const pagedList = require('../../utils/paged-list')
 
 /** The ledger kinds a user's history shows (points.rules and points.ledger), in Chinese. */
 const KINDS = {
@@ -54,34 +55,17 @@ function summary(s) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/me/points/entries', shape: entry, items: 'entries' })],
   data: {
-    state: 'loading',
     /** @type {ReturnType<typeof summary> | null} */
     summary: null,
     /** @type {ReturnType<typeof entry>[]} */
     entries: [],
-    /** @type {string | null} */
-    cursor: null,
-    loadingMore: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     /** Back from redeeming: the balance may have changed. */
     onShow() {
       if (this.data.state === 'ready') this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
     },
 
     /** The summary and the first page of the history (a refresh keeps what is shown when it fails). */
@@ -93,21 +77,7 @@ Component({
         ])
         this.setData({ summary: summary(points), entries: page.items.map(entry), cursor: page.next_cursor, state: 'ready' })
       } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.cursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/me/points/entries', { data: { cursor: this.data.cursor } })
-        this.setData({ entries: [...this.data.entries, ...page.items.map(entry)], cursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
+        this.loadFailed(err)
       }
     },
 

@@ -7,11 +7,13 @@
  * is said as it is: published, or held until a moderator looks at it.
  */
 const api = require('../../utils/api')
+const reloadable = require('../../utils/reloadable')
 
 /** @param {any[]} answers the accepted answer first, then in the order given */
 const acceptedFirst = (answers) => [...answers.filter((a) => a.accepted), ...answers.filter((a) => !a.accepted)]
 
 Component({
+  behaviors: [reloadable],
   data: {
     id: 0,
     /** loading | ready | error */
@@ -72,18 +74,6 @@ Component({
           errorMessage: known ? known.message : '出错了，请重试',
           retry: !known || known.status === 0 || known.status >= 500,
         })
-      }
-    },
-
-    onRetry() {
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      try {
-        await this.load()
-      } finally {
-        wx.stopPullDownRefresh()
       }
     },
 

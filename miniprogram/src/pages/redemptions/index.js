@@ -8,6 +8,8 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const dialog = require('../../utils/dialog')
+const pagedList = require('../../utils/paged-list')
 
 const BADGES = { pending: 'warn', approved: '', fulfilled: '', rejected: 'danger', cancelled: 'muted', voided: 'muted' }
 
@@ -35,57 +37,17 @@ function redemption(r) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/me/redemptions', shape: redemption })],
   data: {
-    state: 'loading',
     /** @type {ReturnType<typeof redemption>[]} */
     items: [],
-    /** @type {string | null} */
-    cursor: null,
-    loadingMore: false,
     /** @type {number | null} */
     cancelling: null,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     /** Back from a notice or the rewards: statuses may have moved. */
     onShow() {
       if (this.data.state === 'ready' || this.data.state === 'empty') this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
-    async load() {
-      try {
-        const page = await api.request('/api/v1/me/redemptions')
-        this.setData({ items: page.items.map(redemption), cursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.cursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/me/redemptions', { data: { cursor: this.data.cursor } })
-        this.setData({ items: [...this.data.items, ...page.items.map(redemption)], cursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */
@@ -96,15 +58,11 @@ Component({
       if (!item || !item.cancellable) return
       this.setData({ cancelling: item.id })
       try {
-        const confirmed = await new Promise((resolve) => {
-          wx.showModal({
-            title: '取消兑换',
-            content: `取消「${item.name}」的兑换？${item.points} 积分将退回您的账户。`,
-            confirmText: '取消兑换',
-            cancelText: '再想想',
-            success: (res) => resolve(res.confirm),
-            fail: () => resolve(false),
-          })
+        const confirmed = await dialog.confirm({
+          title: '取消兑换',
+          content: `取消「${item.name}」的兑换？${item.points} 积分将退回您的账户。`,
+          confirmText: '取消兑换',
+          cancelText: '再想想',
         })
         if (!confirmed) return
         const updated = await api.request(`/api/v1/redemptions/${item.id}/cancel`, { method: 'POST' })

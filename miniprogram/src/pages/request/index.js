@@ -9,6 +9,8 @@
  * order. The server's 422 field errors show under their fields; success opens the order.
  */
 const api = require('../../utils/api')
+const form = require('../../utils/form')
+const reloadable = require('../../utils/reloadable')
 
 /** The types POST /api/v1/service-requests accepts, with the server's labels. */
 const SERVICE_TYPES = [
@@ -46,12 +48,8 @@ function beijingClock() {
   return `${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}`
 }
 
-/** @returns {string} a fresh Idempotency-Key for one form */
-function newKey() {
-  return `req-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`
-}
-
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     estateId: 0,
@@ -87,7 +85,7 @@ Component({
     onLoad(options) {
       this.setData({
         estateId: Number(options.estate_id) || 0, engineerId: Number(options.engineer_id) || 0,
-        key: newKey(), today: beijingDay(), lastDay: beijingDay(DAYS_AHEAD),
+        key: api.newKey(), today: beijingDay(), lastDay: beijingDay(DAYS_AHEAD),
       })
       this.load()
     },
@@ -95,11 +93,6 @@ Component({
     /** Back from adding an address: read the book again (and pick the new address). */
     onShow() {
       if (this.data.loaded) this.refreshAddresses()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
     },
 
     async load() {
@@ -250,10 +243,9 @@ Component({
         })
         return
       }
-      const fields = err instanceof api.ApiError ? err.fields : {}
       /** @type {Record<string, string>} */
       const errors = {}
-      for (const [name, messages] of Object.entries(fields)) errors[FIELD_OF[name] || 'form'] = messages[0]
+      for (const [name, message] of Object.entries(form.fieldErrors(err))) errors[FIELD_OF[name] || 'form'] = message
       if (Object.keys(errors).length) this.setData({ errors })
       if (!Object.keys(errors).length || errors.form) api.showError(err)
     },

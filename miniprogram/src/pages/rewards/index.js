@@ -9,13 +9,11 @@
  * the redemption notices (subscribe message).
  */
 const api = require('../../utils/api')
+const dialog = require('../../utils/dialog')
+const form = require('../../utils/form')
 const format = require('../../utils/format')
 const subscribe = require('../../utils/subscribe')
-
-/** A fresh Idempotency-Key (printable, ≤ 128 characters). */
-function newKey() {
-  return `redeem-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
-}
+const reloadable = require('../../utils/reloadable')
 
 /**
  * A reward as the page shows it, for a balance.
@@ -43,6 +41,7 @@ function reward(r, balance) {
 }
 
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     balance: 0,
@@ -57,27 +56,12 @@ Component({
     subscribed: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     async load() {
       try {
         const [list, points] = await Promise.all([api.request('/api/v1/rewards'), api.request('/api/v1/me/points')])
         this.show(list.items, points.balance)
       } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
+        this.loadFailed(err)
       }
     },
 
@@ -99,14 +83,10 @@ Component({
       if (!item || item.soldOut || !item.affordable) return
       this.setData({ redeeming: item.id })
       try {
-        const confirmed = await new Promise((resolve) => {
-          wx.showModal({
-            title: '确认兑换',
-            content: `使用 ${item.cost} 积分兑换「${item.name}」？`,
-            confirmText: '兑换',
-            success: (res) => resolve(res.confirm),
-            fail: () => resolve(false),
-          })
+        const confirmed = await dialog.confirm({
+          title: '确认兑换',
+          content: `使用 ${item.cost} 积分兑换「${item.name}」？`,
+          confirmText: '兑换',
         })
         if (confirmed) await this.redeem(item)
       } finally {
@@ -115,17 +95,16 @@ Component({
     },
 
     /**
-     * The redemption call, with its Idempotency-Key.
+     * The redemption call, with the reward's Idempotency-Key: a retry after a lost answer or a
+     * server failure sends the same key, so a redemption that did go through is answered again
+     * instead of made twice; a refusal frees the key.
      * @param {{ id: number, name: string }} item
      */
     async redeem(item) {
-      const key = this.data.keys[item.id] || newKey()
-      this.setData({ [`keys.${item.id}`]: key })
       try {
-        const redemption = await api.request('/api/v1/redemptions', {
-          method: 'POST', data: { reward_id: item.id, quantity: 1 }, header: { 'Idempotency-Key': key },
+        const redemption = await form.sendWithKey(this, `keys.${item.id}`, '/api/v1/redemptions', {
+          method: 'POST', data: { reward_id: item.id, quantity: 1 },
         })
-        this.setData({ [`keys.${item.id}`]: '' })
         this.setData({
           result: {
             id: redemption.id, name: redemption.reward.name, points: redemption.points, status: redemption.status,
@@ -136,23 +115,13 @@ Component({
         wx.pageScrollTo({ scrollTop: 0, duration: 200 })
         this.load()
       } catch (err) {
-        // No answer (network) or a server failure: the retry sends the same key, so a redemption
-        // that did go through is answered again instead of made twice. A refusal frees the key.
-        const unknown = err instanceof api.ApiError && (err.status === 0 || err.status >= 500)
-        if (!unknown) this.setData({ [`keys.${item.id}`]: '' })
         api.showError(err)
         if (err instanceof api.ApiError && err.status === 409) this.load()
       }
     },
 
-    async onSubscribe() {
-      try {
-        const accepted = await subscribe.ask(['redemption'])
-        this.setData({ subscribed: this.data.subscribed || accepted.length > 0 })
-        wx.showToast({ title: accepted.length ? '已开启兑换结果通知' : '未开启通知', icon: 'none' })
-      } catch (err) {
-        api.showError(err)
-      }
+    onSubscribe() {
+      return subscribe.offer(this, ['redemption'], () => '已开启兑换结果通知')
     },
 
     onRedemptions() {

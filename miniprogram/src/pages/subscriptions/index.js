@@ -8,8 +8,10 @@
  */
 const api = require('../../utils/api')
 const subscribe = require('../../utils/subscribe')
+const reloadable = require('../../utils/reloadable')
 
 Component({
+  behaviors: [reloadable],
   data: {
     state: 'loading',
     /** @type {{ purpose: string, name: string, description: string, template_id: string, remaining: number }[]} */
@@ -18,27 +20,12 @@ Component({
     asking: '',
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     async load() {
       try {
         const body = await api.request('/api/v1/me/subscriptions')
         this.setData({ purposes: body.purposes, state: body.purposes.length ? 'ready' : 'empty' })
       } catch (err) {
-        if (this.data.state === 'loading') this.setData({ state: 'error' })
-        else api.showError(err)
+        this.loadFailed(err)
       }
     },
 

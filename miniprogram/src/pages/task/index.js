@@ -7,7 +7,9 @@
  * Idempotency-Key (POST …/submissions); a 422 shows under the fields it names.
  */
 const api = require('../../utils/api')
+const form = require('../../utils/form')
 const format = require('../../utils/format')
+const reloadable = require('../../utils/reloadable')
 
 const KINDS = { promotion: '推广', activity: '活动', content: '内容', recruit: '招募' }
 const PROOFS = { text: '文字说明', link: '链接', photos: '照片' }
@@ -18,11 +20,6 @@ const FIELD_HINTS = {
   text: '请填写文字说明（不超过 2000 字）',
   link: '请填写以 http:// 或 https:// 开头的链接',
   photos: '请上传 1–9 张您本人上传的照片',
-}
-
-/** A fresh Idempotency-Key (printable, ≤ 128 characters). */
-function newKey() {
-  return `proof-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
 }
 
 /**
@@ -80,6 +77,7 @@ function submission(s) {
 }
 
 Component({
+  behaviors: [reloadable],
   data: {
     id: 0,
     state: 'loading',
@@ -110,16 +108,6 @@ Component({
       this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     async load() {
       try {
         const [t, page] = await Promise.all([
@@ -128,12 +116,8 @@ Component({
         ])
         this.setData({ task: task(t), submissions: page.items.map(submission), state: 'ready' })
       } catch (err) {
-        if (this.data.state === 'loading') {
-          const known = err instanceof api.ApiError && (err.status === 403 || err.status === 404)
-          this.setData({ state: 'error', errorMessage: known ? /** @type {any} */ (err).message : '任务加载失败' })
-        } else {
-          api.showError(err)
-        }
+        const known = err instanceof api.ApiError && (err.status === 403 || err.status === 404)
+        this.loadFailed(err, { errorMessage: known ? /** @type {any} */ (err).message : '任务加载失败' })
       }
     },
 
@@ -168,18 +152,15 @@ Component({
 
     async onSubmit() {
       if (this.data.sending) return
-      const key = this.data.key || newKey()
-      this.setData({ sending: true, errors: {}, key })
+      this.setData({ sending: true, errors: {} })
       /** @type {Record<string, any>} */
       const body = {}
       if (this.data.text.trim()) body.text = this.data.text.trim()
       if (this.data.link.trim()) body.link = this.data.link.trim()
       if (this.data.photos.length) body.photos = this.data.photos
       try {
-        await api.request(`/api/v1/ambassador/tasks/${this.data.id}/submissions`, {
-          method: 'POST', data: body, header: { 'Idempotency-Key': key },
-        })
-        this.setData({ key: '', text: '', link: '', photos: [] })
+        await form.sendWithKey(this, 'key', `/api/v1/ambassador/tasks/${this.data.id}/submissions`, { method: 'POST', data: body })
+        this.setData({ text: '', link: '', photos: [] })
         const picker = this.selectComponent('.photo-picker')
         if (picker) picker.clear()
         wx.showToast({ title: '已提交，等待审核', icon: 'none' })
@@ -193,24 +174,17 @@ Component({
 
     /** @param {unknown} err */
     failed(err) {
-      if (!(err instanceof api.ApiError)) {
-        api.showError(err)
-        return
-      }
-      // The same key again only after no answer: a refusal is final for that body.
-      if (err.status !== 0 && err.status < 500) this.setData({ key: '' })
-      const fields = Object.keys(err.fields)
-      if (err.status === 422 && fields.length) {
-        /** @type {Record<string, string>} */
-        const errors = {}
-        for (const field of fields) errors[field] = FIELD_HINTS[/** @type {keyof typeof FIELD_HINTS} */ (field)] || err.message
+      const known = err instanceof api.ApiError ? err : null
+      const errors = known && known.status === 422
+        ? form.fieldErrors(known, (field) => FIELD_HINTS[/** @type {keyof typeof FIELD_HINTS} */ (field)] || known.message) : {}
+      if (known && Object.keys(errors).length) {
         this.setData({ errors })
-        wx.showToast({ title: err.message, icon: 'none' })
+        wx.showToast({ title: known.message, icon: 'none' })
         return
       }
       api.showError(err)
       // Closed, past its deadline, a limit reached, already pending: show where it stands now.
-      if (err.status === 409) this.load()
+      if (known && known.status === 409) this.load()
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

@@ -8,6 +8,7 @@
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
+const pagedList = require('../../utils/paged-list')
 
 const KINDS = { promotion: '推广', activity: '活动', content: '内容', recruit: '招募' }
 const SUBMISSION_STATUS = { pending: '待审核', approved: '已通过', rejected: '未通过' }
@@ -57,16 +58,13 @@ function submission(s) {
 }
 
 Component({
+  behaviors: [pagedList()],
   data: {
     /** tasks | submissions */
     tab: 'tasks',
-    state: 'loading',
     errorMessage: '',
     /** @type {any[]} */
     items: [],
-    /** @type {string | null} */
-    cursor: null,
-    loadingMore: false,
   },
   methods: {
     /** @param {Record<string, string | undefined>} options */
@@ -80,16 +78,6 @@ Component({
       if (this.data.state === 'ready' || this.data.state === 'empty') this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     /** @param {WechatMiniprogram.TouchEvent} e */
     onTab(e) {
       const tab = String(e.currentTarget.dataset.tab)
@@ -98,40 +86,23 @@ Component({
       this.load()
     },
 
+    listPath() {
+      return PATHS[/** @type {keyof typeof PATHS} */ (this.data.tab)]
+    },
+
+    /** The tab the list is of: an answer for another tab (chosen meanwhile) is dropped. */
+    listKey() {
+      return this.data.tab
+    },
+
     /** @param {any[]} items */
-    shape(items) {
+    listItems(items) {
       return this.data.tab === 'tasks' ? items.map(task) : items.map(submission)
     },
 
-    async load() {
-      const tab = /** @type {keyof typeof PATHS} */ (this.data.tab)
-      try {
-        const page = await api.request(PATHS[tab])
-        if (tab !== this.data.tab) return
-        this.setData({ items: this.shape(page.items), cursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        if (tab !== this.data.tab) return
-        if (this.data.state === 'loading') {
-          const message = err instanceof api.ApiError && err.status === 403 ? err.message : '任务加载失败'
-          this.setData({ state: 'error', errorMessage: message })
-        } else {
-          api.showError(err)
-        }
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.cursor || this.data.loadingMore) return
-      const tab = /** @type {keyof typeof PATHS} */ (this.data.tab)
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request(PATHS[tab], { data: { cursor: this.data.cursor } })
-        if (tab === this.data.tab) this.setData({ items: [...this.data.items, ...this.shape(page.items)], cursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    /** @param {unknown} err */
+    listError(err) {
+      return { errorMessage: err instanceof api.ApiError && err.status === 403 ? err.message : '任务加载失败' }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

@@ -11,6 +11,7 @@
  * login page and the console's invite tell engineers to take here.
  */
 const api = require('../../utils/api')
+const reloadable = require('../../utils/reloadable')
 
 const ENTRIES = [
   { key: 'code', title: '出示绑定码', hint: '上门时请住户扫码，绑定您为管家', url: '/pages/work/code/index' },
@@ -29,6 +30,7 @@ const QUESTIONS_COUNTED = 20
 const settle = (call) => call.then((v) => v, () => null)
 
 Component({
+  behaviors: [reloadable],
   data: {
     /** loading | ready | outsider (no engineer role) | error */
     state: 'loading',
@@ -60,23 +62,9 @@ Component({
     welcome: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
     /** Back from an engineer page: the counts may have changed. */
     onShow() {
       if (this.data.state === 'ready') this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
     },
 
     async load() {
@@ -91,10 +79,8 @@ Component({
             state: 'outsider',
             outsiderMessage: known.code === 'not_engineer' ? '您的工程师账号已停用，如有疑问请联系管理员。' : '',
           })
-        } else if (this.data.state === 'ready') {
-          api.showError(err)
         } else {
-          this.setData({ state: 'error' })
+          this.loadFailed(err)
         }
         return
       }

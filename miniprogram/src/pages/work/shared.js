@@ -1,8 +1,7 @@
 // @ts-check
 /**
  * What the engineer's pages (工作台) share: the estate the engineer last chose (for the binding
- * code and visit announcements, kept in storage), the estates' names, and Idempotency-Keys for
- * the writes the API lets us retry safely.
+ * code and visit announcements, kept in storage) and the estates' names.
  */
 
 const ESTATE_KEY = 'linli.work.estate'
@@ -36,9 +35,4 @@ function estateNames(estates) {
   return names
 }
 
-/** A fresh Idempotency-Key: one per form or tap, so a retried request does the thing once. */
-function newKey() {
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`
-}
-
-module.exports = { ESTATE_KEY, rememberedEstate, rememberEstate, estateNames, newKey }
+module.exports = { ESTATE_KEY, rememberedEstate, rememberEstate, estateNames }

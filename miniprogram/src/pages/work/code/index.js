@@ -113,7 +113,7 @@ Component({
       this.setData({ refreshing: true })
       try {
         const code = await api.request('/api/v1/engineer/binding-codes', {
-          method: 'POST', data: { estate_id: this.data.estateId }, header: { 'Idempotency-Key': shared.newKey() } })
+          method: 'POST', data: { estate_id: this.data.estateId }, header: { 'Idempotency-Key': api.newKey() } })
         this.setData({
           state: 'ready', code, estateName: code.estate.name, imageFailed: false,
           image: api.mediaUrl(`/api/v1/binding-codes/${encodeURIComponent(code.scene)}/image`),

@@ -8,10 +8,12 @@
  */
 const api = require('../../../utils/api')
 const format = require('../../../utils/format')
+const pagedList = require('../../../utils/paged-list')
 
 const PAGE_SIZE = 10
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/engineer/service-orders', items: 'orders', cursor: 'nextCursor', state: 'ordersState' })],
   data: {
     id: 0,
     /** loading | ready | error */
@@ -28,13 +30,8 @@ Component({
     visits: [],
     /** @type {Record<number, string>} */
     estateNames: {},
-    /** loading | ready | empty | error */
-    ordersState: 'loading',
     /** @type {any[]} */
     orders: [],
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
   },
   methods: {
     /** @param {Record<string, string | undefined>} options */
@@ -48,18 +45,9 @@ Component({
       this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
+    /** The customer and the first page of their orders (a list with its own state). */
     async load() {
-      this.loadOrders()
+      this.loadList()
       try {
         const customer = await api.request(`/api/v1/engineer/customers/${this.data.id}`)
         /** @type {Record<number, string>} */
@@ -85,32 +73,13 @@ Component({
       }
     },
 
-    async loadOrders() {
-      try {
-        const page = await api.request('/api/v1/engineer/service-orders', { data: { resident_id: this.data.id, limit: PAGE_SIZE } })
-        this.setData({ orders: page.items, nextCursor: page.next_cursor, ordersState: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        this.setData({ ordersState: 'error' })
-      }
+    listQuery() {
+      return { resident_id: this.data.id, limit: PAGE_SIZE }
     },
 
     onRetryOrders() {
       this.setData({ ordersState: 'loading' })
-      this.loadOrders()
-    },
-
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/engineer/service-orders', {
-          data: { resident_id: this.data.id, limit: PAGE_SIZE, cursor: this.data.nextCursor } })
-        this.setData({ orders: [...this.data.orders, ...page.items], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+      this.loadList()
     },
 
     /** @param {WechatMiniprogram.CustomEvent<{ order: any }>} e */
@@ -120,7 +89,7 @@ Component({
     },
 
     onOrderStale() {
-      this.loadOrders()
+      this.loadList()
     },
 
     onCall() {

@@ -7,6 +7,7 @@
  */
 const api = require('../../../utils/api')
 const format = require('../../../utils/format')
+const pagedList = require('../../../utils/paged-list')
 
 const PAGE_SIZE = 20
 
@@ -24,14 +25,10 @@ function row(c) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/engineer/customers', shape: row, cursor: 'nextCursor' })],
   data: {
-    /** loading | ready | empty | error */
-    state: 'loading',
     /** @type {ReturnType<typeof row>[]} */
     items: [],
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
     /** what is typed; `q` is what the list shows */
     query: '',
     q: '',
@@ -45,16 +42,6 @@ Component({
       this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     /** The estate filter (only when I serve several); the list does not wait for it. */
     async loadEstates() {
       try {
@@ -65,32 +52,9 @@ Component({
       }
     },
 
-    filters() {
+    listQuery() {
       const estate = this.data.estateChoices[this.data.estateIndex]
       return { limit: PAGE_SIZE, q: this.data.q || undefined, estate_id: estate && estate.id ? estate.id : undefined }
-    },
-
-    async load() {
-      try {
-        const page = await api.request('/api/v1/engineer/customers', { data: this.filters() })
-        this.setData({ items: page.items.map(row), nextCursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        if (this.data.state === 'ready') api.showError(err)
-        else this.setData({ state: 'error' })
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/engineer/customers', { data: { ...this.filters(), cursor: this.data.nextCursor } })
-        this.setData({ items: [...this.data.items, ...page.items.map(row)], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
     },
 
     /** @param {WechatMiniprogram.Input} e */

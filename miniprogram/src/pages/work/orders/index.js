@@ -6,6 +6,7 @@
  * them on the card (the work-order component). `?status=assigned|scheduled|completed` opens a tab.
  */
 const api = require('../../../utils/api')
+const pagedList = require('../../../utils/paged-list')
 const shared = require('../shared')
 
 const PAGE_SIZE = 20
@@ -20,17 +21,13 @@ const EMPTY = /** @type {Record<string, string>} */ ({
 })
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/engineer/service-orders', cursor: 'nextCursor' })],
   data: {
     tabs: TABS,
     status: 'assigned',
     emptyMessage: EMPTY.assigned,
-    /** loading | ready | empty | error */
-    state: 'loading',
     /** @type {any[]} */
     items: [],
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
     /** @type {Record<number, string>} */
     estateNames: {},
     loaded: false,
@@ -49,16 +46,6 @@ Component({
       if (this.data.loaded) this.load()
     },
 
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
     /** The estates' names for the cards (an order carries only the estate's id). */
     async loadEstates() {
       try {
@@ -69,33 +56,17 @@ Component({
       }
     },
 
-    query() {
+    listQuery() {
       return { limit: PAGE_SIZE, status: this.data.status || undefined }
     },
 
-    async load() {
-      const status = this.data.status
-      try {
-        const page = await api.request('/api/v1/engineer/service-orders', { data: this.query() })
-        if (status !== this.data.status) return // another tab was chosen meanwhile
-        this.setData({ items: page.items, nextCursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty', loaded: true })
-      } catch (err) {
-        if (this.data.state === 'ready') api.showError(err)
-        else this.setData({ state: 'error' })
-      }
+    /** The tab the list is of: an answer for another tab (chosen meanwhile) is dropped. */
+    listKey() {
+      return this.data.status
     },
 
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/engineer/service-orders', { data: { ...this.query(), cursor: this.data.nextCursor } })
-        this.setData({ items: [...this.data.items, ...page.items], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    listExtra() {
+      return { loaded: true }
     },
 
     /** @param {WechatMiniprogram.TouchEvent} e */

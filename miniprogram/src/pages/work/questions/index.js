@@ -7,6 +7,7 @@
  */
 const api = require('../../../utils/api')
 const format = require('../../../utils/format')
+const pagedList = require('../../../utils/paged-list')
 
 const PAGE_SIZE = 20
 
@@ -29,52 +30,20 @@ function row(q) {
 }
 
 Component({
+  behaviors: [pagedList({ path: '/api/v1/engineer/questions', query: { limit: PAGE_SIZE }, cursor: 'nextCursor' })],
   data: {
-    /** loading | ready | empty | error */
-    state: 'loading',
     /** @type {ReturnType<typeof row>[]} */
     items: [],
-    /** @type {string | null} */
-    nextCursor: null,
-    loadingMore: false,
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
-    async onPullDownRefresh() {
-      await this.load()
-      wx.stopPullDownRefresh()
-    },
-
-    onRetry() {
-      this.setData({ state: 'loading' })
-      this.load()
-    },
-
-    async load() {
-      try {
-        const page = await api.request('/api/v1/engineer/questions', { data: { limit: PAGE_SIZE } })
-        this.setData({ items: page.items.map(row), nextCursor: page.next_cursor, state: page.items.length ? 'ready' : 'empty' })
-      } catch (err) {
-        if (this.data.state === 'ready') api.showError(err)
-        else this.setData({ state: 'error' })
-      }
-    },
-
-    async onReachBottom() {
-      if (!this.data.nextCursor || this.data.loadingMore) return
-      this.setData({ loadingMore: true })
-      try {
-        const page = await api.request('/api/v1/engineer/questions', { data: { limit: PAGE_SIZE, cursor: this.data.nextCursor } })
-        const shown = new Set(this.data.items.map((q) => q.id))
-        this.setData({ items: [...this.data.items, ...page.items.filter((/** @type {any} */ q) => !shown.has(q.id)).map(row)], nextCursor: page.next_cursor })
-      } catch (err) {
-        api.showError(err)
-      } finally {
-        this.setData({ loadingMore: false })
-      }
+    /**
+     * A next page leaves out any question already shown.
+     * @param {any[]} items
+     * @param {boolean} more
+     */
+    listItems(items, more) {
+      const shown = new Set(more ? this.data.items.map((q) => q.id) : [])
+      return items.filter((q) => !shown.has(q.id)).map(row)
     },
 
     /** @param {number} id */

@@ -8,7 +8,9 @@
  * (GET /api/v1/estates/{id}/visits).
  */
 const api = require('../../../utils/api')
+const form = require('../../../utils/form')
 const format = require('../../../utils/format')
+const reloadable = require('../../../utils/reloadable')
 const shared = require('../shared')
 
 const DAY_MS = 24 * 3600 * 1000
@@ -45,6 +47,7 @@ function upcomingRow(announcement) {
 }
 
 Component({
+  behaviors: [reloadable],
   data: {
     /** loading | ready | none (no estate) | error */
     state: 'loading',
@@ -73,14 +76,6 @@ Component({
     upcoming: [],
   },
   methods: {
-    onLoad() {
-      this.load()
-    },
-
-    onRetry() {
-      this.load()
-    },
-
     async load() {
       this.setData({ state: 'loading' })
       /** @type {any} */
@@ -103,7 +98,7 @@ Component({
         date: format.beijing(Date.now() + DAY_MS).date,
         firstDate: format.beijing().date, lastDate: format.beijing(Date.now() + AHEAD_DAYS * DAY_MS).date,
         slots: USUAL.map((start) => ({ value: hourFrom(start), selected: TICKED.includes(hourFrom(start)) })),
-        key: shared.newKey(),
+        key: api.newKey(),
       })
       this.loadUpcoming()
     },
@@ -187,7 +182,7 @@ Component({
         })
         shared.rememberEstate(estate.id)
         this.setData({
-          key: shared.newKey(), note: '',
+          key: api.newKey(), note: '',
           result: {
             title: `已发布${format.day(made.day)}的上门安排`,
             detail: `${estate.name} · ${slots.length} 个可预约时段`,
@@ -197,15 +192,9 @@ Component({
         wx.pageScrollTo({ scrollTop: 0, duration: 200 })
         this.loadUpcoming()
       } catch (err) {
-        const known = /** @type {any} */ (err)
-        if (known instanceof api.ApiError && known.status === 422 && Object.keys(known.fields).length) {
-          /** @type {Record<string, string>} */
-          const errors = {}
-          for (const [field, messages] of Object.entries(known.fields)) errors[field] = /** @type {string[]} */ (messages)[0]
-          this.setData({ errors })
-        } else {
-          api.showError(err)
-        }
+        const errors = err instanceof api.ApiError && err.status === 422 ? form.fieldErrors(err) : {}
+        if (Object.keys(errors).length) this.setData({ errors })
+        else api.showError(err)
       } finally {
         this.setData({ sending: false })
       }
