@@ -8,7 +8,7 @@ from flask import Flask
 from community.feed import services as feed
 from core import signals
 
-AREAS = ("estates", "stats", "stewards", "orders", "feed")
+AREAS = ("estates", "stats", "stewards", "products", "orders", "care", "book", "feed")
 
 
 def init_app(app: Flask) -> None:

@@ -125,3 +125,22 @@ class Address(db.Model):
         sa.Index("uq_addresses_default", "user_id", unique=True,
                  sqlite_where=sa.text("is_default"), postgresql_where=sa.text("is_default")),
     )
+
+
+class AgentDuty(db.Model):
+    """An agent on duty for the estates of a city, or of one district of it: who hears of a
+    customer turning red there, and whose queue a care item without an engineer lands in. A city
+    nobody is on duty for is everyone's (every active agent)."""
+
+    __tablename__ = "agent_duties"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    city: Mapped[str] = mapped_column(sa.String(32))
+    district: Mapped[str | None] = mapped_column(sa.String(32))  # None: the whole city
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "city", "district"),
+        sa.Index("ix_agent_duties_city_district", "city", "district"),
+    )

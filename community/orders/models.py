@@ -29,6 +29,8 @@ class ServiceOrder(db.Model):
     engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))
     preferred_engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))
     service_type: Mapped[str] = mapped_column(sa.String(32))
+    # The appliance serviced, when known: a completed order advances that product's care schedule.
+    product_id: Mapped[int | None] = mapped_column(sa.ForeignKey("products.id"))
     description: Mapped[str] = mapped_column(sa.String(1000), default="")
     preferred_slot: Mapped[str | None] = mapped_column(sa.String(64))
     # Where and whom: a copy of the resident's address and contact at the request (later edits of
@@ -60,6 +62,7 @@ class ServiceOrder(db.Model):
         sa.Index("ix_service_orders_estate_requested", "estate_id", "requested_at"),
         sa.Index("ix_service_orders_engineer_status", "engineer_id", "status", "id"),
         sa.Index("ix_service_orders_resident", "resident_id", "id"),
+        sa.Index("ix_service_orders_product_id", "product_id"),
         sa.Index("ix_service_orders_engineer_resident_done", "engineer_id", "resident_id",
                  sqlite_where=sa.text("status = 'completed'"), postgresql_where=sa.text("status = 'completed'")),
     )

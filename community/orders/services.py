@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from community.estates import services as estates
 from community.estates.models import Engineer, Estate, Residency
 from community.orders.models import Complaint, ServiceOrder, ServiceReview, VisitAnnouncement, VisitSlot
+from community.service_types import SERVICE_TYPES
 from community.stats import services as stats
 from community.stewards import services as stewards
 from core import audit, signals
@@ -30,8 +31,6 @@ from core.pagination import Page, paginate
 from core.uploads import services as uploads
 from points import rules, services as points
 
-SERVICE_TYPES = {"install": "安装", "repair": "维修", "maintenance": "保养", "cleaning": "清洗",
-                 "inspection": "检测", "other": "其他"}
 STATUS_LABELS = {"requested": "待派单", "assigned": "已派单", "scheduled": "已预约", "completed": "已完成",
                  "cancelled": "已取消"}
 OPEN = ("requested", "assigned", "scheduled")
