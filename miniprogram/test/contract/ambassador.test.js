@@ -118,7 +118,7 @@ test('apply through the page, an admin approves, the centre shows the level', as
   const home = load('pages/index/index')
   home.instance.onLoad({ scene: encodeURIComponent(`i=${invite.data.invite.code}`) })
   home.instance.onShow()
-  await waitFor(() => home.data.invite !== null, { what: 'the attribution' })
+  await waitFor(() => home.data.invite !== null && home.data.state !== 'loading', { what: 'the attribution' })
   expect(text(home, ".invite .card-title")).toBe("钱** 邀请您加入邻里") // 钱小满, as she applied
   await tap(home, '.apply')
   expect(mp.called('navigateTo').pop().url).toBe(`/pages/apply/index?invite_code=${invite.data.invite.code}`)
