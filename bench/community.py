@@ -109,9 +109,9 @@ RANKING_RE = re.compile(r"^/api/v1/estates/\d+/engineers$")
 # -- the database -----------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def fresh_database(admin_url: str):
+def fresh_database(admin_url: str, prefix: str = "linli_bench_community_"):
     """A new database on the server of `admin_url`, dropped at the end whatever happens."""
-    name = f"linli_bench_community_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         settings = {key: conn.execute(f"SHOW {key}").fetchone()[0] for key in
                     ("server_version", "shared_buffers", "work_mem")}

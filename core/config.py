@@ -104,6 +104,7 @@ def load_config() -> dict:
         "WECHAT_TEMPLATE_ACTIVITY": _env("WECHAT_TEMPLATE_ACTIVITY", "tmpl_activity_notice"),
         "WECHAT_TEMPLATE_ORDER": _env("WECHAT_TEMPLATE_ORDER", "tmpl_order_status"),
         "WECHAT_TEMPLATE_REDEMPTION": _env("WECHAT_TEMPLATE_REDEMPTION", "tmpl_redemption_status"),
+        "WECHAT_TEMPLATE_MAINTENANCE": _env("WECHAT_TEMPLATE_MAINTENANCE", "tmpl_maintenance_due"),
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
         "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),
@@ -117,6 +118,8 @@ def load_config() -> dict:
         "STEWARD_PROTECTION_DAYS": _int("STEWARD_PROTECTION_DAYS", 180),
         # Estate community
         "RANKING_WINDOW_DAYS": _int("RANKING_WINDOW_DAYS", 90),
+        # Due care: items are generated this many days before their due date
+        "CARE_HORIZON_DAYS": _int("CARE_HORIZON_DAYS", 30),
         # Points
         "POINTS_EXPIRY_MONTHS": _int("POINTS_EXPIRY_MONTHS", 12),
         "POINTS_EXPIRY_NOTICE_DAYS": _int("POINTS_EXPIRY_NOTICE_DAYS", 30),

@@ -26,7 +26,19 @@ service_completed = _signals.signal("service-completed", doc="""\
 A resident's service order was completed: by its engineer on the platform, or received completed
 from the service system's live integration (not imported history).
 kwargs: resident_id (int), order_id (int).
-Sent by community.orders; received by ambassador.referrals (the inviter's first-real-service reward).""")
+Sent by community.orders; received by ambassador.referrals (the inviter's first-real-service reward)
+and community.care (the care item the order booked is done).""")
+
+service_cancelled = _signals.signal("service-cancelled", doc="""\
+A service order was cancelled (by its resident, its engineer, an agent or an admin).
+kwargs: order_id (int).
+Sent by community.orders; received by community.care (a booked care item is open again).""")
+
+phone_confirmed = _signals.signal("phone-confirmed", doc="""\
+WeChat confirmed a user's phone number (the getPhoneNumber button), which is now the user's.
+kwargs: user_id (int), phone (str).
+Sent by core.accounts.services.confirm_phone; received by community.products (appliances recorded
+under that phone before the user had an account become theirs).""")
 
 points_released = _signals.signal("points-released", doc="""\
 A pending grant became spendable points (its refund window passed).

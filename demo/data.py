@@ -15,6 +15,7 @@ from community.stewards import services as stewards
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.extensions import db
+from demo import products as demo_products
 from points import services as points
 
 ADMIN = ("admin", "linli-admin")
@@ -74,6 +75,9 @@ def seed() -> bool:
     _seed_points(rng)
     db.session.commit()
     _seed_community(rng, estates, [e for e, _ in engineers], residents)
+    db.session.commit()
+    admin = db.session.scalars(sa.select(User).where(User.username == ADMIN[0])).one()
+    demo_products.seed_products(random.Random(11), [e for e, _ in engineers], residents, admin)
     db.session.commit()
     _seed_ambassadors(estates, [e for e, _ in engineers])
     db.session.commit()

@@ -107,4 +107,7 @@ class HealthAlert(db.Model):
         sa.CheckConstraint("status in ('open', 'handled')", name="status"),
         sa.Index("ix_customer_health_alerts_engineer_status", "engineer_id", "status", "id"),
         sa.Index("ix_customer_health_alerts_estate_status", "estate_id", "status", "id"),
+        # At most one open alert per customer (concurrent recomputes included).
+        sa.Index("uq_customer_health_alerts_open", "resident_id", unique=True,
+                 sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'")),
     )

@@ -1,7 +1,12 @@
-"""Admin JSON API: estates and engineers."""
+"""Admin JSON API: estates, engineers, and agents on duty."""
 from community.estates import services
 from community.estates.schemas import (
     AdminEstateQueryArgsSchema,
+    AgentDutyCreateSchema,
+    AgentDutyListSchema,
+    AgentDutyQueryArgsSchema,
+    AgentDutySchema,
+    AgentsOnDutySchema,
     EngineerCreatedSchema,
     EngineerCreateSchema,
     EngineerPatchSchema,
@@ -19,7 +24,7 @@ from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import page_schema
 
-bp = Blueprint("community_estates_admin", __name__, url_prefix="/api/v1/admin", description="管理：小区与工程师")
+bp = Blueprint("community_estates_admin", __name__, url_prefix="/api/v1/admin", description="管理：小区、工程师与客服值班")
 
 
 @bp.route("/estates", methods=["POST"])
@@ -124,3 +129,39 @@ def renew_invite(engineer_id):
 def set_engineer_password(body, engineer_id):
     """Set the web-workbench password of a claimed engineer"""
     services.set_engineer_password(services.get_engineer(engineer_id), body["password"], actor=current_api_user())
+
+
+@bp.route("/agent-duties")
+@auth_required("admin")
+@bp.arguments(AgentDutyQueryArgsSchema, location="query")
+@bp.response(200, AgentDutyListSchema)
+def agent_duties(args):
+    """Which agents are on duty for which cities and districts"""
+    return {"items": services.agent_duties(city=args["city"])}
+
+
+@bp.route("/agent-duties", methods=["POST"])
+@auth_required("admin")
+@idempotent
+@bp.arguments(AgentDutyCreateSchema)
+@bp.response(201, AgentDutySchema)
+def add_agent_duty(body):
+    """Put an agent on duty for a city, or one district of it (the same duty again changes nothing)"""
+    return services.add_agent_duty(body["user_id"], body["city"], body["district"], actor=current_api_user())
+
+
+@bp.route("/agent-duties/<int:duty_id>", methods=["DELETE"])
+@auth_required("admin")
+@bp.response(204)
+def remove_agent_duty(duty_id):
+    """Take an agent off a duty"""
+    services.remove_agent_duty(duty_id, actor=current_api_user())
+
+
+@bp.route("/estates/<int:estate_id>/agents-on-duty")
+@auth_required("admin", "agent")
+@bp.response(200, AgentsOnDutySchema)
+def agents_on_duty(estate_id):
+    """The agents on duty for an estate (who hears of its customers turning red)"""
+    services.get_estate(estate_id)
+    return {"estate_id": estate_id, "user_ids": services.agents_on_duty(estate_id)}

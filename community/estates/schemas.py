@@ -199,3 +199,31 @@ class AddressPatchSchema(AddressWriteSchema):
 
 ResidencyListSchema = list_schema(ResidencySchema)
 AddressListSchema = list_schema(AddressSchema)
+
+
+class AgentDutySchema(ma.Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    city = fields.String()
+    district = fields.String(allow_none=True, metadata={"description": "null: the whole city"})
+    created_at = fields.DateTime()
+
+
+class AgentDutyCreateSchema(ma.Schema):
+    user_id = id_field(required=True, metadata={"description": "an active agent's user id"})
+    city = fields.String(required=True, validate=validate.Length(1, services.DUTY_FIELD_MAX))
+    district = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=services.DUTY_FIELD_MAX),
+                             metadata={"description": "omit (or null) for the whole city"})
+
+
+class AgentDutyQueryArgsSchema(ma.Schema):
+    city = fields.String(load_default=None, validate=validate.Length(max=services.DUTY_FIELD_MAX))
+
+
+AgentDutyListSchema = list_schema(AgentDutySchema)
+
+
+class AgentsOnDutySchema(ma.Schema):
+    estate_id = fields.Integer()
+    user_ids = fields.List(fields.Integer(), metadata={
+        "description": "the active agents on duty for the estate; nobody on duty: every active agent"})

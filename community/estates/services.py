@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from community.estates.models import Address, Engineer, EngineerEstate, Estate, Residency
+from community.estates.models import Address, AgentDuty, Engineer, EngineerEstate, Estate, Residency
 from core import audit, crypto
 from core.accounts import services as accounts
 from core.accounts.models import User
@@ -713,3 +713,116 @@ def delete_address(user: User, address_id: int) -> None:
         if newest is not None:
             newest.is_default = True
             db.session.flush()
+
+
+# -- agents on duty -----------------------------------------------------------------------------
+# An agent is on duty for the estates of a city, or of one district of it (AgentDuty). An estate
+# whose city and district no active agent is on duty for is everyone's: every active agent.
+
+DUTY_FIELD_MAX = 32
+
+
+def _is_active_agent():
+    return sa.and_(User.status == "active", sa.type_coerce(User.roles, sa.String).like("%agent%"))
+
+
+def _duty_matches(duty, estate):
+    """The duty covers the estate: same city, and the whole city or the estate's district."""
+    return sa.and_(duty.city == estate.city, sa.or_(duty.district.is_(None), duty.district == estate.district))
+
+
+def agent_duties(*, city: str | None = None) -> list[AgentDuty]:
+    """Every duty (a short list: cities times agents), by city, district and agent."""
+    stmt = sa.select(AgentDuty)
+    if city:
+        stmt = stmt.where(AgentDuty.city == city.strip())
+    return list(db.session.scalars(stmt.order_by(AgentDuty.city, AgentDuty.district.is_not(None),
+                                                 AgentDuty.district, AgentDuty.user_id)))
+
+
+def add_agent_duty(user_id: int, city: str, district: str | None, *, actor: User | None) -> AgentDuty:
+    """Put an active agent on duty for a city (district None) or one district of it; adding the
+    same duty again changes nothing and returns it."""
+    city, district = (city or "").strip(), (district or "").strip() or None
+    errors = {}
+    if not city:
+        errors["city"] = ["请填写城市"]
+    elif len(city) > DUTY_FIELD_MAX:
+        errors["city"] = [f"城市最多 {DUTY_FIELD_MAX} 个字"]
+    if district and len(district) > DUTY_FIELD_MAX:
+        errors["district"] = [f"区县最多 {DUTY_FIELD_MAX} 个字"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], details={"fields": errors})
+    user = db.session.get(User, user_id)
+    if user is None or user.status != "active" or not user.has_role("agent"):
+        raise invalid("user_id", "请选择在职的客服账号")
+    # NULL districts never collide in a unique index: look first (a duplicate row would be harmless).
+    existing = db.session.scalars(sa.select(AgentDuty).where(
+        AgentDuty.user_id == user_id, AgentDuty.city == city,
+        AgentDuty.district.is_(None) if district is None else AgentDuty.district == district)).first()
+    if existing is not None:
+        return existing
+    duty = AgentDuty(user_id=user_id, city=city, district=district)
+    db.session.add(duty)
+    db.session.flush()
+    audit.record(actor, "agent_duty.add", "agent_duty", duty.id,
+                 after={"user_id": user_id, "city": city, "district": district})
+    return duty
+
+
+def remove_agent_duty(duty_id: int, *, actor: User | None) -> None:
+    duty = db.session.get(AgentDuty, duty_id)
+    if duty is None:
+        raise NotFound("值班安排不存在", code="duty_not_found")
+    audit.record(actor, "agent_duty.remove", "agent_duty", duty.id,
+                 before={"user_id": duty.user_id, "city": duty.city, "district": duty.district})
+    db.session.delete(duty)
+    db.session.flush()
+
+
+def agents_on_duty_for(estate_ids: Iterable[int]) -> dict[int, list[int]]:
+    """For each estate, the user ids of the active agents on duty for it; nobody on duty: every
+    active agent. Two statements, whatever the number of estates."""
+    wanted = sorted({i for i in estate_ids if i is not None})
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(Estate.id, AgentDuty.user_id).join(AgentDuty, _duty_matches(AgentDuty, Estate))
+        .join(User, User.id == AgentDuty.user_id).where(Estate.id.in_(wanted), _is_active_agent())).all()
+    on_duty: dict[int, set[int]] = {}
+    for estate_id, user_id in rows:
+        on_duty.setdefault(estate_id, set()).add(user_id)
+    everyone: list[int] | None = None
+    result = {}
+    for estate_id in wanted:
+        if estate_id in on_duty:
+            result[estate_id] = sorted(on_duty[estate_id])
+        else:
+            if everyone is None:
+                everyone = list(db.session.scalars(sa.select(User.id).where(_is_active_agent()).order_by(User.id)))
+            result[estate_id] = everyone
+    return result
+
+
+def agents_on_duty(estate_id: int) -> list[int]:
+    """The user ids of the active agents on duty for an estate (nobody on duty: every active agent)."""
+    return agents_on_duty_for([estate_id]).get(estate_id, [])
+
+
+def on_duty_for(user_id: int, estate_id: sa.ColumnElement) -> sa.ColumnElement:
+    """SQL condition: the agent `user_id` is on duty for the estate `estate_id` (a column), by
+    the same rule as `agents_on_duty`: a duty of theirs covers it, or no active agent's does."""
+    estate, mine, anyone = sa.orm.aliased(Estate), sa.orm.aliased(AgentDuty), sa.orm.aliased(AgentDuty)
+    covered_by_me = sa.select(mine.id).where(mine.user_id == user_id, _duty_matches(mine, estate)).exists()
+    covered = sa.select(anyone.id).join(User, User.id == anyone.user_id).where(
+        _duty_matches(anyone, estate), _is_active_agent()).exists()
+    return sa.select(estate.id).where(estate.id == estate_id, sa.or_(covered_by_me, ~covered)).exists()
+
+
+def is_on_duty(user_id: int, estate_id: int) -> bool:
+    return user_id in agents_on_duty(estate_id)
+
+
+def active_agents() -> list[User]:
+    """Every active agent account (for choosing who goes on duty)."""
+    return list(db.session.scalars(sa.select(User).where(_is_active_agent()).order_by(User.id)))

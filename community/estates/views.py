@@ -1,4 +1,4 @@
-"""Admin console: estates."""
+"""Admin console: estates, and the agents on duty for them."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -56,3 +56,36 @@ def estate_edit(estate_id):
             return redirect(url_for(".estate_edit", estate_id=estate.id))
     engineers = services.list_engineers(estate_id=estate.id, limit=100).items
     return render_template("admin/community/estates/estate_form.html", nav="estates", form=form, estate=estate, engineers=engineers)
+
+
+# -- agents on duty -----------------------------------------------------------------------------
+
+class DutyForm(FlaskForm):
+    user_id = SelectField("客服", choices=[], coerce=int, validate_choice=False)
+    city = StringField("城市", validators=[DataRequired("请填写城市"), Length(max=services.DUTY_FIELD_MAX)])
+    district = StringField("区县（留空为全市）", validators=[Optional(), Length(max=services.DUTY_FIELD_MAX)])
+
+
+@bp.route("/admin/duties", methods=["GET", "POST"])
+@pages.admin_only
+def duties():
+    """Which agents are on duty for which cities and districts: they hear of customers turning red."""
+    form = DutyForm()
+    agents = services.active_agents()
+    form.user_id.choices = [SelectChoice(u.id, u.display_name or u.username or f"客服 #{u.id}") for u in agents]
+    if form.validate_on_submit():
+        done, _ = pages.apply(lambda: services.add_agent_duty(form.user_id.data, form.city.data, form.district.data,
+                                                              actor=current_user), "值班安排已添加", form)
+        if done:
+            return redirect(url_for(".duties"))
+    duties = services.agent_duties()
+    return render_template("admin/community/estates/duties.html", nav="duties", form=form, duties=duties,
+                           users=pages.users(d.user_id for d in duties), agents=agents)
+
+
+@bp.route("/admin/duties/<int:duty_id>/delete", methods=["POST"])
+@pages.admin_only
+def duty_delete(duty_id):
+    if FlaskForm().validate_on_submit():
+        pages.apply(lambda: services.remove_agent_duty(duty_id, actor=current_user), "值班安排已移除")
+    return redirect(url_for(".duties"))

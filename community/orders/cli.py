@@ -31,8 +31,8 @@ def import_orders_command(path, batch_size, encoding):
     """导入服务系统的历史服务单（按 external_id 幂等，错误行按行号报告且不中断）。
 
     列：external_id,estate_id,engineer_employee_no,resident_phone,service_type,requested_at,
-    completed_at,rating,complained；时间为 ISO 8601（不带时区视为北京时间），rating 与
-    completed_at 可为空，complained 为 0/1。
+    completed_at,rating,complained；可选 model_code,serial（所服务的产品，找不到则忽略）；时间为
+    ISO 8601（不带时区视为北京时间），rating 与 completed_at 可为空，complained 为 0/1。
     """
     raw = open(path, "rb")
     counting = CountingReader(raw)

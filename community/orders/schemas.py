@@ -25,6 +25,8 @@ class ServiceRequestCreateSchema(ma.Schema):
         "description": "an 11-digit mainland mobile; default: the address book entry's, else my own phone"})
     photos = fields.List(fields.String(validate=validate.Length(1, 48)), load_default=list,
                          validate=validate.Length(max=9), metadata={"description": "names of my uploads (≤ 9)"})
+    product_id = id_field(load_default=None, allow_none=True, metadata={
+        "description": "the appliance to service: one of my products in use (GET /api/v1/me/products)"})
 
 
 class _Shown(fields.String):
@@ -54,6 +56,7 @@ class ServiceOrderSchema(ma.Schema):
     preferred_engineer_id = fields.Integer(allow_none=True)
     service_type = fields.String()
     service_type_label = fields.Function(lambda o: SERVICE_TYPES.get(o.service_type, o.service_type))
+    product_id = fields.Integer(allow_none=True, metadata={"description": "the appliance serviced, when known"})
     description = fields.String()
     preferred_slot = fields.String(allow_none=True)
     status = fields.String()
@@ -215,6 +218,9 @@ class ServiceOrderMessageSchema(ma.Schema):
     completed_at = fields.String(load_default=None, allow_none=True)
     rating = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5))
     complained = fields.Boolean(load_default=False)
+    model_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80), metadata={
+        "description": "with serial: the appliance serviced (a pair naming no product on record is ignored)"})
+    serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
 
 
 class ServiceOrderReceivedSchema(ma.Schema):

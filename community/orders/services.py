@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from community.estates import services as estates
 from community.estates.models import Engineer, Estate, Residency
 from community.orders.models import Complaint, ServiceOrder, ServiceReview, VisitAnnouncement, VisitSlot
+from community.products import services as products
 from community.service_types import SERVICE_TYPES
 from community.stats import services as stats
 from community.stewards import services as stewards
@@ -155,12 +156,17 @@ def _where_and_whom(user: User, estate_id: int, *, address_id: int | None, addre
 def request_service(user: User, estate_id: int, service_type: str, description: str = "", *,
                     preferred_engineer_id: int | None = None, preferred_slot: str | None = None,
                     address_id: int | None = None, address: str | None = None, contact_name: str | None = None,
-                    contact_phone: str | None = None, photos: list[str] | None = None) -> ServiceOrder:
+                    contact_phone: str | None = None, photos: list[str] | None = None,
+                    product_id: int | None = None) -> ServiceOrder:
     """A resident asks for service at one of their estates, optionally naming the engineer, with
-    where (an address of their address book, or written out), whom to call and photos."""
+    where (an address of their address book, or written out), whom to call and photos; `product_id`
+    names the appliance serviced: one of the resident's own products in use (else 404), whose care
+    schedule advances when the order completes."""
     estate = db.session.get(Estate, estate_id)
     if estate is None:
         raise NotFound("小区不存在", code="estate_not_found")
+    if product_id is not None:
+        products.own_product(user.id, product_id, active=True)
     if not estates.is_resident(user.id, estate_id):
         raise Forbidden("只有该小区的住户可以为这里申请服务", code="not_a_resident")
     if service_type not in SERVICE_TYPES:
@@ -187,7 +193,7 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
                          preferred_slot=(preferred_slot or "").strip()[:64] or None, requested_at=now,
                          engineer_id=engineer.id if engineer else None,
                          status="assigned" if engineer else "requested", assigned_at=now if engineer else None,
-                         photos=photos, **contact)
+                         photos=photos, product_id=product_id, **contact)
     db.session.add(order)
     db.session.flush()
     stats.on_requested(order)
@@ -289,6 +295,8 @@ def complete(order_id: int, user: User) -> ServiceOrder:
     _own_engineer(order, user.id)
     order = _transition(order, ("assigned", "scheduled"), status="completed", completed_at=utcnow())
     stats.on_completed(order)
+    if order.product_id is not None:  # the appliance's care schedule counts from this service
+        products.record_service(order.product_id, order.service_type, products.business_date(order.completed_at))
     if order.resident_id is not None:
         signals.service_completed.send(resident_id=order.resident_id, order_id=order.id)
     _notify_resident(order, "completed")
@@ -312,6 +320,7 @@ def cancel(order_id: int, who: Principal, reason: str) -> ServiceOrder:
         raise invalid("reason", "请填写取消原因")
     _transition(order, OPEN, status="cancelled", cancelled_at=utcnow(), cancelled_by_id=who.id,
                 cancel_reason=reason[:255])
+    signals.service_cancelled.send(order_id=order.id)
     if order.source == "booking" and order.resident_id == who.id:
         db.session.execute(sa.update(VisitSlot).where(VisitSlot.order_id == order.id, VisitSlot.starts_at > utcnow())
                            .values(booked_by_id=None, booked_at=None, order_id=None)
@@ -661,6 +670,9 @@ def book(user: User, slot_id: int, service_type: str, description: str = "") -> 
 COLUMNS = ("external_id", "estate_id", "engineer_employee_no", "resident_phone", "service_type", "requested_at",
            "completed_at", "rating", "complained")
 REQUIRED = ("external_id", "estate_id", "service_type", "requested_at")
+# Optional: the appliance serviced, as the model code and serial on its nameplate. A pair that
+# names no product on record (or half a pair) is ignored: the order is imported without it.
+PRODUCT_COLUMNS = ("model_code", "serial")
 
 
 def _time(value: str, field: str, errors: dict) -> datetime | None:
@@ -722,16 +734,20 @@ def clean_row(row: dict) -> dict:
         errors["rating"] = ["未完成的服务单不能有评分"]
     if errors:
         raise ValidationFailed("服务单数据有误", details={"fields": errors})
+    model_code, serial = products.normalise_code(get("model_code")), products.normalise_code(get("serial"))
     return {"external_id": external_id, "estate_id": estate_id, "engineer_employee_no": engineer_no,
             "resident_phone": phone, "service_type": service_type, "requested_at": requested_at,
-            "completed_at": completed_at, "rating": rating, "complained": complained == "1"}
+            "completed_at": completed_at, "rating": rating, "complained": complained == "1",
+            "model_code": model_code or None, "serial": serial or None}
 
 
 def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int], dict[int, str]]:
     """Insert cleaned rows (one batch); returns (ids inserted, {index: error} for rows refused).
 
     Rows whose external_id exists already are skipped silently (idempotent). Statistics for the
-    inserted rows are applied in aggregate, the same sums the single events add.
+    inserted rows are applied in aggregate, the same sums the single events add. A row naming a
+    product on record (model_code and serial) is linked to it, and a completed one advances that
+    product's care schedule.
     """
     refused: dict[int, str] = {}
     known = set(db.session.scalars(sa.select(Estate.id).where(Estate.id.in_({r["estate_id"] for r in rows}))))
@@ -744,6 +760,7 @@ def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int
         for phone, user_id in db.session.execute(sa.select(User.phone, User.id).where(User.phone.in_(phones))
                                                  .order_by(User.id)):
             users.setdefault(phone, user_id)  # the oldest account with that phone
+    serviced = products.products_by_serial((r.get("model_code"), r.get("serial")) for r in rows)
     values = []
     for index, row in enumerate(rows):
         if row["estate_id"] not in known:
@@ -763,8 +780,8 @@ def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int
             "status": "completed" if completed and engineer_id else ("assigned" if engineer_id else "requested"),
             "requested_at": row["requested_at"], "assigned_at": row["requested_at"] if engineer_id else None,
             "completed_at": row["completed_at"] if engineer_id else None, "rating": row["rating"],
-            "complained": row["complained"], "created_at": datetime.now(timezone.utc),
-            "updated_at": datetime.now(timezone.utc)})
+            "complained": row["complained"], "product_id": serviced.get((row.get("model_code"), row.get("serial"))),
+            "created_at": datetime.now(timezone.utc), "updated_at": datetime.now(timezone.utc)})
     if not values:
         return [], refused
     insert = dialect_insert()(ServiceOrder.__table__).values(values)
@@ -773,6 +790,8 @@ def import_orders(rows: list[dict], *, source: str = "import") -> tuple[list[int
     if inserted:
         orders = db.session.scalars(sa.select(ServiceOrder).where(ServiceOrder.id.in_(inserted))).all()
         stats.apply_history(orders)
+        products.record_services((o.product_id, o.service_type, products.business_date(o.completed_at))
+                                 for o in orders if o.status == "completed" and o.product_id is not None)
     return list(inserted), refused
 
 

@@ -1,4 +1,5 @@
-"""The binding call after a scan, the resident's stewards, and the engineer's binding codes and customers."""
+"""The binding call after a scan, the resident's stewards, and the engineer's binding codes. (The
+engineer's customer list and detail live in community.book, with their health.)"""
 from flask import Response
 
 from community.estates import services as estates
@@ -8,9 +9,6 @@ from community.stewards.schemas import (
     BindingCodeSchema,
     BindingCreateSchema,
     BindingResultSchema,
-    CustomerDetailSchema,
-    CustomerQueryArgsSchema,
-    CustomerSchema,
     StewardListSchema,
 )
 from core.accounts.api import token_response
@@ -18,7 +16,6 @@ from core.auth import auth_required, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
-from core.pagination import page_schema
 
 bp = Blueprint("community_stewards", __name__, url_prefix="/api/v1", description="管家绑定与客户")
 
@@ -70,19 +67,3 @@ def create_binding_code(body):
     engineer = estates.engineer_of(current_principal().id)
     return services.mint_binding_code(engineer, body["estate_id"], body["visit_ref"])
 
-
-@bp.route("/engineer/customers")
-@auth_required("engineer")
-@bp.arguments(CustomerQueryArgsSchema, location="query")
-@bp.response(200, page_schema(CustomerSchema))
-def my_customers(args):
-    """My customers, newest first (only mine)"""
-    return services.customers_of(current_principal(), **args)
-
-
-@bp.route("/engineer/customers/<int:user_id>")
-@auth_required("engineer")
-@bp.response(200, CustomerDetailSchema)
-def my_customer(user_id):
-    """One of my customers, with my visits to them (anyone else's customer is a 404)"""
-    return services.customer_of(current_principal(), user_id)

@@ -287,6 +287,16 @@ def customers_of(who: Principal, engineer_id: int | None = None, *, estate_id: i
     binding carries `last_visit_at`: the engineer's latest visit to that customer (None without
     one), in one more statement for the page.
     """
+    engineer, stmt = customers_query(who, engineer_id, estate_id=estate_id, q=q)
+    page = paginate(stmt, [StewardBinding.id], limit=limit, cursor=cursor)
+    with_last_visits(engineer, page.items)
+    return page
+
+
+def customers_query(who: Principal, engineer_id: int | None = None, *, estate_id: int | None = None,
+                    q: str | None = None) -> tuple[Engineer, sa.Select]:
+    """The engineer whose customers `who` may see, and the unordered SELECT of those customers'
+    active bindings (the base of `customers_of`; community.book joins health to it)."""
     engineer = customers_engineer(who, engineer_id)
     stmt = sa.select(StewardBinding).where(StewardBinding.engineer_id == engineer.id,
                                            StewardBinding.ended_at.is_(None))
@@ -299,15 +309,17 @@ def customers_of(who: Principal, engineer_id: int | None = None, *, estate_id: i
         if re.fullmatch(r"[0-9]{%d,11}" % PHONE_SEARCH_DIGITS, digits):
             match = sa.or_(match, User.phone.contains(digits, autoescape=True))
         stmt = stmt.join(User, User.id == StewardBinding.resident_id).where(match)
-    page = paginate(stmt.options(sa.orm.joinedload(StewardBinding.resident)), [StewardBinding.id],
-                    limit=limit, cursor=cursor)
+    return engineer, stmt.options(sa.orm.joinedload(StewardBinding.resident))
+
+
+def with_last_visits(engineer: Engineer, bindings: list[StewardBinding]) -> None:
+    """Each binding gets `last_visit_at`: the engineer's latest visit to that customer (one statement)."""
     last = dict(db.session.execute(
         sa.select(Visit.resident_id, sa.func.max(Visit.created_at)).where(
-            Visit.engineer_id == engineer.id, Visit.resident_id.in_({b.resident_id for b in page.items}))
-        .group_by(Visit.resident_id)).all()) if page.items else {}
-    for binding in page.items:
+            Visit.engineer_id == engineer.id, Visit.resident_id.in_({b.resident_id for b in bindings}))
+        .group_by(Visit.resident_id)).all()) if bindings else {}
+    for binding in bindings:
         binding.last_visit_at = last.get(binding.resident_id)  # for the response, never stored
-    return page
 
 
 @dataclass

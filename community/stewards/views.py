@@ -1,5 +1,5 @@
-"""Admin console: engineers, their estates and customers, handover; the engineer workbench
-(my customers, the binding code)."""
+"""Admin console: engineers, their estates and customers, handover; the engineer workbench's
+binding code. (The workbench's customer list and each customer's book live in community.book.)"""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -151,22 +151,6 @@ def engineer_customers(engineer_id):
 class BindingCodeForm(FlaskForm):
     estate_id = SelectField("服务小区", choices=[], coerce=int)
     visit_ref = StringField("工单号（选填）", validators=[Optional(), Length(max=64)])
-
-
-@bp.route("/engineer/")
-@pages.engineer_only
-def workbench():
-    engineer = estates.engineer_of(current_user.id)
-    estate_id = request.args.get("estate_id", type=int)
-    page = services.customers_of(current_user, estate_id=estate_id, **pages.cursor_args())
-    return render_template("engineer/stewards/index.html", nav="customers", engineer=engineer, page=page, estate_id=estate_id)
-
-
-@bp.route("/engineer/customers/<int:user_id>")
-@pages.engineer_only
-def customer(user_id):
-    detail = services.customer_of(current_user, user_id)
-    return render_template("engineer/stewards/customer.html", nav="customers", detail=detail)
 
 
 @bp.route("/engineer/code", methods=["GET", "POST"])

@@ -1,7 +1,7 @@
 """Users, roles, WeChat identities and API tokens."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     roles: Mapped[frozenset] = mapped_column(RoleSet(), default=frozenset({"resident"}))
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last business day (Asia/Shanghai) the user's bearer token was used: written at most once
+    # a day per user (core.accounts.services.principal_for_token); customer health reads it.
+    last_active_on: Mapped[date | None]
 
     identities: Mapped[list["WeChatIdentity"]] = relationship(back_populates="user", lazy="raise")
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from core import audit, crypto
+from core import audit, crypto, signals
 from core.accounts.models import ROLES, STAFF_ROLES, ApiToken, User, WeChatIdentity
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, UpstreamError, ValidationFailed, invalid
 from core.extensions import db
+from core.formatting import BUSINESS_TZ
 from core.pagination import Page, paginate
 from core.uploads import services as uploads
 from core.wechat import gateway
@@ -170,6 +171,7 @@ def confirm_phone(user: User, code: str) -> User:
         raise UpstreamError("微信返回的手机号无法识别，请重新获取", code="phone_unusable")
     user.phone, user.phone_confirmed_at = phone, utcnow()
     db.session.flush()
+    signals.phone_confirmed.send(user_id=user.id, phone=phone)
     return user
 
 
@@ -198,7 +200,7 @@ class Principal:
 # Every API request runs this, so it is a Core statement built once (bound parameters per call):
 # an ORM load here cost more than the rest of a simple read.
 _users, _tokens = User.__table__.c, ApiToken.__table__.c  # table columns: no ORM compile step
-_PRINCIPAL_FOR_TOKEN = sa.select(_users.id, _users.roles).join_from(
+_PRINCIPAL_FOR_TOKEN = sa.select(_users.id, _users.roles, _users.last_active_on).join_from(
     User.__table__, ApiToken.__table__, _tokens.user_id == _users.id).where(
     _tokens.token_hash == sa.bindparam("token_hash"), _tokens.revoked_at.is_(None),
     _tokens.expires_at > sa.bindparam("now", type_=_tokens.expires_at.type), _users.status == "active")
@@ -209,7 +211,25 @@ def principal_for_token(token: str) -> Principal | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = db.session.execute(_PRINCIPAL_FOR_TOKEN, {"token_hash": crypto.token_hash(token), "now": utcnow()}).first()
-    return Principal(row.id, row.roles) if row else None
+    if row is None:
+        return None
+    _note_activity(row.id, row.last_active_on)
+    return Principal(row.id, row.roles)
+
+
+_NOTE_ACTIVITY = sa.update(User.__table__).where(
+    _users.id == sa.bindparam("user_id"),
+    sa.or_(_users.last_active_on.is_(None), _users.last_active_on < sa.bindparam("today", type_=sa.Date()))
+).values(last_active_on=sa.bindparam("today", type_=sa.Date()))
+
+
+def _note_activity(user_id: int, last_active_on: date | None) -> None:
+    """The user used the app today (Asia/Shanghai): one conditional UPDATE on their first
+    authenticated request of the day, none on the others (customer health reads the date). A
+    request that fails rolls it back; the next one writes it."""
+    today = datetime.now(BUSINESS_TZ).date()
+    if last_active_on is None or last_active_on < today:
+        db.session.execute(_NOTE_ACTIVITY, {"user_id": user_id, "today": today})
 
 
 def revoke_token(token: str) -> None:

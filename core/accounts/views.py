@@ -30,7 +30,7 @@ def home_for(user) -> str:
     if user.has_role("admin"):
         return url_for("community_stewards_pages.admin_home")
     if user.has_role("engineer"):
-        return url_for("community_stewards_pages.workbench")
+        return url_for("community_book_pages.workbench")
     return url_for("web.login")
 
 

@@ -41,7 +41,7 @@ from core.pagination import Page, paginate
 from core.wechat import gateway
 
 PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER",
-            "redemption": "WECHAT_TEMPLATE_REDEMPTION"}
+            "redemption": "WECHAT_TEMPLATE_REDEMPTION", "maintenance": "WECHAT_TEMPLATE_MAINTENANCE"}
 FINAL_ERRORS = {43101, 40003, 40037, 47003}
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # 30 s, 1 min, 2 min, 4 min between attempts
@@ -110,6 +110,7 @@ PURPOSE_LABELS = {
     "visit": ("上门服务安排", "管家在您的小区发布上门服务日期时通知您"),
     "order": ("服务单进度", "服务单派单、预约上门时间、完成或取消时通知您"),
     "redemption": ("积分兑换结果", "兑换审核结果、奖品发放或积分退回时通知您"),
+    "maintenance": ("保养提醒", "家中产品该换滤芯、清洗或检测时提醒您，可一键预约管家上门"),
 }
 
 
@@ -130,9 +131,11 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def notify(user_ids: Iterable[int], *, kind: str, title: str, body: str, purpose: str | None = None,
-           data: dict[str, str] | None = None, page: str | None = None) -> dict:
+           data: dict[str, str] | None = None, page: str | None = None, inbox_when_sent: bool = True) -> dict:
     """Inbox notice for every user; a subscribe message (template of `purpose`, keyword `data`) for
-    those with quota. Runs in the caller's transaction. Returns counts."""
+    those with quota. With `inbox_when_sent=False` a user who gets the subscribe message gets no
+    inbox notice (one channel only: due-care reminders). Runs in the caller's transaction.
+    Returns counts."""
     user_ids = sorted(set(user_ids))
     queued: dict[int, str] = {}
     if purpose is not None and user_ids:
@@ -154,7 +157,7 @@ def notify(user_ids: Iterable[int], *, kind: str, title: str, body: str, purpose
                                .where(q.template_id == tid, q.user_id.in_(chunk)).values(remaining=q.remaining + 1))
     now = utcnow()
     rows = [{"user_id": u, "kind": kind, "title": title[:64], "body": body[:500], "page": page,
-             "wechat": u in queued, "created_at": now} for u in user_ids]
+             "wechat": u in queued, "created_at": now} for u in user_ids if inbox_when_sent or u not in queued]
     ids: dict[int, int] = {}
     for chunk in _chunks(rows):
         ids.update({user_id: nid for nid, user_id in db.session.execute(
@@ -162,7 +165,7 @@ def notify(user_ids: Iterable[int], *, kind: str, title: str, body: str, purpose
                                                         Notification.__table__.c.user_id), chunk)})
     if queued:
         fitted = {key: fit(key, value) for key, value in (data or {}).items()}
-        messages = [{"notification_id": ids[u], "user_id": u, "openid": openid, "template_id": template_id(purpose),
+        messages = [{"notification_id": ids.get(u), "user_id": u, "openid": openid, "template_id": template_id(purpose),
                      "page": page, "data": fitted, "status": "pending", "attempts": 0, "next_attempt_at": now,
                      "created_at": now} for u, openid in queued.items()]
         for chunk in _chunks(messages):

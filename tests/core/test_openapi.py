@@ -16,6 +16,7 @@ PUBLIC = {
 SIGNED = {
     ("post", "/api/v1/integrations/orders"),
     ("post", "/api/v1/integrations/service-orders"),
+    ("post", "/api/v1/integrations/installations"),
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -102,5 +102,7 @@ def test_engineer_onboarding_binding_code_and_customers(live_app, page, make_est
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("海岸城公寓")
     rows.first.get_by_role("link", name="详情").click()
-    expect(page.get_by_text("WO-88")).to_be_visible()
-    expect(page.get_by_text("★★★★★")).to_be_visible()
+    # the visit, in the customer's visits and in their timeline
+    expect(page.get_by_role("cell", name="WO-88")).to_be_visible()
+    expect(page.get_by_role("cell", name="★★★★★")).to_be_visible()
+    expect(page.get_by_test_id("timeline")).to_contain_text("工单 WO-88 · ★★★★★")

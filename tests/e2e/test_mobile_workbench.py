@@ -21,8 +21,8 @@ from tests.e2e.conftest import ARTIFACTS
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 SCREENS = ARTIFACTS / "screens"
-ENGINEER_LINKS = ["我的客户", "绑定码", "服务单", "小区问答", "上门安排"]
-ADMIN_LINKS = ["概览", "小区", "工程师", "服务单", "代言人", "积分", "用户"]
+ENGINEER_LINKS = ["我的客户", "跟进", "绑定码", "服务单", "小区问答", "上门安排"]
+ADMIN_LINKS = ["概览", "小区", "工程师", "服务单", "产品", "代言人", "积分", "用户"]
 
 # A long unbroken token (a pasted link), the kind of text that pushes a layout sideways.
 LONG_LINK = "https://pan.example.com/s/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-heater-photos"
@@ -292,7 +292,10 @@ def test_workbench_on_a_desktop(live_app, demo, open_page):
 
 ADMIN_PAGES = [
     "/admin/", "/admin/estates", "/admin/estates/new", "/admin/estate-league", "/admin/moderation",
-    "/admin/engineers", "/admin/engineers/new", "/admin/service-orders", "/admin/complaints",
+    "/admin/engineers", "/admin/engineers/new", "/admin/health", "/admin/health?by=estate", "/admin/duties",
+    "/admin/service-orders", "/admin/complaints",
+    "/admin/products/models", "/admin/products/models/new", "/admin/products/plans", "/admin/products/plans/new",
+    "/admin/products/conflicts",
     "/admin/ambassador/applications", "/admin/ambassador/ambassadors", "/admin/ambassador/tasks",
     "/admin/ambassador/tasks/new", "/admin/ambassador/submissions", "/admin/ambassador/referrals",
     "/admin/ambassador/orders", "/admin/ambassador/levels", "/admin/ambassador/levels/override",
@@ -307,6 +310,8 @@ ADMIN_DETAILS = [
     ("/admin/ambassador/tasks", "main a[href^='/admin/ambassador/tasks/']:not([href$='/new'])"),
     ("/admin/points/redemptions", "a[href^='/admin/points/redemptions/']"),
     ("/admin/users", "a[href^='/admin/users/']"),
+    ("/admin/products/models", "main a[href^='/admin/products/models/']:not([href$='/new'])"),
+    ("/admin/products/plans", "main a[href^='/admin/products/plans/']:not([href$='/new'])"),
 ]
 
 

@@ -1,0 +1,34 @@
+"""Due-care jobs: the daily generation (with its reconciliation) and the notices, thin calls of the services."""
+from community.care import services
+from core.extensions import db
+from core.scheduler import Job
+
+MAX_NOTICE_BATCHES = 50  # per run; the next run (half an hour later) goes on
+
+
+def generate_service_reminders() -> dict:
+    """Create the care items due within the horizon (the runner commits once)."""
+    return services.generate_due_items()
+
+
+def notify_service_reminders() -> dict:
+    """Notify households of the items whose day has come, batch by batch, each batch committed."""
+    totals = {"claimed": 0, "subscribe": 0, "inbox": 0}
+    for _ in range(MAX_NOTICE_BATCHES):
+        counts = services.notify_due()
+        db.session.commit()
+        for key in totals:
+            totals[key] += counts[key]
+        if not counts["claimed"]:
+            break
+    return totals
+
+
+JOBS = [
+    # At night in Shanghai, after the ranking's window moved (00:05): routes use today's ranking.
+    Job("generate-service-reminders", generate_service_reminders, "cron",
+        {"hour": 2, "minute": 30, "timezone": "Asia/Shanghai"}),
+    # Every half hour inside the notice window (09:00–20:00 Shanghai); the service checks the window too.
+    Job("notify-service-reminders", notify_service_reminders, "cron",
+        {"hour": "9-19", "minute": "0,30", "timezone": "Asia/Shanghai"}),
+]

@@ -1,0 +1,1 @@
+"""Tests of the product archives, the catalogue and the care schedules."""
