@@ -155,3 +155,15 @@ def drop_immutable(op, table: str) -> None:
     else:
         for verb in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
+
+def without_jit() -> None:
+    """Turn PostgreSQL's JIT compiler off for the rest of the session's transaction (no-op on SQLite).
+
+    Set-based jobs of many short statements with large plans (dozens of correlated subplans)
+    cross `jit_above_cost` and spend most of their time compiling: measured on the care
+    reconciliation, 0.7 s of JIT for 12 ms of work per statement (bench/README.md)."""
+    from core.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))

@@ -1,4 +1,5 @@
-"""The demo data `make demo` loads: a working set, loaded once, with a sound ledger and audit chain."""
+"""The demo data `make demo` loads: a working set, loaded once, with a sound ledger and audit chain,
+the care already due and every customer's health (what the nightly jobs would have made)."""
 import sqlalchemy as sa
 
 from community.estates.models import Engineer, Estate
@@ -39,5 +40,19 @@ def test_seed_loads_a_consistent_demo_once(ctx):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ambassador)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Application.status == "pending")) == 1
     assert db.session.scalar(sa.select(sa.func.count()).where(Task.status == "published")) == 1
+    # the nightly jobs' work is there: care items routed to the stewards, a health score per customer
+    from community.book.models import CustomerHealth
+    from community.care import services as care
+    from community.care.models import CareItem
+    bound = db.session.scalar(sa.select(sa.func.count()).where(StewardBinding.ended_at.is_(None)))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CustomerHealth)) == bound
+    assert db.session.scalar(sa.select(sa.func.count()).where(CareItem.status == "open")) >= 10
+    assert db.session.scalar(sa.select(sa.func.count()).where(CareItem.engineer_id.is_(None))) == 0
+    engineer = accounts.authenticate_password(data.ENGINEERS[0][2], data.ENGINEER_PASSWORD)
+    counts = care.engineer_counts(accounts.Principal(id=engineer.id, roles=engineer.roles))
+    assert counts["due"] + counts["overdue"] >= 1  # /engineer/reminders has work on it
+    # the DevTools resident's purifier is overdue for its filters: their score counts it
+    health = db.session.get(CustomerHealth, resident.id)
+    assert health.signals["overdue_care"] >= 1 and health.score < 100
     assert points.verify() == []
     assert audit.verify()[1] == []

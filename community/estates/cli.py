@@ -23,7 +23,7 @@ from flask.cli import AppGroup
 from community.estates import services
 from community.estates.models import Estate
 from core import audit
-from core.csvimport import UNDECODABLE, format_fields, printable
+from core.csvimport import UNDECODABLE, format_fields, printable, safe_row
 from core.errors import ValidationFailed
 from core.extensions import db
 
@@ -79,7 +79,7 @@ class ErrorReport:
         code = printable(code or "")[:100]
         error = printable(error)
         if self.writer:
-            self.writer.writerow([line, code, error])
+            self.writer.writerow(safe_row([line, code, error]))  # a code like =HYPERLINK(...) stays text
         if self.count <= self.shown:
             clear = "\r\x1b[2K" if self.over_progress_bar else ""  # the bar redraws below the message
             click.echo(f"{clear}第 {line} 行：{error}", err=True)

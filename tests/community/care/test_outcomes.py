@@ -47,7 +47,7 @@ def test_the_lists_sort_items_by_due_date_with_product_plan_and_customer(
                                "model_name": "RO-600G", "category": "water_purifier", "category_label": "净水器",
                                "address": ""}
     assert item["plan"]["name"] == "滤芯更换" and item["plan"]["service_type_label"] == "保养"
-    assert item["customer"] == {"id": home.user_id, "name": "陈**", "phone": "13912345678", "phone_full": True}
+    assert item["customer"] == {"id": home.user_id, "name": "陈晓明", "phone": "13912345678", "phone_full": True}  # their steward
     assert item["estate"] == {"id": estate, "name": "阳光花园"}
     assert (item["status"], item["route"], item["days_left"], item["overdue"]) == ("open", "steward", 12, False)
     assert [i["product"]["id"] for i in listed(client, steward, "overdue")] == [overdue]
