@@ -307,3 +307,17 @@ def test_a_database_failure_stops_the_import_with_exit_2(write_csv, run_import, 
 
     assert result.exit_code == 2
     assert "数据库出错，导入中止：server closed the connection unexpectedly。此前已提交 0 行" in result.stderr
+
+
+def test_the_errors_file_keeps_a_formula_like_code_as_text(write_csv, run_import, tmp_path):
+    """A bad row's raw code is written back: a spreadsheet must not run `=HYPERLINK(...)` from it."""
+    path = write_csv(rows('"=HYPERLINK(""http://evil.example"",""点我"")",坏小区,广东省,深圳市,南山区,,,,-1,active',
+                          "+1-2,坏小区2,广东省,深圳市,南山区,,,,-1,active"))
+    errors = tmp_path / "errors.csv"
+
+    result = run_import(path, "--errors", str(errors))
+
+    assert result.exit_code == 0, result.output
+    with open(errors, encoding="utf-8-sig", newline="") as f:
+        report = list(csv.reader(f))
+    assert [row[1] for row in report[1:]] == ["'=HYPERLINK(\"http://evil.example\",\"点我\")", "'+1-2"]
