@@ -10,7 +10,7 @@ from community.feed import services as feed
 from community.products import services as products
 from core import signals
 
-AREAS = ("estates", "stats", "stewards", "products", "orders", "care", "book", "feed")
+AREAS = ("estates", "stats", "stewards", "products", "orders", "care", "book", "profiles", "feed")
 
 
 def init_app(app: Flask) -> None:

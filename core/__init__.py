@@ -18,7 +18,7 @@ from core.formatting import register_template_helpers
 # Feature packages in dependency order: a feature imports only those before it (docs/architecture.md).
 # A feature is one area, or lists its areas (sub-packages) in AREAS, lowest first; create_app
 # finds each area's models, api, admin_api, views, cli and jobs modules by those names.
-FEATURES = ("core", "points", "community", "ambassador", "demo")
+FEATURES = ("core", "points", "community", "ambassador", "activation", "demo")
 AREAS = ("wechat", "uploads", "accounts", "notifications")  # the kernel's own areas
 
 

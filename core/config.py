@@ -105,6 +105,7 @@ def load_config() -> dict:
         "WECHAT_TEMPLATE_ORDER": _env("WECHAT_TEMPLATE_ORDER", "tmpl_order_status"),
         "WECHAT_TEMPLATE_REDEMPTION": _env("WECHAT_TEMPLATE_REDEMPTION", "tmpl_redemption_status"),
         "WECHAT_TEMPLATE_MAINTENANCE": _env("WECHAT_TEMPLATE_MAINTENANCE", "tmpl_maintenance_due"),
+        "WECHAT_TEMPLATE_OFFER": _env("WECHAT_TEMPLATE_OFFER", "tmpl_offer_notice"),
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
         "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),
@@ -133,6 +134,8 @@ def load_config() -> dict:
         "AMBASSADOR_OVERRIDE_DAYS": _int("AMBASSADOR_OVERRIDE_DAYS", 90),
         "REFERRAL_PROTECTION_DAYS": _int("REFERRAL_PROTECTION_DAYS", 30),
         "ORDER_REFUND_WINDOW_DAYS": _int("ORDER_REFUND_WINDOW_DAYS", 7),
+        # Coupons: a refund this many days after a coupon was used on an order restores it
+        "COUPON_REFUND_DAYS": _int("COUPON_REFUND_DAYS", 7),
         # Integrations (the manufacturer's order and service systems): HMAC-SHA256 shared secret
         "INTEGRATION_SECRET": required("INTEGRATION_SECRET", "linli-dev-integration-secret"),
         "INTEGRATION_MAX_SKEW_SECONDS": _int("INTEGRATION_MAX_SKEW_SECONDS", 300),

@@ -27,7 +27,7 @@ def mask_name(name: str | None, fallback: str = "用户") -> str:
     return name[:2 if len(name) >= 4 else 1] + "**"
 
 
-ROLE_NAMES = {"resident": "住户", "engineer": "工程师", "agent": "客服", "admin": "管理员"}
+ROLE_NAMES = {"resident": "住户", "engineer": "工程师", "agent": "客服", "admin": "管理员", "partner": "合作伙伴"}
 
 
 def role_name(role: str) -> str:

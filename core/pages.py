@@ -28,6 +28,7 @@ from core.schemas import BULK_MAX
 admin_only = page_roles_required("admin")
 staff_only = page_roles_required("admin", "agent")  # agents read and handle; admins also decide
 engineer_only = page_roles_required("engineer")
+partner_only = page_roles_required("partner")  # a partner's staff: their own partner's console (/partner/)
 
 
 def apply(action: Callable[[], object], success: str | Callable[[object], str] | None = None,

@@ -51,6 +51,26 @@ WeChat pushed an event to /wechat/push (its signature checked, decrypted in secu
 sender: the event type (`Event`, else `MsgType`, e.g. "wxa_media_check"); kwargs: event (dict).
 Receivers connect for their type: community.feed (asynchronous image-check verdicts).""")
 
+review_written = _signals.signal("review-written", doc="""\
+A resident reviewed a completed service order (the one review of it, just saved).
+kwargs: review_id (int), resident_id (int), order_id (int), estate_id (int).
+Sent by community.orders.services.review; received by activation.coupons (the review coupon: the
+same coupon whatever the rating, as the rules on online reviews require).""")
+
+steward_bound = _signals.signal("steward-bound", doc="""\
+A resident got a steward by scanning an engineer's binding code (a new binding, or a takeover).
+kwargs: resident_id (int), engineer_id (int), estate_id (int), first (bool: the resident never had a
+steward before). Sent by community.stewards.services.bind; received by activation.coupons (the
+first-binding coupon, when `first`).""")
+
+estate_profiles_changed = _signals.signal("estate-profiles-changed", doc="""\
+What targeting rules read of some estates changed: their figures were refreshed, or their tags
+were edited (one by one, or by the CSV import).
+kwargs: estate_ids (list[int], or None: every estate, after the daily refresh), keys (the rule
+keys whose answers may have changed: community.profiles.TAG_RULE_KEYS or FIGURE_RULE_KEYS).
+Sent by community.profiles; received by activation.offers (live offers are matched again: for
+these estates only, or wholly after the daily refresh).""")
+
 # -- queries ------------------------------------------------------------------------------------
 
 announce_refusal = _signals.signal("announce-refusal", doc="""\
@@ -65,6 +85,38 @@ not one: for rewards offered to a level and above (points), and the ambassador b
 in the estate feed (community.feed).
 kwargs: user_id (int). Answer: the position, or None.
 Answered by ambassador.access.""")
+
+coupon_for_order = _signals.signal("coupon-for-order", doc="""\
+A resident names one of their coupons on a new service request: hold it for the order.
+kwargs: user_id (int), coupon_id (int), order_id (int, just flushed), service_type (str), estate_id (int).
+Answer: None when the coupon is now locked to the order (in the caller's transaction), else the
+APIError to raise (404 not theirs, 409 not usable now, 422 on coupon_id: not for this service).
+Answered by activation.coupons; the order's `service_completed` uses the coupon and its
+`service_cancelled` releases it. Without an answer a request naming a coupon is refused.""")
+
+coupon_offered = _signals.signal("coupon-offered", doc="""\
+Where may a resident claim this coupon template (领券)? It must be offered in their estate now.
+kwargs: template_id (int), estate_ids (list[int]: the resident's estates).
+Answer: one of those estates (the lowest id) where a live offer of the template matches, or None.
+Asked by activation.coupons (which sits below activation.offers in the feature's areas, so it
+asks rather than imports); answered by activation.offers (connected in activation.init_app).
+Without an answer nothing is claimable.""")
+
+reward_offered = _signals.signal("reward-offered", doc="""\
+May this resident redeem a reward marked `offer_only`? Only where a live offer of it matches one
+of the estates they live in.
+kwargs: user_id (int), and either reward_id (int) — Answer: True when it is offered to them now —
+or reward_ids (list[int]) — Answer: the set of those offered to them now (one query for a list).
+Asked by points.services.redeem (one reward) and points.services.rewards_for (the catalogue hides
+the offer-only rewards not offered to the resident); answered by activation.offers. Without an
+answer an offer-only reward is redeemable by nobody and listed to nobody.""")
+
+partner_known = _signals.signal("partner-known", doc="""\
+Is this the code of an approved ecosystem partner? (The order integration names the partner whose
+service was ordered: `partner_code`.)
+kwargs: code (str). Answer: True when an approved partner has that code.
+Asked by ambassador.orders when a paid order names a partner; answered by activation.partners.
+Without an answer no code is known, and an order naming one is refused.""")
 
 
 def ask(query: Signal, default=None, **kwargs):

@@ -9,7 +9,7 @@ from werkzeug.serving import run_simple
 
 from core.scheduler import Scheduler
 from core.wechat.fake import FakeWeChatServer
-from demo import data
+from demo import activation as demo_activation, data
 
 
 @click.command("demo")
@@ -40,6 +40,7 @@ def demo(host, port, seed_only):
   Console      http://{host}:{port}/login
     admin      {data.ADMIN[0]} / {data.ADMIN[1]}
     engineers  {', '.join(e[2] for e in data.ENGINEERS)} / {data.ENGINEER_PASSWORD}
+    partner    {data.PARTNER_LOGIN[0]} / {data.PARTNER_LOGIN[1]}  ({demo_activation.PARTNER_NAME}: /partner/)
   API docs     http://{host}:{port}/api/docs
   Fake WeChat  {fake.url}  (controls: docs/wechat-fake.md)
 

@@ -1,5 +1,6 @@
 """A small, believable data set: estates in Shenzhen, three engineers, residents bound at visits,
-their appliances with the care due, and every customer's health."""
+their appliances with the care due, every customer's health, and the estates' activation (tags,
+coupons, a partner, activities and offers: demo/activation.py)."""
 from __future__ import annotations
 
 import random
@@ -18,11 +19,12 @@ from community.stewards import services as stewards
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.extensions import db
-from demo import products as demo_products
+from demo import activation as demo_activation, products as demo_products
 from points import services as points
 
 ADMIN = ("admin", "linli-admin")
 ENGINEER_PASSWORD = "linli-engineer"
+PARTNER_LOGIN = demo_activation.PARTNER_LOGIN  # the demo partner's owner (its console: /partner/)
 ESTATES = [
     ("SZ-NS-0001", "翠竹苑", "南山区", "南山大道 1088 号", 22.5329, 113.9300, 1260),
     ("SZ-NS-0002", "海岸城公寓", "南山区", "文心五路 33 号", 22.5176, 113.9361, 840),
@@ -84,6 +86,7 @@ def seed() -> bool:
     db.session.commit()
     _seed_ambassadors(estates, [e for e, _ in engineers])
     db.session.commit()
+    demo_activation.seed_activation(admin, estates, residents, accounts.wechat_identity(DEVTOOLS_RESIDENT).user)
     # What the nightly jobs would have made by now: the care due within the horizon (routed to the
     # stewards), then every customer's health, which counts the overdue care.
     care.generate_due_items()

@@ -174,6 +174,9 @@ class Reward(db.Model):
     stock: Mapped[int | None]  # None: unlimited
     per_user_limit: Mapped[int | None]
     min_level: Mapped[int | None]  # None: everyone; else ambassadors of this level order and above
+    # Redeemable only by residents of the estates a live offer of it matches (activation.offers),
+    # in addition to min_level; asked through core.signals.reward_offered.
+    offer_only: Mapped[bool] = mapped_column(default=False)
     auto_approve: Mapped[bool] = mapped_column(default=False)  # for trusted users (see services)
     auto_approve_min_level: Mapped[int | None]
     starts_at: Mapped[datetime | None]

@@ -40,7 +40,8 @@ DEFAULTS = {rule.kind: rule for rule in (
 
 # Granted without a rule (the amount comes from elsewhere), named here so the ledger reads alike.
 TASK = "task"  # an approved ambassador task submission: the task's points × the level multiplier
-GRANT_NAMES = {TASK: "代言人任务奖励"}
+ACTIVITY = "activity"  # checked in at a community activity: the activity's points_reward (activation.activities)
+GRANT_NAMES = {TASK: "代言人任务奖励", ACTIVITY: "参加社区活动"}
 
 
 def seed_rows(*kinds: str) -> list[dict]:

@@ -66,6 +66,8 @@ class RewardSchema(ma.Schema):
 
 class AdminRewardSchema(RewardSchema):
     min_level = fields.Integer(allow_none=True, metadata={"description": "null: everyone"})
+    offer_only = fields.Boolean(metadata={"description": "listed and redeemable only in the estates a live offer "
+                                                         "of it matches (activation.offers)"})
     auto_approve = fields.Boolean()
     auto_approve_min_level = fields.Integer(allow_none=True)
     starts_at = fields.DateTime(allow_none=True)
@@ -84,6 +86,8 @@ class RewardWriteSchema(ma.Schema):
     per_user_limit = fields.Integer(load_default=None, validate=validate.Range(1, MAX_POINTS))
     min_level = fields.Integer(load_default=None, validate=validate.Range(0, 1000),
                                metadata={"description": "ambassadors of this level and above; null: everyone"})
+    offer_only = fields.Boolean(load_default=False, metadata={
+        "description": "only residents of the estates a live offer of it matches see and redeem it"})
     auto_approve = fields.Boolean(load_default=False)
     auto_approve_min_level = fields.Integer(load_default=None, validate=validate.Range(0, 1000))
     starts_at = local_datetime(load_default=None)

@@ -235,7 +235,7 @@ def reversal_of(transaction_id: int) -> LedgerTransaction | None:
 # -- rewards ----------------------------------------------------------------------------------
 
 REWARD_FIELDS = ("name", "description", "image_url", "cost", "stock", "per_user_limit", "min_level",
-                 "auto_approve", "auto_approve_min_level", "starts_at", "ends_at", "active")
+                 "offer_only", "auto_approve", "auto_approve_min_level", "starts_at", "ends_at", "active")
 
 
 def _check_reward(reward: Reward) -> None:
@@ -291,12 +291,18 @@ def _on_offer(now: datetime):
 
 
 def rewards_for(user_id: int) -> list[Reward]:
-    """The rewards this user can redeem now (on offer, and for their level)."""
+    """The rewards this user can redeem now (on offer, for their level, and — when `offer_only` —
+    offered in an estate they live in: one question for all of them, core.signals.reward_offered)."""
     level = level_of(user_id)
     audience = Reward.min_level.is_(None) if level is None else sa.or_(
         Reward.min_level.is_(None), Reward.min_level <= level)
-    return list(db.session.scalars(sa.select(Reward).where(_on_offer(utcnow()), audience).order_by(
+    found = list(db.session.scalars(sa.select(Reward).where(_on_offer(utcnow()), audience).order_by(
         Reward.cost, Reward.id)))
+    offer_only = [r.id for r in found if r.offer_only]
+    if not offer_only:
+        return found
+    offered = signals.ask(signals.reward_offered, default=set(), user_id=user_id, reward_ids=offer_only)
+    return [r for r in found if not r.offer_only or r.id in offered]
 
 
 def all_rewards(*, limit: int = 50, cursor: str | None = None) -> Page:
@@ -333,6 +339,8 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
     # The level is asked only when the reward has an audience: most rewards are for everyone.
     if reward.min_level is not None and ((level := level_of(user.id)) is None or level < reward.min_level):
         raise Forbidden("该奖品仅限相应等级的服务代言人兑换", code="reward_not_in_audience")
+    if reward.offer_only and not signals.ask(signals.reward_offered, default=False, user_id=user.id, reward_id=reward.id):
+        raise Forbidden("该奖品仅限活动小区的住户兑换", code="reward_not_offered")
     points = reward.cost * quantity
     # The hold's conditional debit locks the user's account row: this user's redemptions run one
     # at a time from here, so the per-user count below cannot be raced.

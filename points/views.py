@@ -223,6 +223,7 @@ class RewardForm(FlaskForm):
     per_user_limit = pages.IntField("每人限兑（留空为不限）", validators=[Optional(), NumberRange(1, MAX_POINTS, "须大于 0")])
     min_level = pages.IntField("兑换范围：服务代言人最低等级（留空为所有人）",
                          validators=[Optional(), NumberRange(0, 1000, "须为 0 到 1000")])
+    offer_only = BooleanField("仅限投放的小区")
     auto_approve = BooleanField("可信用户自动审核通过（认证工程师，及达到下面等级的服务代言人）")
     auto_approve_min_level = pages.IntField("自动审核：服务代言人最低等级（留空则仅工程师）",
                                       validators=[Optional(), NumberRange(0, 1000, "须为 0 到 1000")])
@@ -239,8 +240,8 @@ class RewardForm(FlaskForm):
             raise ValidationError("下架日期不能早于上架日期")
 
     def reward_data(self) -> dict:
-        data = {f: self[f].data for f in ("name", "cost", "stock", "per_user_limit", "min_level", "auto_approve",
-                                           "auto_approve_min_level", "active")}
+        data = {f: self[f].data for f in ("name", "cost", "stock", "per_user_limit", "min_level", "offer_only",
+                                           "auto_approve", "auto_approve_min_level", "active")}
         data["description"] = (self.description.data or "").strip()
         data["image_url"] = (self.image_url.data or "").strip()
         data["starts_at"] = _day_start(self.starts_on.data) if self.starts_on.data else None

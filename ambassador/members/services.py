@@ -152,6 +152,20 @@ def _estates(ids) -> list:
     return [estate for _, estate in sorted(estates.estates_by_id(ids).items())]
 
 
+def lead_activity_estates(user_id: int) -> list[int]:
+    """The estates an ambassador may organise community activities in (activation.activities):
+    the estates they serve, while active at a level with `lead_activities`. Anyone else: 403
+    `not_an_ambassador` or `permission_denied` (naming the level)."""
+    access.require_permission(user_id, "lead_activities")
+    return list(db.session.scalars(sa.select(AmbassadorEstate.estate_id).where(AmbassadorEstate.user_id == user_id)
+                                   .order_by(AmbassadorEstate.estate_id)))
+
+
+def may_lead_activities(user_id: int) -> bool:
+    """The user is an active ambassador whose level has `lead_activities` (menus and links)."""
+    return access.has_permission(user_id, "lead_activities")
+
+
 # -- applications -----------------------------------------------------------------------------
 
 def _clean_application(data: dict) -> dict:

@@ -29,6 +29,8 @@ class Order(db.Model):
     steward_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     inviter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     items: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The ecosystem partner whose service was ordered (activation.partners code), if any.
+    partner_code: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

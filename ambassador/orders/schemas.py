@@ -40,6 +40,9 @@ class OrderMessageSchema(ma.Schema):
     paid_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     resident = fields.Nested(ResidentRefSchema, required=True)
     items = fields.List(fields.Dict(), load_default=list, validate=validate.Length(max=200))
+    partner_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32), metadata={
+        "description": "the ecosystem partner whose service was ordered: the code of an approved partner "
+                       "(a paid order naming another is refused); the steward earns as for any order"})
 
     @ma.validates("items")
     def _items_size(self, value, **kwargs):
@@ -86,6 +89,7 @@ class OrderResultSchema(ma.Schema):
     amount = fields.Function(lambda o: services.yuan(o.amount_fen))
     paid_at = fields.DateTime()
     refunded_at = fields.DateTime(allow_none=True)
+    partner_code = fields.String(allow_none=True)
     matched = fields.Function(lambda o: o.resident_id is not None,
                               metadata={"description": "false: no user matched the resident; nothing is paid"})
     payouts = fields.Function(lambda o: PayoutSchema(many=True).dump(services.payouts(o)))
@@ -101,6 +105,7 @@ class AdminOrderSchema(ma.Schema):
     resident_id = fields.Integer(allow_none=True)
     steward_user_id = fields.Integer(allow_none=True)
     inviter_id = fields.Integer(allow_none=True)
+    partner_code = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 

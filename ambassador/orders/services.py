@@ -25,10 +25,10 @@ from ambassador.models import Ambassador
 from ambassador.orders.models import Order
 from ambassador.referrals import services as referrals
 from community.stewards import services as stewards
-from core import audit
+from core import audit, signals
 from core.accounts.models import User, WeChatIdentity
 from core.db import MAX_ID, insert_or_nothing, utcnow
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, invalid
 from core.extensions import db
 from core.pagination import Page, paginate
 from points import rules, services as points
@@ -88,11 +88,19 @@ def _by_external_id(external_id: str) -> Order:
 def receive_order(data: dict) -> Order:
     """Store an order message (`paid` or `refunded`) and move what it moves, at most once.
 
-    `data`: external_id, status, amount_fen, paid_at, resident {phone, openid, unionid}, items.
-    A repeated message changes nothing and returns the stored order; a `refunded` message for an
-    order not seen before stores it as refunded, so a later `paid` for it pays nothing.
+    `data`: external_id, status, amount_fen, paid_at, resident {phone, openid, unionid}, items,
+    partner_code. A repeated message changes nothing and returns the stored order; a `refunded`
+    message for an order not seen before stores it as refunded, so a later `paid` for it pays
+    nothing.
+
+    `partner_code` names the ecosystem partner whose service was ordered: a `paid` message must
+    name an approved partner (asked through core.signals.partner_known, since partners live in a
+    higher feature) or it is refused (422); a `refunded` one is never refused for it (a refund must
+    land) and keeps the code only when it is known. It changes nobody's earnings: the steward and
+    the inviter are paid exactly as for any order.
     """
     now = utcnow()
+    partner_code = _partner_code(data.get("partner_code"), refusing=data["status"] == "paid")
     resident_id = match_resident(data["resident"])
     paid = data["status"] == "paid"
     steward_id = stewards.steward_user_id(resident_id) if paid and resident_id else None
@@ -100,7 +108,7 @@ def receive_order(data: dict) -> Order:
         "external_id": data["external_id"], "status": data["status"], "amount_fen": data["amount_fen"],
         "paid_at": data["paid_at"], "refunded_at": None if paid else now, "resident_id": resident_id,
         "steward_user_id": steward_id, "inviter_id": None, "items": data.get("items") or [],
-        "created_at": now, "updated_at": now}, conflict=["external_id"])
+        "partner_code": partner_code, "created_at": now, "updated_at": now}, conflict=["external_id"])
     if order is not None:
         if paid:
             _pay(order, now)
@@ -113,6 +121,16 @@ def receive_order(data: dict) -> Order:
         return order
     refund_order(order, now)
     return order
+
+
+def _partner_code(code: str | None, *, refusing: bool) -> str | None:
+    if not code:
+        return None
+    if signals.ask(signals.partner_known, default=False, code=code):
+        return code
+    if refusing:
+        raise invalid("partner_code", "合作伙伴编码不存在或该伙伴未在合作中")
+    return None
 
 
 def _pay(order: Order, now: datetime) -> None:
@@ -217,10 +235,22 @@ def payouts(order: Order) -> list[Payout]:
     return result
 
 
+def partner_order_stats(partner_code: str) -> dict:
+    """What orders named this partner (its dashboard): paid and refunded counts, paid amount."""
+    row = db.session.execute(sa.select(
+        sa.func.count().filter(Order.status == "paid"),
+        sa.func.coalesce(sa.func.sum(Order.amount_fen).filter(Order.status == "paid"), 0),
+        sa.func.count().filter(Order.status == "refunded")).where(Order.partner_code == partner_code)).one()
+    return {"paid": row[0], "paid_amount_fen": int(row[1]), "refunded": row[2]}
+
+
 def list_orders(*, q: str | None = None, resident: str | None = None, status: str | None = None,
-                limit: int = 20, cursor: str | None = None) -> Page:
-    """Orders, newest first: `q` an external id (or its beginning), `resident` a user id or phone."""
+                partner_code: str | None = None, limit: int = 20, cursor: str | None = None) -> Page:
+    """Orders, newest first: `q` an external id (or its beginning), `resident` a user id or phone,
+    `partner_code` the partner named."""
     stmt = sa.select(Order)
+    if partner_code:
+        stmt = stmt.where(Order.partner_code == partner_code)
     if q:
         stmt = stmt.where(Order.external_id.startswith(q.strip(), autoescape=True))
     if resident:

@@ -68,6 +68,16 @@ def my_reminders(args):
     return services.view_page(services.my_items(who.id, **args), who)
 
 
+@bp.route("/me/reminders/<int:item_id>")
+@auth_required()
+@bp.response(200, MyCareItemSchema)
+def my_reminder(item_id):
+    """One care item of my products, whatever its status: what a notice opens (a booked one
+    names its order, a closed one says how it closed); anyone else's is a 404"""
+    who = current_principal()
+    return services.item_views([services.my_item(who.id, item_id)], who)[0]
+
+
 @bp.route("/me/reminders/<int:item_id>/book", methods=["POST"])
 @auth_required()
 @idempotent

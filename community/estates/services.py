@@ -148,6 +148,15 @@ def estates_by_id(ids) -> dict[int, Estate]:
     return {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.id.in_(wanted)))}
 
 
+def reach_of(estate_ids: sa.Select) -> tuple[int, int]:
+    """(estates, households) of the distinct estates a one-column SELECT of ids names, in one
+    statement (a partner's reach across its live offers)."""
+    wanted = sa.select(estate_ids.subquery().c[0].label("estate_id")).distinct().subquery()
+    row = db.session.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Estate.households), 0))
+                             .select_from(Estate).join(wanted, wanted.c.estate_id == Estate.id)).one()
+    return row[0], int(row[1])
+
+
 def _estate_filters(*, q: str | None, province: str | None, city: str | None, district: str | None,
                     status: str | None) -> list:
     """Region (indexed equality), status, and name contains or exact code."""
@@ -167,6 +176,14 @@ def search_estates(*, q: str | None = None, province: str | None = None, city: s
     stmt = sa.select(Estate).where(*_estate_filters(q=q, province=province, city=city, district=district,
                                                      status=status))
     return paginate(stmt, [Estate.id], limit=limit, cursor=cursor)
+
+
+def estates_where(*, q: str | None = None, province: str | None = None, city: str | None = None,
+                  district: str | None = None) -> sa.Select:
+    """SELECT id, name, province, city, district of the estates a console filter names (region,
+    and name contains or exact code), for a report to join its figures with."""
+    return sa.select(Estate.id, Estate.name, Estate.province, Estate.city, Estate.district).where(
+        *_estate_filters(q=q, province=province, city=city, district=district, status=None))
 
 
 # -- estates near a point ---------------------------------------------------------------------
@@ -553,6 +570,27 @@ def is_resident(user_id: int, estate_id: int) -> bool:
     """The user lives in the estate now (an active residency)."""
     return db.session.scalar(sa.select(sa.literal(1)).where(
         Residency.user_id == user_id, Residency.estate_id == estate_id, Residency.left_at.is_(None))) is not None
+
+
+def residents_of(estate_ids) -> sa.Select:
+    """SELECT user_id, estate_id: one row per current resident of these estates (ids, or a SELECT
+    of estate ids such as a targeting rule's), with the lowest of their estates among them; for
+    INSERT … SELECT and batched reads, never a loop over estates."""
+    return sa.select(Residency.user_id, sa.func.min(Residency.estate_id).label("estate_id")).where(
+        Residency.estate_id.in_(estate_ids), Residency.left_at.is_(None)).group_by(Residency.user_id)
+
+
+def home_estates(user_ids) -> dict[int, int]:
+    """Each of these users' current estate (the earliest joined, when several); users living
+    nowhere are left out."""
+    wanted = sorted({i for i in user_ids if isinstance(i, int)})
+    homes: dict[int, int] = {}
+    for start in range(0, len(wanted), 1000):
+        for user_id, estate_id in db.session.execute(sa.select(Residency.user_id, Residency.estate_id).where(
+                Residency.user_id.in_(wanted[start:start + 1000]), Residency.left_at.is_(None))
+                .order_by(Residency.joined_at.desc(), Residency.id.desc())):
+            homes[user_id] = estate_id  # the earliest joined is written last
+    return homes
 
 
 def join_estate(user: User, estate_id: int, source: str = "self") -> tuple[Residency, bool]:

@@ -45,14 +45,17 @@ def request_service(body):
     address_id; not mine: 404) or `address` written out; whom: `contact_name`, `contact_phone`
     (default: the address book entry's, else my own phone); `photos`: my uploads; `product_id`:
     one of my appliances in use (else 404), whose care schedule advances when the order
-    completes. The order keeps copies of them. Every one of these is optional.
+    completes; `coupon_id`: one of my coupons for this service type, held for the order (used when it
+    completes, available again if it is cancelled; 404 not mine, 409 not usable now, 422 another
+    service type). The order keeps copies of them. Every one of these is optional.
     """
     user = current_api_user()
     order = services.request_service(
         user, body["estate_id"], body["service_type"], body["description"],
         preferred_engineer_id=body["preferred_engineer_id"], preferred_slot=body["preferred_slot"],
         address_id=body["address_id"], address=body["address"], contact_name=body["contact_name"],
-        contact_phone=body["contact_phone"], photos=body["photos"], product_id=body["product_id"])
+        contact_phone=body["contact_phone"], photos=body["photos"], product_id=body["product_id"],
+        coupon_id=body["coupon_id"])
     return services.order_view(order, user)
 
 

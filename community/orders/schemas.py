@@ -27,6 +27,8 @@ class ServiceRequestCreateSchema(ma.Schema):
                          validate=validate.Length(max=9), metadata={"description": "names of my uploads (≤ 9)"})
     product_id = id_field(load_default=None, allow_none=True, metadata={
         "description": "the appliance to service: one of my products in use (GET /api/v1/me/products)"})
+    coupon_id = id_field(load_default=None, allow_none=True, metadata={
+        "description": "one of my available coupons for this service type (GET /api/v1/me/coupons): held for the order"})
 
 
 class _Shown(fields.String):

@@ -157,11 +157,12 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
                     preferred_engineer_id: int | None = None, preferred_slot: str | None = None,
                     address_id: int | None = None, address: str | None = None, contact_name: str | None = None,
                     contact_phone: str | None = None, photos: list[str] | None = None,
-                    product_id: int | None = None) -> ServiceOrder:
+                    product_id: int | None = None, coupon_id: int | None = None) -> ServiceOrder:
     """A resident asks for service at one of their estates, optionally naming the engineer, with
     where (an address of their address book, or written out), whom to call and photos; `product_id`
     names the appliance serviced: one of the resident's own products in use (else 404), whose care
-    schedule advances when the order completes."""
+    schedule advances when the order completes; `coupon_id` one of the resident's coupons, held for
+    the order (core.signals.coupon_for_order: activation checks and locks it, or refuses)."""
     estate = db.session.get(Estate, estate_id)
     if estate is None:
         raise NotFound("小区不存在", code="estate_not_found")
@@ -196,6 +197,11 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
                          photos=photos, product_id=product_id, **contact)
     db.session.add(order)
     db.session.flush()
+    if coupon_id is not None:
+        refusal = signals.ask(signals.coupon_for_order, default=invalid("coupon_id", "优惠券暂不可用"), user_id=user.id,
+                              coupon_id=coupon_id, order_id=order.id, service_type=service_type, estate_id=estate_id)
+        if refusal is not None:
+            raise refusal
     stats.on_requested(order)
     if engineer is not None:
         _notify_resident(order, "assigned", engineer=engineer)
@@ -356,6 +362,7 @@ def review(order_id: int, user: User, rating: int, text: str = "", photos: list[
                                 conflict=["order_id"])
     if created is None:
         raise Conflict("该服务单已经评价过了", code="already_reviewed")
+    signals.review_written.send(review_id=created.id, resident_id=user.id, order_id=order.id, estate_id=order.estate_id)
     db.session.execute(sa.update(ServiceOrder).where(ServiceOrder.id == order.id).values(rating=rating)
                        .execution_options(synchronize_session=False))
     stats.on_rated(order, rating)

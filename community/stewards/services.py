@@ -16,7 +16,7 @@ from community.estates import services as estates
 from community.estates.models import Engineer, Estate, Residency
 from community.stats import services as stats
 from community.stewards.models import BindingCode, StewardBinding, Visit
-from core import audit, crypto
+from core import audit, crypto, signals
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.accounts.services import Principal
@@ -124,12 +124,21 @@ def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: s
     estates.join_estate(user, code.estate_id, source="binding")
     visit = _record_visit(user, code, rating, comment)
     binding, result = _assign_steward(user, code)
+    if result in ("created", "switched"):
+        signals.steward_bound.send(resident_id=user.id, engineer_id=binding.engineer_id, estate_id=binding.estate_id,
+                                   first=result == "created" and _first_binding(user.id, binding.id))
     outcome = BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
     if binding is not None:
         outcome.rank = stats.ranks_of(binding.engineer_id).get(binding.estate_id, {}).get("rank")
     if visit.rating is not None and binding is not None and binding.engineer_id == code.engineer_id:
         _reward_rated_binding(user, binding, outcome)
     return outcome
+
+
+def _first_binding(resident_id: int, binding_id: int) -> bool:
+    """The resident never had a steward before this binding (none ended either)."""
+    return db.session.scalar(sa.select(sa.literal(1)).where(
+        StewardBinding.resident_id == resident_id, StewardBinding.id != binding_id).limit(1)) is None
 
 
 def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingOutcome) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import BigID, utcnow
 from core.extensions import db
 
-ROLES = ("resident", "engineer", "agent", "admin")
-STAFF_ROLES = frozenset({"engineer", "agent", "admin"})
+ROLES = ("resident", "engineer", "agent", "admin", "partner")
+STAFF_ROLES = frozenset({"engineer", "agent", "admin", "partner"})  # who may log in to the web console
 
 
 class RoleSet(sa.TypeDecorator):

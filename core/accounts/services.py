@@ -267,26 +267,34 @@ def set_password(user: User, password: str) -> None:
     db.session.flush()
 
 
-def create_staff(username: str, password: str, roles: set[str], display_name: str = "",
-                 actor: User | None = None) -> User:
+def new_password_account(username: str, password: str, roles: set[str], display_name: str = "") -> User:
+    """A user who logs in with a username and password. The caller decides which roles it may
+    give and audits (create_staff; activation.partners for partner staff)."""
     username = username.strip()
     if not username:
         raise ValidationFailed("用户名不能为空", details={"fields": {"username": ["required"]}})
     if db.session.scalars(sa.select(User.id).where(User.username == username)).first():
-        raise Conflict("用户名已存在", code="username_taken")
-    if not roles or not set(roles) <= STAFF_ROLES - {"engineer"}:
-        raise ValidationFailed("后台账号的角色须为 admin 或 agent",
-                               details={"fields": {"roles": ["admin and/or agent"]}})
+        raise Conflict("用户名已存在", code="username_taken", details={"fields": {"username": ["用户名已存在"]}})
     user = User(username=username, display_name=display_name or username, roles=frozenset(roles))
     db.session.add(user)
     set_password(user, password)
-    audit.record(actor, "user.staff.create", "user", user.id, after={"username": username, "roles": sorted(roles)})
+    return user
+
+
+def create_staff(username: str, password: str, roles: set[str], display_name: str = "",
+                 actor: User | None = None) -> User:
+    if not roles or not set(roles) <= {"admin", "agent"}:  # engineers and partners have their own flows
+        raise ValidationFailed("后台账号的角色须为 admin 或 agent",
+                               details={"fields": {"roles": ["admin and/or agent"]}})
+    user = new_password_account(username, password, roles, display_name)
+    audit.record(actor, "user.staff.create", "user", user.id, after={"username": user.username, "roles": sorted(roles)})
     return user
 
 
 def set_roles(user: User, roles: set[str], actor: User) -> User:
     """An admin changes a user's roles (audited). The engineer role follows the engineer's
-    profile (claim, departure) and cannot be set here; no admin can remove their own admin role,
+    profile (claim, departure) and the partner role a partner's staff (activation.partners), so
+    neither can be set here; no admin can remove their own admin role,
     so the platform always keeps the admin who made the change."""
     roles = set(roles)
     unknown = roles - set(ROLES)
@@ -294,6 +302,9 @@ def set_roles(user: User, roles: set[str], actor: User) -> User:
         raise ValidationFailed("角色无效", details={"fields": {"roles": [f"unknown role {r}" for r in sorted(unknown)]}})
     if ("engineer" in roles) != ("engineer" in user.roles):
         raise Conflict("工程师角色随工程师档案变化（激活或离职），不能直接修改", code="engineer_role_managed")
+    if ("partner" in roles) != ("partner" in user.roles):
+        raise Conflict("合作伙伴角色随伙伴的员工账号变化（在伙伴页面添加或移除员工），不能直接修改",
+                       code="partner_role_managed")
     if user.id == actor.id and "admin" in user.roles and "admin" not in roles:
         raise Conflict("不能移除自己的管理员角色", code="cannot_remove_own_admin")
     before = sorted(user.roles)

@@ -31,6 +31,8 @@ def home_for(user) -> str:
         return url_for("community_stewards_pages.admin_home")
     if user.has_role("engineer"):
         return url_for("community_book_pages.workbench")
+    if user.has_role("partner"):
+        return url_for("activation_ecosystem_pages.dashboard")
     return url_for("web.login")
 
 

@@ -41,7 +41,8 @@ from core.pagination import Page, paginate
 from core.wechat import gateway
 
 PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER",
-            "redemption": "WECHAT_TEMPLATE_REDEMPTION", "maintenance": "WECHAT_TEMPLATE_MAINTENANCE"}
+            "redemption": "WECHAT_TEMPLATE_REDEMPTION", "maintenance": "WECHAT_TEMPLATE_MAINTENANCE",
+            "offer": "WECHAT_TEMPLATE_OFFER"}
 FINAL_ERRORS = {43101, 40003, 40037, 47003}
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # 30 s, 1 min, 2 min, 4 min between attempts
@@ -104,13 +105,14 @@ def quotas(user_id: int) -> dict[str, int]:
 
 
 # What a resident sees on the notice settings page, in this order: the purposes some notice is
-# sent for, with a name and what it is for. "activity" has a template but nothing sends it yet,
-# so it is not offered (an acceptance would be spent on nothing).
+# sent for, with a name and what it is for.
 PURPOSE_LABELS = {
     "visit": ("上门服务安排", "管家在您的小区发布上门服务日期时通知您"),
     "order": ("服务单进度", "服务单派单、预约上门时间、完成或取消时通知您"),
     "redemption": ("积分兑换结果", "兑换审核结果、奖品发放或积分退回时通知您"),
     "maintenance": ("保养提醒", "家中产品该换滤芯、清洗或检测时提醒您，可一键预约管家上门"),
+    "offer": ("小区优惠与活动", "您所在的小区有新的优惠券、社区活动或伙伴服务时通知您（可在小区优惠中按类别关闭）"),
+    "activity": ("活动报名提醒", "报名的活动开始前一天提醒您；候补转正、活动变更或取消时通知您"),
 }
 
 

@@ -60,6 +60,8 @@ DEFAULT_TEMPLATES: dict[str, list[str]] = {
     "tmpl_redemption_status": ["thing1", "phrase2", "thing3", "time4"],
     # 保养提醒: product and care, due date, who serves, note
     "tmpl_maintenance_due": ["thing1", "date2", "thing3", "thing4"],
+    # 小区优惠上新: offer, what it is, valid until, estate
+    "tmpl_offer_notice": ["thing1", "thing2", "time3", "thing4"],
 }
 DEFAULT_RISKY_WORDS = ("赌博", "代开发票", "枪支")
 DEFAULT_REVIEW_WORDS = ("加微信", "私下交易")

@@ -17,6 +17,8 @@ SIGNED = {
     ("post", "/api/v1/integrations/orders"),
     ("post", "/api/v1/integrations/service-orders"),
     ("post", "/api/v1/integrations/installations"),
+    ("post", "/api/v1/integrations/coupons/redeem"),
+    ("post", "/api/v1/integrations/coupons/refund"),
 }
 METHODS = {"get", "post", "put", "patch", "delete"}
 

@@ -371,6 +371,7 @@ ADMIN_PAGES = [
     "/admin/ambassador/orders", "/admin/ambassador/levels", "/admin/ambassador/levels/override",
     "/admin/points/redemptions", "/admin/points/users", "/admin/points/rules", "/admin/points/rewards",
     "/admin/points/rewards/new", "/admin/users", "/account/password",
+    "/admin/offers", "/admin/offers/new", "/admin/estates/tags",
 ]
 # (a list, a link on it to a detail page): one detail page of each kind
 ADMIN_DETAILS = [
@@ -393,6 +394,7 @@ def visit_console(page, base: str, demo: Demo, device: str, check):
         page.goto(base + list_path)
         pages.append(page.locator(link).first.get_attribute("href"))
     pages.append(pages[len(ADMIN_PAGES) + 1] + "/kpis")  # the estate's monthly figures
+    pages.append(pages[len(ADMIN_PAGES) + 1] + "/profile")  # its profile and tags
     for path in pages:
         response = page.goto(base + path)
         assert response.status == 200, path

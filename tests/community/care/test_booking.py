@@ -191,3 +191,31 @@ def test_an_order_of_the_same_kind_for_the_product_closes_its_waiting_item(
         order_id = order.id
     client.post(f"/api/v1/engineer/service-orders/{order_id}/complete", headers=headers(steward))
     assert (items()[0]["status"], items()[0]["order_id"]) == ("done", order_id)
+
+
+def test_one_reminder_of_mine_in_any_status_and_nobody_elses(
+        app, client, make_estate, make_engineer, household, make_product, generate, items):
+    from community.care.models import CareItem
+    from core.extensions import db
+
+    estate = make_estate()
+    home, neighbour = household(estate, make_engineer([estate], name="王建国")), household(estate)
+    make_product(owner_id=home.user_id, estate_id=estate, model_name="RO-600G")
+    generate()
+    item_id = items()[0]["id"]
+    r = client.get(f"/api/v1/me/reminders/{item_id}", headers=headers(home))
+    assert r.status_code == 200, r.json
+    assert (r.json["id"], r.json["status"], r.json["can_book"], r.json["product"]["model_name"]) == (
+        item_id, "open", True, "RO-600G")
+    assert r.json["steward"]["name"] == "王建国" and "customer" not in r.json
+    order = book(client, home, item_id).json["order"]
+    booked = client.get(f"/api/v1/me/reminders/{item_id}", headers=headers(home)).json
+    assert (booked["status"], booked["order_id"], booked["can_book"]) == ("booked", order["id"], False)
+    with app.app_context():
+        db.session.execute(sa.update(CareItem).values(status="done_elsewhere"))
+        db.session.commit()
+    closed = client.get(f"/api/v1/me/reminders/{item_id}", headers=headers(home)).json
+    assert (closed["status"], closed["status_label"], closed["can_book"]) == ("done_elsewhere", "已在别处完成", False)
+    r = client.get(f"/api/v1/me/reminders/{item_id}", headers=headers(neighbour))
+    assert r.status_code == 404 and r.json["error"]["code"] == "care_item_not_found"
+    assert client.get(f"/api/v1/me/reminders/{item_id}").status_code == 401
