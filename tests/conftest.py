@@ -82,6 +82,9 @@ def database_template(tmp_path_factory):
     except psycopg.OperationalError as exc:
         pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL is unreachable: {exc}", returncode=3)
     admin.execute(f'CREATE DATABASE "{name}"')
+    # A test database need not survive a crash: commits don't wait for the WAL flush (each test
+    # commits many times; concurrency and locking behave exactly as with durable commits).
+    admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     parts = urlsplit(admin_url)
     url = urlunsplit(parts._replace(path="/" + name))
     try:

@@ -9,6 +9,7 @@
  * - `wx.request` / `wx.uploadFile`: in unit tests answered by `mp.route(...)` (anything not routed
  *   fails the test); in contract tests forwarded to the live server started by globalSetup;
  * - `wx.requestSubscribeMessage`: answers per template from `mp.subscribeAnswers`;
+ * - `wx.scanCode`: answers with `mp.scanResult` (null: cancelled);
  * - the UI calls (toast, modal, navigation, phone, clipboard...) are recorded in `mp.calls`.
  */
 require('miniprogram-simulate')
@@ -37,6 +38,8 @@ const mp = {
   location: null,
   /** wx.showActionSheet's tapped index; null = cancelled */
   actionSheetIndex: null,
+  /** wx.scanCode's result (the code's text); null = the user cancelled the scan */
+  scanResult: null,
   /** Answer `method path` (path without the query; a RegExp matches the path) with a status and body, or a function (req) => [status, body]. Status 'network' fails the request, 'never' leaves it pending. */
   route(method, pathOrRe, status, body) {
     routes.unshift({ method, pathOrRe, answer: typeof status === 'function' ? status : () => [status, body] })
@@ -58,6 +61,7 @@ const mp = {
     this.chosenMedia = []
     this.location = null
     this.actionSheetIndex = null
+    this.scanResult = null
   },
 }
 global.mp = mp
@@ -111,6 +115,13 @@ global.wx.showActionSheet = (args = {}) => {
   setTimeout(() => {
     if (mp.actionSheetIndex === null) args.fail && args.fail({ errMsg: 'showActionSheet:fail cancel' })
     else args.success && args.success({ tapIndex: mp.actionSheetIndex, errMsg: 'showActionSheet:ok' })
+  }, 0)
+}
+global.wx.scanCode = (args = {}) => {
+  mp.calls.push({ api: 'scanCode', args })
+  setTimeout(() => {
+    if (mp.scanResult === null) args.fail && args.fail({ errMsg: 'scanCode:fail cancel' })
+    else args.success && args.success({ result: mp.scanResult, scanType: 'CODE_128', charSet: 'utf-8', errMsg: 'scanCode:ok' })
   }, 0)
 }
 global.wx.requestSubscribeMessage = (args = {}) => {

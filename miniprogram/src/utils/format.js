@@ -61,6 +61,26 @@ function day(isoDate) {
 }
 
 /**
+ * A calendar day as the API sends it ("2025-03-01") with its year: "2025年3月1日" (install dates,
+ * warranty ends: days that are often in another year).
+ * @param {string | null | undefined} isoDate
+ */
+function date(isoDate) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(isoDate || '')
+  return m ? `${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日` : ''
+}
+
+/**
+ * How far off a due date is, from the API's `days_left` (negative: overdue): "还有 5 天",
+ * "今天到期", "已逾期 3 天".
+ * @param {number} daysLeft
+ */
+function dueIn(daysLeft) {
+  if (daysLeft > 0) return `还有 ${daysLeft} 天`
+  return daysLeft === 0 ? '今天到期' : `已逾期 ${-daysLeft} 天`
+}
+
+/**
  * A distance for people: "850 米", "1.2 公里", "12 公里".
  * @param {number | null | undefined} metres
  */
@@ -81,4 +101,25 @@ function beijing(at) {
   return { date: iso.slice(0, 10), time: iso.slice(11, 16) }
 }
 
-module.exports = { datetime, maskPhone, countdown, ORDER_STATUS, REDEMPTION_STATUS, day, distance, beijing }
+/**
+ * An amount in fen as yuan for people: "¥199", "¥199.50" (null: "").
+ * @param {number | null | undefined} fen
+ */
+function yuan(fen) {
+  if (fen == null) return ''
+  return `¥${fen % 100 ? (fen / 100).toFixed(2) : String(fen / 100)}`
+}
+
+/**
+ * An activity's time: "12月10日 14:00–16:00" on one day, else both ends in full.
+ * @param {string | null | undefined} startIso
+ * @param {string | null | undefined} endIso
+ */
+function span(startIso, endIso) {
+  if (!startIso) return ''
+  if (!endIso) return datetime(startIso)
+  const sameDay = beijing(startIso).date === beijing(endIso).date
+  return `${datetime(startIso)}–${datetime(endIso, sameDay ? { date: false } : {})}`
+}
+
+module.exports = { datetime, maskPhone, countdown, ORDER_STATUS, REDEMPTION_STATUS, day, date, dueIn, distance, beijing, yuan, span }

@@ -117,4 +117,31 @@ function imageFile(rgb = [11, 122, 117]) {
   return file
 }
 
-module.exports = { call, wechat, adminToken, wechatLogin, estateWithEngineer, unique, estateAt, imageFile }
+/** Run one scheduled job of the server now (serve.py's /_contract/jobs): its result. */
+async function runJob(name) {
+  return (await call('POST', `/_contract/jobs/${name}`)).result
+}
+
+/** Admin: a claimable coupon template (10 yuan off, 30 days from the claim, one a resident unless changed): its answer. */
+async function couponTemplate(changes = {}) {
+  return call('POST', '/api/v1/admin/coupon-templates', { name: '维修立减券', kind: 'amount', amount_fen: 1000, valid_days: 30,
+    per_user_limit: 1, claimable: true, ...changes }, await adminToken())
+}
+
+/** Admin: a published activity for these estates, starting in 3 days (2 hours long, 30 seats unless changed): its answer. */
+async function activity(estateIds, changes = {}) {
+  const starts = new Date(Date.now() + 3 * 86400000)
+  return call('POST', '/api/v1/admin/activities', { title: '社区义诊', place: '小区会所', starts_at: starts.toISOString(),
+    ends_at: new Date(starts.getTime() + 2 * 3600000).toISOString(), capacity: 30, estate_ids: estateIds, ...changes }, await adminToken())
+}
+
+/** Admin: an offer of `kind` (coupon, activity, reward, ...) for the estates `rule` matches, live from now for a week, published: its answer. */
+async function liveOffer(kind, refId, rule = {}, changes = {}) {
+  const admin = await adminToken()
+  const offer = await call('POST', '/api/v1/admin/offers', { kind, ref_id: refId, rule, starts_at: new Date(Date.now() - 60000).toISOString(),
+    ends_at: new Date(Date.now() + 7 * 86400000).toISOString(), ...changes }, admin)
+  return call('POST', `/api/v1/admin/offers/${offer.id}/publish`, undefined, admin)
+}
+
+module.exports = { call, wechat, adminToken, wechatLogin, estateWithEngineer, unique, estateAt, imageFile, runJob, couponTemplate, activity,
+  liveOffer }

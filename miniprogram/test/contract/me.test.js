@@ -95,16 +95,23 @@ test('a fresh resident: nickname, phone, an address in the book, and a notice in
   expect(after.unread_count).toBe(0)
 })
 
-test('通知设置: a purpose is turned on through WeChat\'s dialog and its quota shows', async () => {
+test('通知设置: a purpose is turned on through WeChat\'s dialog and its quota shows; an offer category is muted', async () => {
   mp.openid = `o_subs_${backend.unique()}`
   const page = load('pages/subscriptions/index')
   page.instance.onLoad({})
   await waitFor(() => page.data.state !== 'loading', { what: 'the settings' })
-  expect(page.data.purposes.map((p) => p.purpose)).toEqual(['visit', 'order', 'redemption', 'maintenance'])
+  expect(page.data.purposes.map((p) => p.purpose)).toEqual(['visit', 'order', 'redemption', 'maintenance', 'offer', 'activity'])
   expect(text(page, '.purpose-order .remaining')).toBe('未开启，收不到微信通知')
   mp.subscribeAnswers = { [page.data.purposes[1].template_id]: 'accept' }
   await tap(page, '.purpose-order .enable')
   await waitFor(() => page.data.purposes[1].remaining === 1, { what: 'the quota' })
   expect(text(page, '.purpose-order .remaining')).toBe('还可接收 1 条')
   expect(text(page, '.purpose-order .enable')).toBe('再开启')
+
+  // 不接收这些推荐: muting a category of offers is stored, the others stay on
+  expect(page.data.mutes.map((m) => [m.category, m.muted])).toEqual([['coupon', false], ['activity', false], ['reward', false], ['partner', false]])
+  page.querySelector('.mute-partner .mute-switch').dispatchEvent('change', { detail: { value: true } })
+  await waitFor(() => !page.data.savingMutes && page.data.mutes[3].muted, { what: 'the mute' })
+  const stored = await backend.call('GET', '/api/v1/me/offer-mutes', undefined, wx.getStorageSync('linli.token'))
+  expect(stored.items.filter((m) => m.muted).map((m) => m.category)).toEqual(['partner'])
 })

@@ -25,6 +25,23 @@ from core.wechat.fake import FakeWeChatServer  # noqa: E402
 ADMIN = ("contract-admin", "contract-pass-1")
 
 
+def add_job_runner(app) -> None:
+    """`POST /_contract/jobs/<name>` runs one scheduled job now (as `flask jobs run-once`), for
+    tests that need what a nightly job makes: the due care items, customer health."""
+    from flask import jsonify
+
+    from core import scheduler
+    from core.extensions import csrf
+
+    @app.post("/_contract/jobs/<name>")
+    @csrf.exempt
+    def run_job(name):
+        job = next((j for j in scheduler.all_jobs() if j.name == name), None)
+        if job is None:
+            return jsonify({"error": {"code": "no_such_job", "message": name, "details": {}}}), 404
+        return jsonify({"job": name, "result": scheduler.run_job(app, job)})
+
+
 def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="linli-contract-"))
     fake = FakeWeChatServer().start()
@@ -37,6 +54,7 @@ def main() -> None:
         upgrade(directory=str(ROOT / "migrations"))
         accounts.create_staff(*ADMIN, {"admin"}, display_name="契约测试管理员")
         db.session.commit()
+    add_job_runner(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # leaves serve_forever by an exception
     print(json.dumps({"api": f"http://127.0.0.1:{server.server_port}", "wechat": fake.url,

@@ -4,7 +4,10 @@
  * the visit), and the engineer completes an order (a resident's request shows on the orders page
  * with the full phone; scheduled and completed there; the resident's order is completed). Also:
  * a new engineer activates on the 工作台 with the invite code and sets the web password; questions
- * are answered and visits announced from their pages.
+ * are answered and visits announced from their pages. The smart service engine: an appliance
+ * registered on the customer's page becomes a due care item (the nightly run, through serve.py's job
+ * runner) on 保养待办, snoozed there; a note, a tag and a follow-up on the book show on its
+ * timeline; 我的跟进 marks the follow-up done; the health run puts a band on the customer list.
  */
 const http = require('http')
 const { load, waitFor, text, tap, flush } = require('../helpers')
@@ -213,5 +216,108 @@ test('questions of my estate answered from the questions page; a visit day annou
   expect(visit.data.upcoming[0].slots.map((s) => s.text)).toEqual(['09:00-10:00', '10:00-11:00', '14:00-15:00', '15:00-16:00'])
   const inbox = await backend.call('GET', '/api/v1/me/notifications', undefined, asker.token)
   expect(inbox.items.some((m) => m.title.includes('钱工师傅'))).toBe(true)
+  await flush()
+})
+
+test("the smart service engine: a due care item for my customer, its outcome, the customer's book and its timeline", async () => {
+  const { estate, token, admin } = await backend.estateWithEngineer('周建华')
+  const code = await backend.call('POST', '/api/v1/engineer/binding-codes', { estate_id: estate.id }, token)
+  const customer = await residentScans(code.scene, '吴阿姨', '13600003333')
+  // staff: a model and its filter plan, first due ten days after installation
+  const n = backend.unique()
+  const model = await backend.call('POST', '/api/v1/admin/product-models', {
+    code: `CT-${n}`, name: '契约净水器', category: 'water_purifier', warranty_months: 24 }, admin)
+  await backend.call('POST', '/api/v1/admin/maintenance-plans', {
+    name: '契约滤芯更换', product_model_id: model.id, service_type: 'maintenance', first_due_days: 10, interval_months: 6,
+    lead_days: 14, description: '定期更换滤芯' }, admin)
+  actAs(token)
+
+  // at the visit: 登记家电 on the customer's page, the model found by its code
+  const book = load('pages/work/customer/index')
+  book.instance.onLoad({ id: String(customer.id) })
+  await waitFor(() => book.data.state === 'ready', { what: 'the customer' })
+  expect(text(book, '.health-badge')).toBe('未评分')
+  await tap(book, '.tab-products')
+  await waitFor(() => book.data.productsState !== 'loading', { what: 'the appliances' })
+  expect(book.data.productsState).toBe('empty')
+  await tap(book, '.register')
+  book.instance.onModelQuery({ detail: { value: `CT-${n}` } })
+  await tap(book, '.search-models')
+  await waitFor(() => book.data.modelsState !== 'loading', { what: 'the models' })
+  expect(book.data.models.map((m) => m.label)).toEqual([`净水器 · 契约净水器（CT-${n}）`])
+  book.instance.onSerial({ detail: { value: `sn${n}` } })
+  await tap(book, '.submit-product')
+  await waitFor(() => book.data.productsState === 'ready', { what: 'the registered appliance' })
+  expect(book.data.products.map((p) => [p.model, p.serial])).toEqual([['契约净水器', `SN${n}`]])
+  expect(book.data.products[0].nextCare).toMatch(/^契约滤芯更换 · /)
+
+  // the night's run makes the care item; it is on my due list with the customer's full phone
+  await backend.runJob('generate-service-reminders')
+  const list = load('pages/work/reminders/index')
+  list.instance.onLoad({})
+  await waitFor(() => list.data.state !== 'loading' && list.data.counts.due, { what: 'the due list' })
+  const mine = () => list.data.items.filter((i) => i.serial === `SN${n}`)
+  expect(mine().map((i) => [i.plan, i.customer, i.phone, i.canCall, i.when])).toEqual([['契约滤芯更换', '吴阿姨', '13600003333', true, '还有 10 天']])
+  expect(Number(list.data.counts.due)).toBeGreaterThanOrEqual(1)
+  const dueBefore = Number(list.data.counts.due)
+
+  // 稍后提醒 on the default day (a week ahead)
+  const itemId = mine()[0].id
+  await tap(list, `.reminder-${itemId} .act`)
+  await tap(list, '.choice-snoozed')
+  const snoozeDate = list.data.snoozeDate
+  await tap(list, '.confirm-outcome')
+  await waitFor(() => list.data.acting === 0 && !list.data.sending, { what: 'the outcome' })
+  await waitFor(() => Number(list.data.counts.due) === dueBefore - 1, { what: 'the sizes to reload' })
+  expect(mine()).toEqual([])
+  await tap(list, '.tab-snoozed')
+  await waitFor(() => list.data.state !== 'loading', { what: 'the snoozed list' })
+  expect(mine().map((i) => i.status)).toEqual(['snoozed'])
+  expect(list.data.items.find((i) => i.id === itemId).snoozedUntil).toMatch(/再提醒$/)
+
+  // the book: a note, a tag and a follow-up
+  await tap(book, '.tab-notes')
+  await waitFor(() => book.data.notesState !== 'loading', { what: 'the notes' })
+  book.instance.onNoteText({ detail: { value: '滤芯下周再换，先电话' } })
+  await tap(book, '.add-note')
+  await waitFor(() => book.data.notes.length === 1, { what: 'the note' })
+  await tap(book, '.add-tag')
+  await waitFor(() => book.data.suggested.length > 0, { what: 'the suggested tags' })
+  book.instance.onTagInput({ detail: { value: '需提前电话' } })
+  await tap(book, '.add-tag-button')
+  await waitFor(() => book.data.tags.includes('需提前电话'), { what: 'the tag' })
+  await tap(book, '.tab-followUps')
+  await waitFor(() => book.data.followUpsState !== 'loading', { what: 'the follow-ups' })
+  book.instance.onFollowUpText({ detail: { value: '确认滤芯已换' } })
+  await tap(book, '.add-follow-up')
+  await waitFor(() => book.data.followUps.length === 1, { what: 'the follow-up' })
+  expect(book.data.followUps[0].text).toBe('确认滤芯已换')
+
+  // the timeline has them all, newest first
+  await tap(book, '.tab-timeline')
+  await waitFor(() => book.data.timelineState === 'ready', { what: 'the timeline' })
+  const kinds = book.data.timeline.map((e) => e.kind)
+  expect(kinds.slice(0, 3)).toEqual(['follow_up', 'note', 'care_outcome'])
+  expect(kinds).toEqual(expect.arrayContaining(['care_generated', 'product', 'binding_started', 'visit']))
+  const outcome = book.data.timeline.find((e) => e.kind === 'care_outcome')
+  expect(outcome.title).toBe('保养暂缓：契约滤芯更换（契约净水器）')
+  expect(outcome.detail).toBe(`暂缓至 ${snoozeDate}`)
+  expect(book.data.timeline.find((e) => e.kind === 'note').detail).toBe('滤芯下周再换，先电话')
+
+  // 我的跟进 lists it; done there
+  const followUps = load('pages/work/follow-ups/index')
+  followUps.instance.onLoad({})
+  await waitFor(() => followUps.data.state !== 'loading', { what: 'my follow-ups' })
+  expect(followUps.data.items.map((f) => [f.customer, f.text])).toEqual([['吴阿姨', '确认滤芯已换']])
+  await tap(followUps, '.follow-up .done')
+  await waitFor(() => followUps.data.state === 'empty', { what: 'the follow-up to be done' })
+
+  // the night's health run scores the customer; the list shows the badge
+  await backend.runJob('recompute-customer-health')
+  const customers = load('pages/work/customers/index')
+  customers.instance.onLoad()
+  await waitFor(() => customers.data.state !== 'loading', { what: 'the customers' })
+  expect(customers.data.items.map((c) => [c.name, c.health.band])).toEqual([['吴阿姨', 'green']])
+  expect(customers.data.items[0].health.text).toMatch(/^绿色 \d+$/)
   await flush()
 })

@@ -6,6 +6,8 @@
  */
 const { apiError, flush } = require('../helpers')
 const F = require('./resident-fixtures')
+const C = require('../unit/care-fixtures')
+const A = require('../unit/activation-fixtures')
 
 /** Signed in already (no wx.login round trip to route). */
 const token = () => wx.setStorageSync('linli.token', 'tok')
@@ -60,6 +62,7 @@ const requestRoutes = (book = BOOK) => [
   ['GET', '/api/v1/me/addresses', 200, book],
   ['GET', '/api/v1/me', 200, F.me({ display_name: '陈小明', phone: '13700002222', phone_confirmed: true })],
   ['GET', '/api/v1/engineers/3', 200, { ...F.ENGINEER_PROFILE, can_like: false }],
+  ['GET', '/api/v1/me/coupons', 200, { items: [], next_cursor: null }],
 ]
 
 const ORDERS = [
@@ -91,6 +94,25 @@ const taskRoutes = (t, subs = []) => [
   ['GET', '/api/v1/ambassador/submissions', 200, { items: subs, next_cursor: null }],
 ]
 
+const LONG_MODEL = { ...C.brief(C.RO600), name: '反渗透净水器 RO-600G 厨下式大通量（带前置过滤与智能水质监测）' }
+const LONG_SERIAL = 'RO600G2025ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMNOPQ'
+const PRODUCTS = { items: [
+  C.product(9, { model: LONG_MODEL, serial: LONG_SERIAL, address: F.LONG_ADDRESS, estate_name: F.LONG_ESTATE,
+    next_care: C.nextCare('2026-11-30', -8, { plan_name: '年度深度清洗与杀菌消毒（含外机）' }) }),
+  C.product(7, { model: { ...C.brief(C.KFR35), image_url: '/api/v1/uploads/kfr.jpg' }, install_date: '2019-06-01', purchase_date: null,
+    warranty_end: '2020-06-01', in_warranty: false, warranty_days_left: 0, next_care: C.nextCare('2027-05-01', 144) }),
+  C.product(6, { model: C.brief(C.RO800), install_date: null, purchase_date: null, warranty_end: null, in_warranty: false,
+    warranty_days_left: 0, next_care: null }),
+], next_cursor: null }
+const LONG_CARE = C.careItem(31, { product: { ...C.careItem(31).product, model_name: LONG_MODEL.name, serial: LONG_SERIAL,
+  address: F.LONG_ADDRESS }, plan: { ...C.careItem(31).plan, name: '年度深度清洗与杀菌消毒（含外机）' },
+  estate: { id: 15, name: F.LONG_ESTATE }, steward: { id: 3, name: F.LONG_NAME, photo_url: null } })
+const careItemRoutes = (item = LONG_CARE) => [['GET', '/api/v1/me/reminders/31', 200, item]]
+const productFormRoutes = [
+  ['GET', '/api/v1/me/addresses', 200, { items: [C.address(3, { is_default: true, text: F.LONG_ADDRESS }), C.address(4)] }],
+  ['GET', '/api/v1/product-models', 200, { items: [{ ...C.RO600, name: LONG_MODEL.name }, C.RO800], next_cursor: null }],
+]
+
 const ADDRESS = F.address(3, F.LONG, { is_default: true, text: F.LONG_ADDRESS, building: '12栋', unit: '3单元', room: '2501',
   contact_name: F.LONG_NAME })
 const addressRoutes = [
@@ -98,6 +120,28 @@ const addressRoutes = [
   ['GET', '/api/v1/me/estates', 200, { items: [F.residency(F.CUIZHU), F.residency(F.LONG)] }],
   ['GET', '/api/v1/me/addresses', 200, { items: [ADDRESS, F.address(4, F.CUIZHU)] }],
 ]
+
+const LONG_COUPON = '空调深度清洗与杀菌消毒专享满减优惠券（限时）'
+const LONG_TEMPLATE = (changes = {}) => A.template(1, { name: LONG_COUPON, face: '满1000减200', ...changes })
+const LONG_ACTIVITY = (changes = {}) => A.activity(1, {
+  title: '社区义诊：三甲医院专家进小区，免费量血压、测血糖与健康咨询', place: `${F.LONG_ESTATE}会所二楼多功能厅（电梯上二楼右转）`,
+  description: `${F.LONG_TEXT}\n请带好医保卡。`, photos: ['/api/v1/uploads/a1.jpg', '/api/v1/uploads/a2.jpg', '/api/v1/uploads/a3.jpg', '/api/v1/uploads/a4.jpg'],
+  organizer: { kind: 'partner', kind_label: '生态伙伴', name: '洁净家政服务有限公司（南山分公司）' },
+  coupon: { template_id: 4, name: LONG_COUPON, face: '满1000减200' }, ...changes })
+const FULL_ACTIVITY = LONG_ACTIVITY({ confirmed: 30, seats_left: 0, waitlisted: 11, photos: [] })
+const LONG_LISTING = (changes = {}) => A.residentListing(1, {
+  title: '上门深度保洁：三小时全屋保洁（含厨房油烟机与卫生间除垢）', body: `${F.LONG_TEXT}\n自带工具与清洁剂。`,
+  photos: ['/api/v1/uploads/s1.jpg', '/api/v1/uploads/s2.jpg'], price_fen: 1999950, price_note: '/次起',
+  partner: { ...A.PARTNER, name: '洁净家政服务有限公司（南山分公司）', category: '家政保洁' }, ...changes })
+const offerRoutes = () => [...estateRoutes(), ['GET', '/api/v1/estates/12/offers', 200, { items: [
+  A.offer(7, 'announcement', A.listing(3, { kind: 'announcement', title: '周末社区团购：本地时令水果，满 99 元免费送货上门', price_fen: null,
+    price_note: '', signup_mode: 'none', partner: { ...A.PARTNER, name: '邻里鲜果社区团购（翠竹苑团长：欧阳娜娜）' } })),
+  A.offer(6, 'partner_service', LONG_LISTING()),
+  A.offer(5, 'reward', { ...A.REWARD, name: '电动牙刷（声波震动，五档清洁模式，附赠两支刷头）', cost: 128000 }),
+  A.offer(4, 'activity', FULL_ACTIVITY),
+  A.offer(3, 'coupon', LONG_TEMPLATE()),
+  A.offer(2, 'activity', LONG_ACTIVITY({ my: A.signup(1) })),
+], next_cursor: 'o2' }]]
 
 /** @type {import('./scenarios').Scenario[]} */
 const scenarios = [
@@ -323,7 +367,7 @@ const scenarios = [
 
   // -- 通知设置
   { name: 'subscriptions-ready', route: 'pages/subscriptions/index', before: token, routes: [['GET', '/api/v1/me/subscriptions', 200, {
-    quotas: { tmpl_order_status: 2 }, purposes: F.PURPOSES }]] },
+    quotas: { tmpl_order_status: 2 }, purposes: A.PURPOSES }], ['GET', '/api/v1/me/offer-mutes', 200, { items: A.MUTES }]] },
 
   // -- 我的地址
   { name: 'addresses-list', route: 'pages/addresses/index', before: token, routes: [['GET', '/api/v1/me/addresses', 200, { items: [
@@ -339,6 +383,171 @@ const scenarios = [
     await fire(page, '.input-contact_phone', 'input', { value: '1380013' })
     await fire(page, '.save')
   } },
+
+  // -- 我的家电
+  { name: 'products-list', route: 'pages/products/index', before: token, routes: [['GET', '/api/v1/me/products', 200, PRODUCTS]] },
+  { name: 'products-empty', route: 'pages/products/index', before: token,
+    routes: [['GET', '/api/v1/me/products', 200, { items: [], next_cursor: null }]] },
+  { name: 'products-error', route: 'pages/products/index', before: token, routes: [['GET', '/api/v1/me/products', 'network']] },
+
+  // -- 家电
+  { name: 'product-detail', route: 'pages/product/index', options: { id: '9' }, before: token, routes: [
+    ['GET', '/api/v1/me/products/9', 200, { ...PRODUCTS.items[0], installer: { id: 3, name: F.LONG_NAME }, source_label: '厂家安装记录',
+      schedules: [C.schedule(4, '年度深度清洗与杀菌消毒（含外机）', '2026-11-30', { last_done_on: '2025-11-30' }),
+        C.schedule(5, 'RO膜更换', '2027-03-01', { description: `RO 膜每 24 个月更换一次。${F.LONG_TEXT}` }),
+        C.schedule(6, '安装回访', null)] }]] },
+  { name: 'product-new', route: 'pages/product/index', before: (mp) => { token(); mp.scanResult = LONG_SERIAL }, routes: productFormRoutes,
+    act: async (page) => {
+      await fire(page, '.category-picker', 'change', { value: '0' })
+      await fire(page, '.model-picker', 'change', { value: '0' })
+      await fire(page, '.scan')
+      await fire(page, '.install-picker', 'change', { value: '2026-06-01' })
+      await fire(page, '.model-query', 'input', { value: 'RO' })
+      await fire(page, '.search-button')
+    } },
+  { name: 'product-errors', route: 'pages/product/index', before: token, routes: [...productFormRoutes,
+    ['POST', '/api/v1/me/products', 422, apiError('validation_error', '提交的数据有误', { fields: {
+      serial: ['序列号须为 1–64 个英文字母、数字或符号（不含空格）'], install_date: ['日期不能晚于今天'], purchase_date: ['日期不能早于 1980 年'] } })]],
+  act: async (page) => {
+    await fire(page, '.submit')
+    await fire(page, '.category-picker', 'change', { value: '0' })
+    await fire(page, '.model-picker', 'change', { value: '0' })
+    await fire(page, '.input-serial', 'input', { value: 'RO 600G' })
+    await fire(page, '.submit')
+  } },
+  { name: 'product-conflict', route: 'pages/product/index', before: token, routes: [...productFormRoutes,
+    ['POST', '/api/v1/me/products', 409, apiError('serial_conflict', '该序列号的产品已登记在其他用户名下，客服将核实后与您联系', { conflict_id: 5, status: 'open' })]],
+  act: async (page) => {
+    await fire(page, '.category-picker', 'change', { value: '0' })
+    await fire(page, '.model-picker', 'change', { value: '1' })
+    await fire(page, '.input-serial', 'input', { value: LONG_SERIAL })
+    await fire(page, '.submit')
+  } },
+  { name: 'product-edit', route: 'pages/product/index', options: { id: '7' }, before: token, routes: [
+    ['GET', '/api/v1/me/products/7', 200, C.productDetail(7, { model: LONG_MODEL, serial: LONG_SERIAL, address_id: null, address: F.LONG_ADDRESS })],
+    productFormRoutes[0]],
+  act: async (page) => { await fire(page, '.edit') } },
+
+  // -- 保养提醒
+  { name: 'care-item', route: 'pages/care/index', options: { id: '31' }, before: token, routes: careItemRoutes() },
+  { name: 'care-booked', route: 'pages/care/index', options: { id: '31' }, before: token, routes: [...careItemRoutes(),
+    ['POST', '/api/v1/me/reminders/31/book', 200, { ...C.booking(31, 41), item: { ...LONG_CARE, status: 'booked', order_id: 41, can_book: false },
+      order: C.bookedOrder(12345678, { engineer: { id: 3, name: F.LONG_NAME, photo_url: null } }) }]],
+  act: async (page) => {
+    await fire(page, '.preferred-time', 'input', { value: '周六上午十点以后，或者工作日晚上七点以后' })
+    await fire(page, '.book')
+  } },
+  { name: 'care-refused', route: 'pages/care/index', options: { id: '31' }, before: token, routes: [
+    ...careItemRoutes(C.careItem(31, { steward: null, is_my_steward: false, estate: null, days_left: -40, overdue: true })),
+    ['POST', '/api/v1/me/reminders/31/book', 409, apiError('product_without_estate', '该产品没有登记小区，无法预约，请联系客服')]],
+  act: async (page) => { await fire(page, '.book') } },
+  { name: 'care-closed', route: 'pages/care/index', options: { id: '31' }, before: token,
+    routes: careItemRoutes({ ...LONG_CARE, status: 'cancelled', status_label: '已取消', can_book: false }) },
+  { name: 'care-list', route: 'pages/care/index', before: token, routes: [['GET', '/api/v1/me/reminders', 200, { items: [
+    { ...LONG_CARE, due_on: '2026-11-23', days_left: -12, overdue: true },
+    C.careItem(32, { status: 'booked', status_label: '已预约', order_id: 41, can_book: false }),
+    C.careItem(33, { steward: null, is_my_steward: false, days_left: 29 }),
+  ], next_cursor: null }]] },
+  { name: 'care-empty', route: 'pages/care/index', before: token, routes: [['GET', '/api/v1/me/reminders', 200, { items: [], next_cursor: null }]] },
+  { name: 'care-error', route: 'pages/care/index', before: token, routes: [['GET', '/api/v1/me/reminders', 'network']] },
+
+  // -- 小区 › 优惠活动 (estate activation)
+  { name: 'estate-offers', route: 'pages/estate/index', options: { id: '12', tab: 'offers' }, before: token, routes: offerRoutes() },
+  { name: 'estate-offers-acted', route: 'pages/estate/index', options: { id: '12', tab: 'offers' }, before: token, routes: [...offerRoutes(),
+    ['POST', '/api/v1/coupon-templates/1/claim', 201, A.coupon(1)],
+    ['GET', '/api/v1/offers/3', 200, A.offer(3, 'coupon', LONG_TEMPLATE({ held: 1, can_claim: false }))],
+    ['POST', '/api/v1/activities/1/signups', 200, { signup: A.waitlisted(1, 12), created: true, activity: FULL_ACTIVITY }],
+    ['GET', '/api/v1/offers/4', 200, A.offer(4, 'activity', { ...FULL_ACTIVITY, waitlisted: 12, my: A.waitlisted(1, 12) })]],
+  act: async (page) => {
+    await fire(page, '.offer-3 .claim')
+    await fire(page, '.offer-4 .signup')
+  } },
+  { name: 'estate-offers-empty', route: 'pages/estate/index', options: { id: '12', tab: 'offers' }, before: token,
+    routes: [...estateRoutes(), ['GET', '/api/v1/estates/12/offers', 200, { items: [], next_cursor: null }]] },
+  { name: 'estate-offers-error', route: 'pages/estate/index', options: { id: '12', tab: 'offers' }, before: token,
+    routes: [...estateRoutes(), ['GET', '/api/v1/estates/12/offers', 'network']] },
+
+  // -- 社区活动
+  { name: 'activity-open', route: 'pages/activity/index', options: { id: '1' }, before: token,
+    routes: [['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY()]] },
+  { name: 'activity-full', route: 'pages/activity/index', options: { id: '1' }, before: token,
+    routes: [['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY({ confirmed: 30, seats_left: 0, waitlisted: 128, photos: [] })]] },
+  { name: 'activity-confirmed', route: 'pages/activity/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY()],
+    ['POST', '/api/v1/activities/1/signups', 200, { signup: A.signup(1), created: true,
+      activity: LONG_ACTIVITY({ confirmed: 13, seats_left: 17, my: A.signup(1, { promoted_at: '2026-12-06T02:00:00+00:00' }) }) }]],
+  act: async (page) => { await fire(page, '.signup') } },
+  { name: 'activity-waitlisted', route: 'pages/activity/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY({ confirmed: 30, seats_left: 0, waitlisted: 128, my: A.waitlisted(1, 128) })]] },
+  { name: 'activity-checked-in', route: 'pages/activity/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY({ state: 'ongoing', state_label: '进行中',
+      my: A.signup(1, { checked_in_at: '2026-12-10T06:05:00+00:00' }) })]] },
+  { name: 'activity-cancelled', route: 'pages/activity/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/activities/1', 200, LONG_ACTIVITY({ status: 'cancelled', state: 'cancelled', state_label: '已取消', signup_open: false,
+      cancelled_reason: '受台风影响，为保障大家安全，本次活动取消，改期后会另行通知，给您带来不便敬请谅解。' })]] },
+  { name: 'activity-error', route: 'pages/activity/index', options: { id: '1' }, before: token,
+    routes: [['GET', '/api/v1/activities/1', 404, apiError('activity_not_found', '活动不存在')]] },
+
+  // -- 我的活动
+  { name: 'activities-list', route: 'pages/activities/index', before: token, routes: [['GET', '/api/v1/me/activities', 200, { items: [
+    LONG_ACTIVITY({ my: A.signup(1) }), A.activity(2, { title: '亲子手工课', my: A.waitlisted(2, 12) }),
+    A.activity(3, { title: '读书会', place: F.LONG_ADDRESS, my: A.signup(3, { checked_in_at: '2026-12-10T06:05:00+00:00' }) }),
+  ], next_cursor: 'c2' }]] },
+  { name: 'activities-empty', route: 'pages/activities/index', before: token,
+    routes: [['GET', '/api/v1/me/activities', 200, { items: [], next_cursor: null }]] },
+  { name: 'activities-error', route: 'pages/activities/index', before: token, routes: [['GET', '/api/v1/me/activities', 'network']] },
+
+  // -- 我的优惠券
+  { name: 'coupons-available', route: 'pages/coupons/index', before: token, routes: [['GET', '/api/v1/me/coupons', 200, { items: [
+    A.coupon(1, {}, { name: LONG_COUPON, face: '满1000减200', terms: ['减 200 元', '订单满 1000 元可用', '限维修、安装、保养、清洗、检测服务使用',
+      '仅限洁净家政服务有限公司（南山分公司）的服务使用', '领取后 30 天内有效', '每人限领 1 张'] }),
+    A.percentCoupon(2, { valid_from: '2099-01-01', expires_on: '2099-01-31', usable_now: false }),
+    A.coupon(3, { status: 'locked', status_label: '使用中', locked_order_id: 41, source: 'activity', source_label: '参加活动' }),
+  ], next_cursor: null }]] },
+  { name: 'coupons-used', route: 'pages/coupons/index', options: { status: 'used' }, before: token, routes: [['GET', '/api/v1/me/coupons', 200,
+    { items: [A.coupon(4, { status: 'used', status_label: '已使用', locked_order_id: 38, used_at: '2026-12-01T03:00:00+00:00', discount_fen: 2000 })],
+      next_cursor: null }]] },
+  { name: 'coupons-empty', route: 'pages/coupons/index', before: token,
+    routes: [['GET', '/api/v1/me/coupons', 200, { items: [], next_cursor: null }]] },
+  { name: 'coupons-error', route: 'pages/coupons/index', before: token, routes: [['GET', '/api/v1/me/coupons', 'network']] },
+
+  // -- 申请服务 with a coupon
+  { name: 'request-coupon', route: 'pages/request/index', options: { estate_id: '12' }, before: token, routes: [...requestRoutes(),
+    ['GET', '/api/v1/me/coupons', 200, { items: [A.coupon(1, {}, { name: LONG_COUPON, face: '满1000减200' }), A.percentCoupon(2)], next_cursor: null }],
+    ['POST', '/api/v1/service-requests', 409, apiError('coupon_expired', '该优惠券已过期')]],
+  act: async (page) => {
+    await fire(page, '.type-picker', 'change', { value: '0' })
+    await fire(page, '.coupon-1')
+    await fire(page, '.submit')
+  } },
+
+  // -- 伙伴服务
+  { name: 'listing-service', route: 'pages/listing/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/me', 200, F.me({ phone: '13700002222', phone_confirmed: true })],
+    ['GET', '/api/v1/partner-listings/1', 200, LONG_LISTING()]] },
+  { name: 'listing-errors', route: 'pages/listing/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/me', 200, F.me()], ['GET', '/api/v1/partner-listings/1', 200, LONG_LISTING({ photos: [] })],
+    ['POST', '/api/v1/partner-listings/1/leads', 422, apiError('validation_error', '提交的数据有误', { fields: { note: ['备注不能超过 500 字'] } })]],
+  act: async (page) => {
+    await fire(page, '.signup')
+    await fire(page, '.phone', 'input', { value: '13900001111' })
+    await fire(page, '.signup')
+  } },
+  { name: 'listing-signed-up', route: 'pages/listing/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/me', 200, F.me()],
+    ['GET', '/api/v1/partner-listings/1', 200, LONG_LISTING({ my_lead: { id: 3, status: 'new', created_at: '2026-12-05T06:48:39+00:00' } })]] },
+  { name: 'listing-link', route: 'pages/listing/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/me', 200, F.me()],
+    ['GET', '/api/v1/partner-listings/1', 200, LONG_LISTING({ signup_mode: 'link', link_url: 'https://example.com/trade-in', price_fen: null })]] },
+  { name: 'listing-error', route: 'pages/listing/index', options: { id: '1' }, before: token, routes: [
+    ['GET', '/api/v1/me', 200, F.me()], ['GET', '/api/v1/partner-listings/1', 404, apiError('listing_not_found', '内容不存在')]] },
+
+  // -- 通知设置 › 不接收这些推荐
+  { name: 'subscriptions-muted', route: 'pages/subscriptions/index', before: token, routes: [
+    ['GET', '/api/v1/me/subscriptions', 200, { quotas: {}, purposes: A.PURPOSES }],
+    ['GET', '/api/v1/me/offer-mutes', 200, { items: A.MUTES }],
+    ['PUT', '/api/v1/me/offer-mutes', 200, { items: A.MUTES.map((m) => ({ ...m, muted: m.category !== 'activity' })) }]],
+  act: async (page) => { await fire(page, '.mute-coupon .mute-switch', 'change', { value: true }) } },
 ]
 
 module.exports = { scenarios }

@@ -79,20 +79,21 @@ test('rating sends the same binding call with the stars and shows the points', a
   expect(text(page, '.thanks')).toBe('感谢您的评价，获得 20 积分')
 })
 
-test('the subscribe prompt opens only on a tap, for the visit and order templates, and the acceptances reach the server', async () => {
+test('the subscribe prompt opens only on a tap, for the visit, order and maintenance templates, and the acceptances reach the server', async () => {
   answerBinding(200, BOUND)
-  mp.route('GET', '/api/v1/subscriptions/templates', 200, { templates: { visit: 'T_VISIT', order: 'T_ORDER', activity: 'T_ACT' } })
-  mp.route('POST', '/api/v1/me/subscriptions', (req) => [200, { quotas: { T_VISIT: 1 }, got: req.data }])
-  mp.subscribeAnswers = { T_VISIT: 'accept', T_ORDER: 'reject' }
+  mp.route('GET', '/api/v1/subscriptions/templates', 200, { templates: { visit: 'T_VISIT', order: 'T_ORDER', activity: 'T_ACT',
+    redemption: 'T_REDEEM', maintenance: 'T_CARE' } })
+  mp.route('POST', '/api/v1/me/subscriptions', (req) => [200, { quotas: { T_VISIT: 1, T_CARE: 1 }, got: req.data }])
+  mp.subscribeAnswers = { T_VISIT: 'accept', T_ORDER: 'reject', T_CARE: 'accept' }
   const page = load('pages/bind/index')
   page.instance.onLoad({ scene: 'SCENE' })
   await flush()
   expect(mp.called('requestSubscribeMessage')).toEqual([])
   await tap(page, '.subscribe')
   await flush()
-  expect(mp.called('requestSubscribeMessage')[0].tmplIds).toEqual(['T_VISIT', 'T_ORDER'])
-  expect(mp.requests.find((r) => r.path === '/api/v1/me/subscriptions').data).toEqual({ template_ids: ['T_VISIT'] })
-  expect(mp.called('showToast').pop().title).toBe('已开启 1 项提醒')
+  expect(mp.called('requestSubscribeMessage')[0].tmplIds).toEqual(['T_VISIT', 'T_ORDER', 'T_CARE'])
+  expect(mp.requests.find((r) => r.path === '/api/v1/me/subscriptions').data).toEqual({ template_ids: ['T_VISIT', 'T_CARE'] })
+  expect(mp.called('showToast').pop().title).toBe('已开启 2 项提醒')
 })
 
 test('a resident whose steward is protected is told they joined the estate, with their steward', async () => {

@@ -339,3 +339,165 @@ test('back on the tab: another estate chosen elsewhere reloads, a new question r
   await flush(10)
   expect(text(page, '.estate-name')).toBe('阳光花园')
 })
+
+describe('优惠活动: the estate\'s offers', () => {
+  const A = require('./activation-fixtures')
+  A.fixClock()
+
+  function routeOffers(items = A.OFFERS, next = null) {
+    routeEstate()
+    mp.route('GET', '/api/v1/estates/12/offers', (req) => [200, req.query.get('cursor')
+      ? { items: [A.offer(2, 'coupon', A.template(2, { name: '安装立减券', face: '立减30' }))], next_cursor: null }
+      : { items, next_cursor: next }])
+  }
+  const offerCalls = () => mp.requests.filter((r) => r.path === '/api/v1/estates/12/offers')
+
+  test('a notice\'s ?tab=offers opens on them: a coupon to claim, an activity to join, a reward, a partner\'s service', async () => {
+    routeOffers()
+    const page = await open({ id: '12', tab: 'offers' })
+    expect(text(page, '.tab.active')).toBe('优惠活动')
+    expect(paths()).not.toContain('GET /api/v1/estates/12/feed')
+    expect(offerCalls()[0].query.get('limit')).toBe('20')
+    expect(page.querySelectorAll('.offer .offer-kind').map((k) => k.dom.textContent)).toEqual(['伙伴公告', '伙伴服务', '积分好礼', '社区活动', '优惠券'])
+    // the coupon: its face and terms, 领取
+    expect(text(page, '.offer-3 .face')).toBe('满100减20')
+    expect(text(page, '.offer-3 .offer-title')).toBe('清洗立减券')
+    expect(text(page, '.offer-3 .offer-terms')).toBe('订单满 100 元可用 · 限维修、清洗服务使用 · 领取后 30 天内有效 · 每人限领 1 张')
+    expect(text(page, '.offer-3 .claim')).toBe('领取')
+    expect(text(page, '.offer-3 .offer-until')).toBe('12月12日 14:48 结束')
+    // the activity: time, place, seats left, 报名
+    expect(text(page, '.offer-4 .time')).toBe('时间：12月10日 14:00–16:00')
+    expect(text(page, '.offer-4 .place')).toBe('地点：会所二楼')
+    expect(text(page, '.offer-4 .seats')).toBe('剩 18 个名额')
+    expect(text(page, '.offer-4 .signup')).toBe('报名')
+    // the reward: its cost, to the rewards
+    expect(text(page, '.offer-5 .offer-title')).toBe('电动牙刷')
+    expect(text(page, '.offer-5 .cost')).toBe('800 积分')
+    expect(text(page, '.offer-5 .redeem')).toBe('去兑换 ›')
+    // the partner's service and announcement: title, partner, price, 了解详情
+    expect(text(page, '.offer-6 .offer-title')).toBe('上门深度保洁')
+    expect(text(page, '.offer-6 .partner')).toBe('洁净家政')
+    expect(text(page, '.offer-6 .price')).toBe('¥199起')
+    expect(text(page, '.offer-6 .details')).toBe('了解详情 ›')
+    expect(text(page, '.offer-7 .price')).toBe('')
+    for (const id of [5, 6, 7, 4]) await tap(page, `.offer-${id}`)
+    await tap(page, '.offer-3') // a coupon not yet claimed opens nothing
+    expect(mp.called('navigateTo').map((a) => a.url)).toEqual(['/pages/rewards/index', '/pages/listing/index?id=1',
+      '/pages/listing/index?id=3', '/pages/activity/index?id=1&estate_id=12'])
+  })
+
+  test('领取 claims in this estate with an Idempotency-Key; the offer then says 已领取 and leads to my coupons', async () => {
+    routeOffers()
+    mp.route('POST', '/api/v1/coupon-templates/1/claim', 201, A.coupon(1))
+    mp.route('GET', '/api/v1/offers/3', 200, A.offer(3, 'coupon', A.template(1, { held: 1, can_claim: false, remaining: 99 })))
+    const page = await open({ tab: 'offers' })
+    await tap(page, '.offer-3 .claim')
+    await flush()
+    const claim = mp.requests.find((r) => r.path === '/api/v1/coupon-templates/1/claim')
+    expect(claim.data).toEqual({ estate_id: 12 })
+    expect(claim.header['Idempotency-Key']).toBeTruthy()
+    expect(mp.called('showToast').pop().title).toBe('领取成功，已放入我的优惠券')
+    expect(mp.requests.find((r) => r.path === '/api/v1/offers/3').query.get('estate_id')).toBe('12')
+    expect(page.querySelector('.offer-3 .claim')).toBeUndefined()
+    expect(text(page, '.offer-3 .claim-state')).toBe('已领取')
+    expect(mp.called('navigateTo')).toEqual([]) // the button's tap is its own
+    await tap(page, '.offer-3')
+    expect(mp.called('navigateTo').pop().url).toBe('/pages/coupons/index')
+  })
+
+  test('a claim with no answer keeps its key for the retry; a refusal is told and the offer shown as it is now', async () => {
+    routeOffers()
+    let answer = ['network']
+    mp.route('POST', '/api/v1/coupon-templates/1/claim', () => answer)
+    mp.route('GET', '/api/v1/offers/3', 200, A.offer(3, 'coupon', A.template(1, { can_claim: false, remaining: 0 })))
+    const page = await open({ tab: 'offers' })
+    await tap(page, '.offer-3 .claim')
+    expect(mp.requests.some((r) => r.path === '/api/v1/offers/3')).toBe(false)
+    answer = [409, apiError('coupon_out_of_stock', '优惠券已被领完')]
+    await tap(page, '.offer-3 .claim')
+    await flush()
+    const [first, second] = mp.requests.filter((r) => r.path === '/api/v1/coupon-templates/1/claim')
+    expect(second.header['Idempotency-Key']).toBe(first.header['Idempotency-Key'])
+    expect(mp.called('showToast').pop().title).toBe('优惠券已被领完')
+    expect(text(page, '.offer-3 .claim-state')).toBe('已领完')
+    expect(page.data.offerKeys['3']).toBe('')
+  })
+
+  test('报名 from the list: confirmed is said, a full one says my place in the waitlist', async () => {
+    const full = A.activity(1, { confirmed: 30, seats_left: 0, waitlisted: 4 })
+    routeOffers([A.offer(4, 'activity', full)])
+    const mine = A.waitlisted(1, 5)
+    mp.route('POST', '/api/v1/activities/1/signups', 200, { signup: mine, created: true, activity: { ...full, waitlisted: 5, my: mine } })
+    mp.route('GET', '/api/v1/offers/4', 200, A.offer(4, 'activity', { ...full, waitlisted: 5, my: mine }))
+    const page = await open({ tab: 'offers' })
+    expect(text(page, '.offer-4 .seats')).toBe('名额已满，4 人候补')
+    expect(text(page, '.offer-4 .signup')).toBe('候补报名')
+    await tap(page, '.offer-4 .signup')
+    await flush()
+    expect(mp.requests.find((r) => r.path === '/api/v1/activities/1/signups').data).toEqual({ estate_id: 12 })
+    expect(mp.called('showModal').pop()).toMatchObject({ title: '已加入候补',
+      content: '名额已满，您排在候补第 5 位。有人取消时会按顺序自动为您补上，并通知您。' })
+    expect(text(page, '.offer-4 .signup-state')).toBe('候补第 5 位')
+
+    restart()
+    routeOffers([A.offer(4, 'activity', A.activity(1))])
+    mp.route('POST', '/api/v1/activities/1/signups', 200, { signup: A.signup(1), created: true, activity: A.activity(1, { my: A.signup(1) }) })
+    mp.route('GET', '/api/v1/offers/4', 200, A.offer(4, 'activity', A.activity(1, { seats_left: 17, my: A.signup(1) })))
+    const again = await open({ tab: 'offers' })
+    await tap(again, '.offer-4 .signup')
+    await flush()
+    expect(mp.called('showToast').pop().title).toBe('报名成功')
+    expect(text(again, '.offer-4 .signup-state')).toBe('已报名')
+    expect(text(again, '.offer-4 .seats')).toBe('剩 17 个名额')
+  })
+
+  test('an offer gone meanwhile leaves the list; none is the empty state; a failure retries; more come by the cursor', async () => {
+    routeOffers([A.offer(3, 'coupon', A.template(1))], 'o2')
+    mp.route('POST', '/api/v1/coupon-templates/1/claim', 409, apiError('coupon_template_expired', '该优惠券已过有效期'))
+    mp.route('GET', '/api/v1/offers/3', 404, apiError('offer_not_found', '优惠已结束'))
+    const page = await open({ tab: 'offers' })
+    page.instance.onReachBottom()
+    await flush()
+    expect(offerCalls().pop().query.get('cursor')).toBe('o2')
+    expect(page.querySelectorAll('.offer')).toHaveLength(2)
+    expect(text(page, '.offer-2 .face')).toBe('立减30')
+    await tap(page, '.offer-3 .claim')
+    await flush()
+    expect(page.querySelectorAll('.offer').map((o) => o.dom.className)).toEqual([expect.stringContaining('offer-2')])
+
+    restart()
+    routeEstate()
+    let answer = ['network']
+    mp.route('GET', '/api/v1/estates/12/offers', () => answer)
+    const failed = await open({ tab: 'offers' })
+    expect(failed.data.offersState).toBe('error')
+    expect(text(failed, '.offers-state >>> .message')).toBe('网络连接失败，请检查网络后重试')
+    answer = [200, { items: [], next_cursor: null }]
+    await tap(failed, '.offers-state >>> .action')
+    await flush()
+    expect(text(failed, '.offers-state >>> .message')).toBe('小区暂时没有优惠和活动')
+  })
+
+  test('a notice opened through switchTab (no query): the tab comes through globalData, on a fresh or a shown page', async () => {
+    routeOffers()
+    const page = load('pages/estate/index')
+    getApp().globalData.estateTab = 'offers'
+    page.instance.onLoad({})
+    page.instance.onShow()
+    await flush(10)
+    expect(page.data.tab).toBe('offers')
+    expect(getApp().globalData.estateTab).toBe('')
+    expect(offerCalls()).toHaveLength(1)
+
+    restart()
+    routeOffers()
+    const shown = await open()
+    expect(shown.data.tab).toBe('feed')
+    getApp().globalData.estateTab = 'offers'
+    shown.instance.onShow()
+    await flush(10)
+    expect(text(shown, '.tab.active')).toBe('优惠活动')
+    expect(offerCalls()).toHaveLength(1)
+    expect(shown.querySelectorAll('.offer')).toHaveLength(5)
+  })
+})

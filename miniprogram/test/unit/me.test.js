@@ -31,7 +31,7 @@ test('shows the profile, the masked phone, the balance and the unread count, and
   expect(text(page, '.entry-points .balance')).toBe('120 分')
   expect(text(page, '.entry-notifications .unread')).toBe('3')
   expect(page.querySelectorAll('.entry-title').map((e) => e.dom.textContent.trim())).toEqual(
-    ['我的订单', '积分', '服务代言人', '消息通知', '通知设置', '我的地址', '我是工程师'])
+    ['我的订单', '积分', '我的优惠券', '我的活动', '服务代言人', '消息通知', '通知设置', '我的家电', '我的地址', '我是工程师'])
   expect(page.querySelector('.entry-work')).toBeUndefined()
   // an engineer who holds an invite code activates there
   await tap(page, '.entry-claim')
@@ -49,8 +49,12 @@ test('an engineer also gets the 工作台 entry, and each entry opens its page',
   await tap(page, '.entry-orders')
   await tap(page, '.entry-addresses')
   await tap(page, '.entry-subscriptions')
+  await tap(page, '.entry-products')
+  await tap(page, '.entry-coupons')
+  await tap(page, '.entry-activities')
   expect(mp.called('navigateTo').map((a) => a.url)).toEqual(
-    ['/pages/work/index', '/pages/orders/index', '/pages/addresses/index', '/pages/subscriptions/index'])
+    ['/pages/work/index', '/pages/orders/index', '/pages/addresses/index', '/pages/subscriptions/index', '/pages/products/index',
+      '/pages/coupons/index', '/pages/activities/index'])
 })
 
 test('a new resident sees no phone yet and no badge; failed counts are simply left out', async () => {

@@ -137,3 +137,35 @@ test('a failed load shows an error with a retry', async () => {
   expect(page.data.state).toBe('ready')
   expect(page.querySelectorAll('.item')).toHaveLength(1)
 })
+
+test('a care notice is labelled 保养提醒 and opens the care item', async () => {
+  login()
+  mp.route('GET', '/api/v1/me/notifications', 200, { items: [notice(4, { kind: 'care', title: '净水器滤芯更换提醒',
+    body: '您的净水器 RO-600G 该进行滤芯更换了，预计 12月20日到期，点击一键预约您的管家 王建国师傅', page: 'pages/care/index?id=31' })],
+  next_cursor: null, unread_count: 1 })
+  mp.route('POST', '/api/v1/me/notifications/read', 200, { updated: 1, unread_count: 0 })
+  const page = await open()
+  expect(text(page, '.kind')).toBe('保养提醒')
+  await tap(page, '.item')
+  expect(mp.called('navigateTo').map((a) => a.url)).toEqual(['/pages/care/index?id=31'])
+})
+
+test('activation notices: an offer opens the estate on 优惠活动, an activity and my coupons their pages', async () => {
+  login()
+  mp.route('GET', '/api/v1/me/notifications', 200, { items: [
+    notice(6, { kind: 'offer', title: '翠竹苑有新优惠：清洗立减券', page: 'pages/estate/index?id=15&tab=offers' }),
+    notice(5, { kind: 'activity', title: '明天的活动：社区义诊', page: 'pages/activity/index?id=4' }),
+    notice(4, { kind: 'coupon', title: '您获得一张优惠券', page: 'pages/coupons/index' }),
+  ], next_cursor: null, unread_count: 0 })
+  mp.route('POST', '/api/v1/me/notifications/read', 200, { updated: 1, unread_count: 0 })
+  const page = await open()
+  expect(page.querySelectorAll('.kind').map((k) => k.dom.textContent)).toEqual(['小区优惠', '社区活动', '优惠券'])
+  for (const item of page.querySelectorAll('.item')) {
+    item.dispatchEvent('tap')
+    await flush()
+  }
+  expect(mp.called('switchTab').map((a) => a.url)).toEqual(['/pages/estate/index'])
+  expect(getApp().globalData.estateId).toBe(15)
+  expect(getApp().globalData.estateTab).toBe('offers')
+  expect(mp.called('navigateTo').map((a) => a.url)).toEqual(['/pages/activity/index?id=4', '/pages/coupons/index'])
+})

@@ -28,8 +28,10 @@ function beijingDay(days) {
   return `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`
 }
 
-function routeForm({ book = BOOK, me = ME } = {}) {
+function routeForm({ book = BOOK, me = ME, coupons = () => [] } = {}) {
   mp.route('POST', '/api/v1/auth/wechat-login', 200, { token: 't' })
+  // my coupons usable for the chosen type (none unless a test gives them)
+  mp.route('GET', '/api/v1/me/coupons', (req) => [200, { items: coupons(req.query.get('service_type')), next_cursor: null }])
   mp.route('GET', '/api/v1/me/addresses', 200, book)
   mp.route('GET', '/api/v1/me', 200, me)
   mp.route('GET', '/api/v1/engineers/3', 200, ENGINEER)
@@ -187,4 +189,80 @@ test('a failed load offers a retry', async () => {
   await flush(10)
   expect(page.data.state).toBe('ready')
   expect(page.data.addressId).toBe(2)
+})
+
+describe('a coupon with the request', () => {
+  const A = require('./activation-fixtures')
+  A.fixClock()
+  const FOR = {
+    repair: [A.coupon(1), A.percentCoupon(2),
+      A.coupon(3, { status: 'locked', status_label: '使用中', locked_order_id: 40 }),
+      A.coupon(4, { valid_from: '2099-01-01', usable_now: false })],
+    install: [A.percentCoupon(2)],
+  }
+
+  test('a type offers my coupons usable for it (none chosen); the one chosen goes with the request', async () => {
+    routeForm({ coupons: (type) => FOR[type] || [] })
+    mp.route('POST', '/api/v1/service-requests', 201, ORDER)
+    const page = await open()
+    expect(page.querySelector('.coupons')).toBeUndefined()
+    page.querySelector('.type-picker').dispatchEvent('change', { detail: { value: '0' } })
+    await flush()
+    const asked = mp.requests.filter((r) => r.path === '/api/v1/me/coupons').pop().query
+    expect([asked.get('status'), asked.get('service_type')]).toEqual(['available', 'repair'])
+    // held by another order, or not yet valid: not offered
+    expect(page.querySelectorAll('.coupon-name').map((n) => n.dom.textContent)).toEqual(['满100减20清洗立减券', '8.5折保养八五折券'])
+    expect(text(page, '.coupon-1 .coupon-terms')).toBe('减 20 元 · 订单满 100 元可用 · 限维修、清洗服务使用 · 2027年1月3日 到期')
+    expect(page.data.couponId).toBe(0)
+    expect(text(page, '.coupon-none .radio')).toBe('●')
+    await tap(page, '.coupon-2')
+    expect(text(page, '.coupon-2 .radio')).toBe('●')
+    // another type: the chosen coupon stays when it applies there too, else none is chosen
+    page.querySelector('.type-picker').dispatchEvent('change', { detail: { value: '1' } })
+    await flush()
+    expect(page.data.couponId).toBe(2)
+    await tap(page, '.submit')
+    await flush()
+    expect(sent()[0].data.coupon_id).toBe(2)
+    expect(sent()[0].data.service_type).toBe('install')
+  })
+
+  test('a coupon the server refuses is said under the coupons, unchosen and the list read again', async () => {
+    let repair = FOR.repair
+    routeForm({ coupons: () => repair })
+    mp.route('POST', '/api/v1/service-requests', 409, apiError('coupon_locked', '该优惠券已用于另一张服务单'))
+    const page = await open()
+    page.querySelector('.type-picker').dispatchEvent('change', { detail: { value: '0' } })
+    await flush()
+    await tap(page, '.coupon-1')
+    repair = [A.percentCoupon(2)]
+    await tap(page, '.submit')
+    await flush()
+    expect(sent()[0].data.coupon_id).toBe(1)
+    expect(text(page, '.coupon-error')).toBe('该优惠券已用于另一张服务单')
+    expect(mp.called('showToast')).toEqual([])
+    expect(page.data.couponId).toBe(0)
+    expect(page.querySelectorAll('.coupon-name').map((n) => n.dom.textContent)).toEqual(['8.5折保养八五折券'])
+    // choosing again clears the message; a 422 on coupon_id shows there too
+    await tap(page, '.coupon-2')
+    expect(page.querySelector('.coupon-error')).toBeUndefined()
+    mp.route('POST', '/api/v1/service-requests', 422, apiError('validation_error', '提交的数据有误',
+      { fields: { coupon_id: ['该优惠券不适用于此服务类型'] } }))
+    await tap(page, '.submit')
+    await flush()
+    expect(text(page, '.coupon-error')).toBe('该优惠券不适用于此服务类型')
+  })
+
+  test('coupons failing to load leave the request without one', async () => {
+    routeForm()
+    mp.route('GET', '/api/v1/me/coupons', 500, apiError('internal_error', '服务器内部错误，请稍后重试'))
+    mp.route('POST', '/api/v1/service-requests', 201, ORDER)
+    const page = await open()
+    page.querySelector('.type-picker').dispatchEvent('change', { detail: { value: '0' } })
+    await flush()
+    expect(page.querySelector('.coupons')).toBeUndefined()
+    await tap(page, '.submit')
+    await flush()
+    expect(sent()[0].data.coupon_id).toBeUndefined()
+  })
 })

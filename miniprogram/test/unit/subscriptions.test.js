@@ -1,14 +1,14 @@
 const { load, flush, text, tap, apiError } = require('../helpers')
+const A = require('./activation-fixtures')
 
-const TEMPLATES = { visit: 'tmpl_visit_notice', activity: 'tmpl_activity_notice', order: 'tmpl_order_status', redemption: 'tmpl_redemption_status' }
-const PURPOSES = [
-  { purpose: 'visit', name: '上门服务安排', description: '管家在您的小区发布上门服务日期时通知您', template_id: 'tmpl_visit_notice', remaining: 0 },
-  { purpose: 'order', name: '服务单进度', description: '服务单派单、预约上门时间、完成或取消时通知您', template_id: 'tmpl_order_status', remaining: 2 },
-  { purpose: 'redemption', name: '积分兑换结果', description: '兑换审核结果、奖品发放或积分退回时通知您', template_id: 'tmpl_redemption_status', remaining: 0 },
-]
+const TEMPLATES = { visit: 'tmpl_visit_notice', activity: 'tmpl_activity_notice', order: 'tmpl_order_status',
+  redemption: 'tmpl_redemption_status', maintenance: 'tmpl_maintenance_due', offer: 'tmpl_offer_notice' }
+/** The purposes the server lists, in its order (core/notifications/services.py PURPOSE_LABELS). */
+const PURPOSES = A.PURPOSES
 
 function routes(purposes = PURPOSES) {
   mp.route('POST', '/api/v1/auth/wechat-login', 200, { token: 'tok' })
+  mp.route('GET', '/api/v1/me/offer-mutes', 200, { items: A.MUTES })
   let current = purposes
   mp.route('GET', '/api/v1/me/subscriptions', () => [200, {
     quotas: Object.fromEntries(current.filter((p) => p.remaining).map((p) => [p.template_id, p.remaining])), purposes: current }])
@@ -27,7 +27,10 @@ test('each purpose shows its name, what it is for and how many messages can stil
   const page = await open()
   expect(page.data.state).toBe('ready')
   expect(text(page, '.rule')).toContain('每点一次“允许”，我们可以给您发送一条')
-  expect(page.querySelectorAll('.purpose .name').map((n) => n.dom.textContent)).toEqual(['上门服务安排', '服务单进度', '积分兑换结果'])
+  expect(page.querySelectorAll('.purpose .name').map((n) => n.dom.textContent)).toEqual(
+    ['上门服务安排', '服务单进度', '积分兑换结果', '保养提醒', '小区优惠与活动', '活动报名提醒'])
+  expect(text(page, '.purpose-offer .description')).toBe('您所在的小区有新的优惠券、社区活动或伙伴服务时通知您（可在小区优惠中按类别关闭）')
+  expect(text(page, '.purpose-activity .remaining')).toBe('还可接收 1 条')
   expect(text(page, '.purpose-order .description')).toBe('服务单派单、预约上门时间、完成或取消时通知您')
   expect(text(page, '.purpose-order .remaining')).toBe('还可接收 2 条')
   expect(text(page, '.purpose-order .enable')).toBe('再开启')
@@ -79,6 +82,7 @@ test('the templates failing to load is told, and the buttons work again', async 
 
 test('a failed load shows an error with a retry; no purposes is the empty state', async () => {
   mp.route('POST', '/api/v1/auth/wechat-login', 200, { token: 'tok' })
+  mp.route('GET', '/api/v1/me/offer-mutes', 200, { items: [] })
   let answer = [500, apiError('internal_error', '服务器内部错误，请稍后重试')]
   mp.route('GET', '/api/v1/me/subscriptions', () => answer)
   const page = await open()
@@ -98,4 +102,36 @@ test('pull-down refresh reloads the quotas', async () => {
   await flush()
   expect(text(page, '.purpose-visit .remaining')).toBe('还可接收 1 条')
   expect(mp.called('stopPullDownRefresh')).toHaveLength(1)
+})
+
+test('不接收这些推荐: each offer category with a switch, on = muted', async () => {
+  routes()
+  const page = await open()
+  expect(text(page, '.section-title')).toBe('不接收这些推荐')
+  expect(page.querySelectorAll('.mute .name').map((n) => n.dom.textContent)).toEqual(['优惠券', '社区活动', '积分好礼', '伙伴服务'])
+  expect(text(page, '.mute-partner .description')).toBe('生态伙伴的服务与公告')
+  expect(page.data.mutes.map((m) => m.muted)).toEqual([false, false, false, true])
+  expect(text(page, '.mutes-hint')).toBe('打开后不再通知您该类新的小区优惠，在「小区」页的「优惠活动」里仍可看到。')
+})
+
+test('a switch PUTs exactly the categories muted now; a refusal puts the switch back', async () => {
+  routes()
+  let answer = (req) => [200, { items: A.MUTES.map((m) => ({ ...m, muted: req.data.muted.includes(m.category) })) }]
+  mp.route('PUT', '/api/v1/me/offer-mutes', (req) => answer(req))
+  const page = await open()
+  page.querySelector('.mute-coupon .mute-switch').dispatchEvent('change', { detail: { value: true } })
+  await flush()
+  const puts = () => mp.requests.filter((r) => r.method === 'PUT')
+  expect(puts()[0].data).toEqual({ muted: ['coupon', 'partner'] })
+  expect(page.data.mutes.map((m) => m.muted)).toEqual([true, false, false, true])
+  page.querySelector('.mute-partner .mute-switch').dispatchEvent('change', { detail: { value: false } })
+  await flush()
+  expect(puts()[1].data).toEqual({ muted: ['coupon'] })
+  answer = () => ['network']
+  page.querySelector('.mute-activity .mute-switch').dispatchEvent('change', { detail: { value: true } })
+  await flush()
+  expect(puts()[2].data).toEqual({ muted: ['coupon', 'activity'] })
+  expect(mp.called('showToast').pop().title).toBe('网络连接失败，请检查网络后重试')
+  expect(page.data.mutes.map((m) => m.muted)).toEqual([true, false, false, false])
+  expect(page.data.savingMutes).toBe(false)
 })

@@ -117,3 +117,50 @@ test('a failed load shows the error with a retry', async () => {
   await tap(page, '.load-error >>> .action')
   expect(listed(page)).toEqual(['陈阿姨'])
 })
+
+describe('health', () => {
+  const within = (page, i, cls) => {
+    const el = page.querySelectorAll('.item')[i].dom.querySelector(`.main--${cls}`)
+    return el ? el.textContent.trim() : null
+  }
+
+  test('each customer with their band and score, the trend, or 未评分 before the first score', async () => {
+    routeCustomers(() => [200, { items: [
+      F.customer(21, '陈阿姨', { health: F.health(30, { previous_score: 65, previous_band: 'yellow', trend: -35, reasons: F.REASONS }) }),
+      F.customer(22, '张先生', { health: F.health(85, { previous_score: 80, trend: 5 }) }),
+      F.customer(23, '李奶奶'),
+    ], next_cursor: null }])
+    const page = await open()
+    expect([within(page, 0, 'health'), within(page, 0, 'trend')]).toEqual(['红色 30', '↓35'])
+    expect(page.querySelectorAll('.item')[0].dom.querySelector('.main--health').className).toContain('red')
+    expect(page.querySelectorAll('.item')[0].dom.querySelector('.main--trend').className).toContain('down')
+    expect([within(page, 1, 'health'), within(page, 1, 'trend')]).toEqual(['绿色 85', '↑5'])
+    expect([within(page, 2, 'health'), within(page, 2, 'trend')]).toEqual(['未评分', null])
+  })
+
+  test('filter by band and put the lowest scores first; a band with nobody says so', async () => {
+    routeCustomers((q) => {
+      if (q.get('health') === 'green') return [200, { items: [], next_cursor: null }]
+      return [200, { items: [F.customer(21, '陈阿姨', { health: F.health(30) })], next_cursor: null }]
+    })
+    const page = await open()
+    expect(page.querySelectorAll('.band').map((b) => b.dom.textContent)).toEqual(['全部', '红色', '黄色', '绿色'])
+    expect(page.querySelector('.band-all').dom.className).toContain('chosen')
+    await tap(page, '.band-red')
+    expect(page.querySelector('.band-red').dom.className).toContain('chosen')
+    await tap(page, '.sort')
+    expect(text(page, '.sort')).toBe('✓ 低分在前')
+    await tap(page, '.band-green')
+    expect(text(page, '.no-match >>> .message')).toBe('没有找到匹配的客户')
+    await tap(page, '.band-all')
+    await tap(page, '.sort')
+    expect(customerQueries()).toEqual([
+      { limit: '20' },
+      { limit: '20', health: 'red' },
+      { limit: '20', health: 'red', sort: 'health' },
+      { limit: '20', health: 'green', sort: 'health' },
+      { limit: '20', sort: 'health' },
+      { limit: '20' },
+    ])
+  })
+})

@@ -42,7 +42,7 @@ const bindingCode = (scene = 'Scene0000000000000000000001', expires = '2026-12-0
 /** An item of GET /api/v1/engineer/customers */
 const customer = (id, name, extra = {}) => ({
   user_id: id, display_name: name, phone: '138****0001', estate: CUIZHU, since: '2026-11-20T02:00:00+00:00',
-  start_reason: 'scan', last_visit_at: '2026-12-01T01:30:00+00:00', ...extra,
+  start_reason: 'scan', last_visit_at: '2026-12-01T01:30:00+00:00', health: null, ...extra,
 })
 
 /** GET /api/v1/engineer/customers/{id} */
@@ -53,6 +53,12 @@ const CUSTOMER_DETAIL = {
     { id: 8, estate_id: 12, visit_ref: 'WO-778', rating: 5, comment: '很专业', created_at: '2026-12-01T01:30:00+00:00' },
     { id: 5, estate_id: 12, visit_ref: null, rating: null, comment: null, created_at: '2026-11-20T02:00:00+00:00' },
   ],
+  health: {
+    score: 55, band: 'yellow', band_label: '黄色', previous_score: 100, previous_band: 'green', trend: -45,
+    band_since: '2026-12-04T18:30:00+00:00', computed_at: '2026-12-04T18:30:00+00:00',
+    reasons: [{ signal: 'open_complaints', points: 35, text: '1 个投诉未处理' }, { signal: 'overdue_care', points: 10, text: '1 项保养已逾期' }],
+  },
+  tags: ['VIP', '老人独居'],
 }
 
 /** An item of GET /api/v1/engineer/service-orders */
@@ -90,7 +96,93 @@ const announcement = (id, engineerId, day = '2026-12-05', extra = {}) => ({
   ...extra,
 })
 
+// -- the smart service engine: due care, the customer book, health ------------------------------
+
+/** `health` of a customer (HealthSchema); null before the first score. */
+const health = (score = 100, extra = {}) => ({
+  score, band: score >= 70 ? 'green' : score >= 40 ? 'yellow' : 'red',
+  band_label: score >= 70 ? '绿色' : score >= 40 ? '黄色' : '红色',
+  previous_score: null, previous_band: null, trend: null,
+  band_since: '2026-12-05T18:30:00+00:00', computed_at: '2026-12-05T18:30:00+00:00', reasons: [], ...extra,
+})
+const REASONS = [
+  { signal: 'open_complaints', points: 35, text: '1 个投诉未处理' },
+  { signal: 'overdue_care', points: 10, text: '1 项保养已逾期' },
+]
+
+/** An item of GET /api/v1/engineer/reminders (CareItemSchema), as the item's engineer sees it. */
+const careItem = (id, extra = {}) => ({
+  id, status: 'open', status_label: '待处理', route: 'steward', route_label: '管家',
+  due_on: '2026-12-15', notify_on: '2026-12-01', days_left: 10, overdue: false, snoozed_until: null,
+  notified_at: '2026-12-01T02:00:00+00:00', channel: 'inbox', order_id: null, outcome_note: null, outcome_at: null,
+  created_at: '2026-11-15T18:30:00+00:00',
+  product: { id: 40 + id, serial: `SN0000${id}`, model_code: 'RO-600G', model_name: '净水器 RO-600G', category: 'water_purifier',
+    category_label: '净水器', address: '3栋1单元502' },
+  plan: { id: 1, name: '滤芯更换', service_type: 'maintenance', service_type_label: '保养', description: '定期更换滤芯' },
+  customer: { id: 21, name: '陈阿姨', phone: '13800000001', phone_full: true },
+  estate: { id: 12, name: '翠竹苑' },
+  engineer: { id: 3, name: '王建国', photo_url: null },
+  ...extra,
+})
+
+/** GET /api/v1/engineer/reminders/counts */
+const CARE_COUNTS = { due: 2, overdue: 1, snoozed: 0, booked: 1, done: 3 }
+
+/** POST /api/v1/engineer/reminders/{id}/outcome */
+const outcomeResult = (item, order = null) => ({ item, order })
+
+/** A follow-up (CustomerFollowUpSchema). */
+const followUp = (id, extra = {}) => ({
+  id, resident_id: 21, resident_name: '陈阿姨', engineer_id: 3, due_on: '2026-12-08', text: '回访净水器出水情况',
+  author_id: 9, author_name: '王建国', overdue: false, done: false, done_at: null, done_by_id: null,
+  created_at: '2026-12-01T02:00:00+00:00', ...extra,
+})
+
+/** A note (CustomerNoteSchema). */
+const note = (id, text, extra = {}) => ({
+  id, resident_id: 21, text, author_id: 9, author_name: '王建国', created_at: '2026-12-02T02:00:00+00:00', ...extra,
+})
+
+const SUGGESTED_TAGS = ['VIP', '老人独居', '有宠物', '白天不在家', '需提前电话', '多套房产', '价格敏感', '意见领袖']
+/** GET/POST/DELETE .../tags */
+const tags = (items) => ({ items, suggested: SUGGESTED_TAGS })
+
+/** An item of GET /api/v1/product-models */
+const productModel = (id, code, name, extra = {}) => ({
+  id, code, name, category: 'water_purifier', category_label: '净水器', image: null, image_url: null, warranty_months: 24,
+  active: true, created_at: '2026-11-01T02:00:00+00:00', updated_at: '2026-11-01T02:00:00+00:00', ...extra,
+})
+
+/** A product of GET/POST /api/v1/engineer/customers/{id}/products (ProductSchema) */
+const product = (id, extra = {}) => ({
+  id, serial: `SN0000${id}`, status: 'active', status_label: '在用', source: 'engineer', source_label: '工程师登记',
+  model: { id: 1, code: 'RO-600G', name: '净水器 RO-600G', category: 'water_purifier', category_label: '净水器', image_url: null, warranty_months: 24 },
+  install_date: '2026-06-15', purchase_date: null, warranty_end: '2028-06-15', in_warranty: true, warranty_days_left: 558,
+  owner_id: 21, estate_id: 12, estate_name: '翠竹苑', address_id: null, address: '3栋1单元502',
+  installer: { id: 3, name: '王建国' },
+  next_care: { due_on: '2026-12-15', plan_id: 1, plan_name: '滤芯更换', service_type: 'maintenance', service_type_label: '保养', overdue: false, days_left: 10 },
+  created_at: '2026-06-15T02:00:00+00:00', ...extra,
+})
+
+/** Entries of GET .../customers/{id}/timeline, newest first (as the server titles them). */
+const TIMELINE = [
+  { kind: 'note', at: '2026-12-05T06:08:49+00:00', title: '王建国 的备注', detail: '家中有老人，上门前先电话', links: { note_id: 1 } },
+  { kind: 'care_outcome', at: '2026-12-05T06:08:40+00:00', title: '保养暂缓：滤芯更换（净水器 RO-600G）', detail: '暂缓至 2026-12-08', links: { care_item_id: 1, product_id: 41 } },
+  { kind: 'product', at: '2026-12-05T06:08:30+00:00', title: '登记产品：净水器 RO-600G', detail: '序列号 SN00001 · 保修至 2028-12-05', links: { product_id: 41 } },
+  { kind: 'binding_started', at: '2026-11-20T02:00:00+00:00', title: '成为 王建国 的客户', detail: '上门扫码 · 翠竹苑', links: { binding_id: 1, engineer_id: 3, estate_id: 12 } },
+]
+
+/** An item of GET /api/v1/engineer/health-alerts (HealthAlertSchema) */
+const healthAlert = (id, extra = {}) => ({
+  id, resident_id: 21, resident_name: '陈阿姨', engineer: { id: 3, name: '王建国' }, estate: CUIZHU, score: 30,
+  reasons: [{ signal: 'open_complaints', points: 70, text: '2 个投诉未处理' }], status: 'open',
+  handled_by_id: null, handled_by_name: null, handled_at: null, handled_note: null, created_at: '2026-12-04T18:30:00+00:00',
+  ...extra,
+})
+
 module.exports = {
   CUIZHU, BISHUI, engineerMe, PROFILE, POINTS, AMBASSADOR_ACTIVE, AMBASSADOR_NONE, ME, bindingCode, customer,
   CUSTOMER_DETAIL, order, question, answer, announcement,
+  health, REASONS, careItem, CARE_COUNTS, outcomeResult, followUp, note, tags, SUGGESTED_TAGS, productModel, product,
+  TIMELINE, healthAlert,
 }

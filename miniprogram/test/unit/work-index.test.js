@@ -13,6 +13,9 @@ function routeReady(override = {}) {
     '/api/v1/engineer/service-orders/counts': [200, { assigned: 2, scheduled: 0 }],
     '/api/v1/engineer/questions': [200, { items: [F.question(1, '热水器漏水怎么办？'), F.question(2, '滤芯多久换？')], next_cursor: null }],
     '/api/v1/me': [200, F.ME],
+    '/api/v1/engineer/reminders/counts': [200, F.CARE_COUNTS],
+    '/api/v1/engineer/follow-ups': [200, { items: [F.followUp(1, { overdue: true, due_on: '2026-11-30' }), F.followUp(2)], next_cursor: null }],
+    '/api/v1/engineer/health-alerts': [200, { items: [], next_cursor: null }],
     ...override,
   }
   for (const [path, [status, body]] of Object.entries(answers)) mp.route('GET', path, status, body)
@@ -66,6 +69,38 @@ test('the entries and the counts open the engineer pages', async () => {
   await tap(page, '.rank')
   expect(getApp().globalData.estateId).toBe(12)
   expect(mp.called('switchTab')).toEqual([expect.objectContaining({ url: '/pages/estate/index' })])
+})
+
+test("my customers' care: due and overdue care, open follow-ups and alerts, each opening its page", async () => {
+  const page = await ready({
+    '/api/v1/engineer/health-alerts': [200, { items: Array.from({ length: 20 }, (_, i) => F.healthAlert(i + 1)), next_cursor: 'a2' }],
+  })
+  expect(text(page, '.care .card-title')).toBe('客户服务')
+  expect([text(page, '.care-due .value'), text(page, '.care-overdue .value'), text(page, '.care-follow-ups .value'), text(page, '.care-alerts .value')])
+    .toEqual(['2', '1', '2', '20+'])
+  expect(page.querySelector('.care-overdue .value').dom.className).toContain('alarm')
+  expect(page.querySelector('.care-alerts .value').dom.className).toContain('alarm')
+  const query = (path) => Object.fromEntries(mp.requests.find((r) => r.path === path).query)
+  expect(query('/api/v1/engineer/follow-ups')).toEqual({ status: 'open', limit: '20' })
+  expect(query('/api/v1/engineer/health-alerts')).toEqual({ status: 'open', limit: '20' })
+  await tap(page, '.care-due')
+  await tap(page, '.care-overdue')
+  await tap(page, '.care-follow-ups')
+  await tap(page, '.care-alerts')
+  expect(mp.called('navigateTo').map((c) => c.url)).toEqual([
+    '/pages/work/reminders/index?status=due', '/pages/work/reminders/index?status=overdue',
+    '/pages/work/follow-ups/index', '/pages/work/alerts/index'])
+})
+
+test("nothing due and no alerts are plain zeros; a failed care call leaves a dash", async () => {
+  const page = await ready({
+    '/api/v1/engineer/reminders/counts': [200, { due: 0, overdue: 0, snoozed: 0, booked: 0, done: 0 }],
+    '/api/v1/engineer/follow-ups': ['network'],
+  })
+  expect(text(page, '.care-due .value')).toBe('0')
+  expect(page.querySelector('.care-overdue .value').dom.className).not.toContain('alarm')
+  expect(text(page, '.care-follow-ups .value')).toBe('—')
+  expect(text(page, '.care-alerts .value')).toBe('0')
 })
 
 test('more questions than counted show as 20+, and an ambassador application under review says so', async () => {

@@ -113,7 +113,7 @@ Component({
     },
 
     onSubscribe() {
-      return subscribe.offer(this, ['visit', 'order'], (n) => `已开启 ${n} 项提醒`)
+      return subscribe.offer(this, ['visit', 'order', 'maintenance'], (n) => `已开启 ${n} 项提醒`)
     },
 
     onEstate() {

@@ -4,8 +4,8 @@
  * (a chooseAvatar button → upload → PUT /api/v1/me {avatar}; a type="nickname" input → PUT
  * /api/v1/me {display_name}), the phone number through the getPhoneNumber button (its code →
  * POST /api/v1/me/phone; WeChat confirms the number), and the entries: orders, points with the
- * balance, ambassador, notices with the unread count, notice settings, the address book, and the
- * engineer's 工作台 for users with the engineer role. No logout: login is silent (wx.login), a
+ * balance, my coupons, my activities, ambassador, notices with the unread count, notice settings,
+ * the address book, and the engineer's 工作台 for users with the engineer role. No logout: login is silent (wx.login), a
  * logged-out resident would be logged in again on the next call.
  */
 const api = require('../../utils/api')
@@ -16,9 +16,12 @@ const reloadable = require('../../utils/reloadable')
 const ENTRIES = [
   { key: 'orders', title: '我的订单', url: '/pages/orders/index' },
   { key: 'points', title: '积分', url: '/pages/points/index' },
+  { key: 'coupons', title: '我的优惠券', url: '/pages/coupons/index' },
+  { key: 'activities', title: '我的活动', url: '/pages/activities/index' },
   { key: 'ambassador', title: '服务代言人', url: '/pages/ambassador/index' },
   { key: 'notifications', title: '消息通知', url: '/pages/notifications/index' },
   { key: 'subscriptions', title: '通知设置', url: '/pages/subscriptions/index' },
+  { key: 'products', title: '我的家电', url: '/pages/products/index' },
   { key: 'addresses', title: '我的地址', url: '/pages/addresses/index' },
   { key: 'work', title: '工程师工作台', url: '/pages/work/index', engineer: true },
   // An engineer not yet activated enters the invite code there (the web login page points here).

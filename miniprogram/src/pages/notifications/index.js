@@ -3,7 +3,8 @@
  * 消息通知: my in-app notices (GET /api/v1/me/notifications, newest first, cursor-paginated),
  * the unread ones marked. A tap marks the notice read and opens the page the server stored with
  * it (a tab page through switchTab: its query cannot travel, so an estate's id goes through
- * globalData.estateId as the bind page does); 全部已读 marks everything read.
+ * globalData.estateId as the bind page does, and the tab to show, `tab=offers`, through
+ * globalData.estateTab); 全部已读 marks everything read.
  */
 const api = require('../../utils/api')
 const format = require('../../utils/format')
@@ -11,7 +12,8 @@ const pagedList = require('../../utils/paged-list')
 
 /** The tab pages of app.json: wx.navigateTo cannot open them. */
 const TAB_PAGES = ['pages/index/index', 'pages/estate/index', 'pages/me/index']
-const KINDS = { order: '服务单', visit: '上门服务', redemption: '积分兑换' }
+const KINDS = { order: '服务单', visit: '上门服务', redemption: '积分兑换', care: '保养提醒', offer: '小区优惠', activity: '社区活动',
+  coupon: '优惠券' }
 
 /**
  * A notice as the page shows it.
@@ -81,6 +83,8 @@ function open(stored) {
     const match = /(?:^|&)id=(\d+)/.exec(query)
     const id = match ? Number(match[1]) : 0
     if (path === 'pages/estate/index' && id) getApp().globalData.estateId = id
+    const tab = /(?:^|&)tab=(\w+)/.exec(query)
+    if (path === 'pages/estate/index' && tab) getApp().globalData.estateTab = tab[1]
     wx.switchTab({ url: `/${path}` })
   } else {
     wx.navigateTo({ url: `/${path}${query ? `?${query}` : ''}` })

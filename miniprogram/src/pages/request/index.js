@@ -4,12 +4,16 @@
  * server accepts, community.orders.services.SERVICE_TYPES), a description, photos, the address
  * from my address book (GET /api/v1/me/addresses, the default preselected; only this estate's
  * when the page names one), the contact phone (the address's, else mine), a preferred time
- * (future only) and the engineer the page names. POST /api/v1/service-requests carries an
- * Idempotency-Key made once per form, so a double tap or a retry after a lost answer makes one
- * order. The server's 422 field errors show under their fields; success opens the order.
+ * (future only) and the engineer the page names. Once a type is chosen, my coupons usable for it
+ * (GET /api/v1/me/coupons?service_type=) are offered to choose one (or none): its `coupon_id` goes
+ * with the request and the server holds it for the order, or refuses it (used, held, expired, not
+ * for this type), which shows under the coupons and reloads them. POST /api/v1/service-requests
+ * carries an Idempotency-Key made once per form, so a double tap or a retry after a lost answer
+ * makes one order. The server's 422 field errors show under their fields; success opens the order.
  */
 const api = require('../../utils/api')
 const form = require('../../utils/form')
+const format = require('../../utils/format')
 const reloadable = require('../../utils/reloadable')
 
 /** The types POST /api/v1/service-requests accepts, with the server's labels. */
@@ -30,8 +34,19 @@ const DAYS_AHEAD = 60
 const FIELD_OF = /** @type {Record<string, string>} */ ({
   service_type: 'service_type', description: 'description', photos: 'photos', address_id: 'address',
   address: 'address', estate_id: 'address', contact_phone: 'contact_phone', contact_name: 'contact_phone',
-  preferred_slot: 'slot', preferred_engineer_id: 'engineer',
+  preferred_slot: 'slot', preferred_engineer_id: 'engineer', coupon_id: 'coupon',
 })
+/** At most this many usable coupons are offered (the soonest to expire first). */
+const COUPONS_SHOWN = 20
+
+/**
+ * A usable coupon as the form offers it.
+ * @param {any} c the API's CouponSchema
+ */
+function couponChoice(c) {
+  return { id: c.id, face: c.template.face, name: c.template.name, terms: c.template.terms.slice(0, -2).join(' · '),
+    expires: `${format.date(c.expires_on)} 到期` }
+}
 
 /** @param {number} n */
 const pad = (n) => (n < 10 ? `0${n}` : `${n}`)
@@ -74,6 +89,11 @@ Component({
     time: '',
     today: '',
     lastDay: '',
+    /** @type {ReturnType<typeof couponChoice>[]} my coupons usable for the chosen type */
+    coupons: [],
+    couponId: 0,
+    /** the type the coupons shown are for */
+    couponsFor: '',
     /** @type {Record<string, string>} form field → message */
     errors: {},
     sending: false,
@@ -159,6 +179,26 @@ Component({
     /** @param {WechatMiniprogram.PickerChange} e */
     onType(e) {
       this.setData({ typeIndex: Number(e.detail.value), 'errors.service_type': '' })
+      this.loadCoupons()
+    },
+
+    /** My coupons usable now for the chosen type; the one chosen stays chosen when it still is. */
+    async loadCoupons() {
+      const type = this.data.types[this.data.typeIndex].value
+      try {
+        const page = await api.request('/api/v1/me/coupons', { data: { status: 'available', service_type: type, limit: COUPONS_SHOWN } })
+        if (type !== this.data.types[this.data.typeIndex].value) return // another type chosen meanwhile
+        const coupons = page.items.filter((/** @type {any} */ c) => c.status === 'available' && c.usable_now).map(couponChoice)
+        const couponId = coupons.some((c) => c.id === this.data.couponId) ? this.data.couponId : 0
+        this.setData({ coupons, couponId, couponsFor: type })
+      } catch (err) {
+        this.setData({ coupons: [], couponId: 0, couponsFor: '' }) // the request goes without a coupon
+      }
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onChooseCoupon(e) {
+      this.setData({ couponId: Number(e.currentTarget.dataset.id) || 0, 'errors.coupon': '' })
     },
 
     /** @param {WechatMiniprogram.Input} e */
@@ -222,6 +262,7 @@ Component({
       if (phone) body.contact_phone = phone
       if (d.date) body.preferred_slot = d.time ? `${d.date} ${d.time}` : d.date
       if (d.engineer) body.preferred_engineer_id = d.engineer.id
+      if (d.couponId) body.coupon_id = d.couponId
       this.setData({ sending: true })
       try {
         const order = await api.request('/api/v1/service-requests', { method: 'POST', data: body, header: { 'Idempotency-Key': d.key } })
@@ -246,8 +287,14 @@ Component({
       /** @type {Record<string, string>} */
       const errors = {}
       for (const [name, message] of Object.entries(form.fieldErrors(err))) errors[FIELD_OF[name] || 'form'] = message
+      // the coupon refused (used, held by another order, expired, not yet valid): said under the coupons
+      if (err instanceof api.ApiError && /^coupon_/.test(err.code)) errors.coupon = err.message
       if (Object.keys(errors).length) this.setData({ errors })
       if (!Object.keys(errors).length || errors.form) api.showError(err)
+      if (errors.coupon) {
+        this.setData({ couponId: 0 })
+        this.loadCoupons()
+      }
     },
   },
 })

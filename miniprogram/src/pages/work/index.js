@@ -2,8 +2,9 @@
 /**
  * 工作台 (engineer mode): who I am (GET /api/v1/engineer/me), my rank in each estate I serve
  * (GET /api/v1/engineers/{id}, as the estate's ranking places me), my points and ambassador level,
- * what waits for me (orders to schedule and to complete, questions to answer) and the entries to
- * the engineer's pages; the password of the web workbench (PUT /api/v1/me/password), which I
+ * what waits for me (orders to schedule and to complete, questions to answer), my customers' care
+ * (due and overdue care items, open follow-ups, open health alerts: each a way into its page) and
+ * the entries to the engineer's pages; the password of the web workbench (PUT /api/v1/me/password), which I
  * log in to with my employee number.
  *
  * Without the engineer role the API answers 403: the page says what engineer mode is and takes
@@ -12,6 +13,7 @@
  */
 const api = require('../../utils/api')
 const reloadable = require('../../utils/reloadable')
+const shared = require('./shared')
 
 const ENTRIES = [
   { key: 'code', title: '出示绑定码', hint: '上门时请住户扫码，绑定您为管家', url: '/pages/work/code/index' },
@@ -20,8 +22,15 @@ const ENTRIES = [
   { key: 'questions', title: '小区问答', hint: '回答住户的提问', url: '/pages/work/questions/index' },
   { key: 'visit', title: '发布上门安排', hint: '通知小区住户预约时段', url: '/pages/work/visit/index' },
 ]
-/** How many questions the count looks at: more shows as "20+". */
-const QUESTIONS_COUNTED = 20
+/** How many questions (follow-ups, alerts) a count looks at: more shows as "20+". */
+const COUNTED = 20
+/** The customer-care figures: each opens its page. */
+const CARE = {
+  due: '/pages/work/reminders/index?status=due',
+  overdue: '/pages/work/reminders/index?status=overdue',
+  followUps: '/pages/work/follow-ups/index',
+  alerts: '/pages/work/alerts/index',
+}
 
 /**
  * A secondary call: its answer, or null when it failed (the page shows what it has).
@@ -47,6 +56,8 @@ Component({
     rating: '',
     /** @type {{ assigned: string, scheduled: string, questions: string }} */
     todo: { assigned: '', scheduled: '', questions: '' },
+    /** @type {{ due: string, overdue: string, followUps: string, alerts: string }} '' when its call failed */
+    care: { due: '', overdue: '', followUps: '', alerts: '' },
     entries: ENTRIES,
     username: '',
     password: '',
@@ -84,13 +95,16 @@ Component({
         }
         return
       }
-      const [profile, points, ambassador, counts, questions, me] = await Promise.all([
+      const [profile, points, ambassador, counts, questions, me, careCounts, followUps, alerts] = await Promise.all([
         settle(api.request(`/api/v1/engineers/${engineer.id}`)),
         settle(api.request('/api/v1/me/points')),
         settle(api.request('/api/v1/ambassador/me')),
         settle(api.request('/api/v1/engineer/service-orders/counts')),
-        settle(api.request('/api/v1/engineer/questions', { data: { limit: QUESTIONS_COUNTED } })),
+        settle(api.request('/api/v1/engineer/questions', { data: { limit: COUNTED } })),
         settle(api.request('/api/v1/me')),
+        settle(api.request('/api/v1/engineer/reminders/counts')),
+        settle(api.request('/api/v1/engineer/follow-ups', { data: { status: 'open', limit: COUNTED } })),
+        settle(api.request('/api/v1/engineer/health-alerts', { data: { status: 'open', limit: COUNTED } })),
       ])
       if (me) getApp().globalData.me = me
       const ranked = profile ? profile.estates : engineer.estates
@@ -111,7 +125,13 @@ Component({
         todo: {
           assigned: counts ? String(counts.assigned) : '',
           scheduled: counts ? String(counts.scheduled) : '',
-          questions: questions ? `${questions.items.length}${questions.next_cursor ? '+' : ''}` : '',
+          questions: shared.pageCount(questions),
+        },
+        care: {
+          due: careCounts ? String(careCounts.due) : '',
+          overdue: careCounts ? String(careCounts.overdue) : '',
+          followUps: shared.pageCount(followUps),
+          alerts: shared.pageCount(alerts),
         },
         username: (me && me.username) || engineer.employee_no,
       })
@@ -126,6 +146,11 @@ Component({
     onTodo(e) {
       const status = e.currentTarget.dataset.status
       wx.navigateTo({ url: status ? `/pages/work/orders/index?status=${status}` : '/pages/work/questions/index' })
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onCare(e) {
+      wx.navigateTo({ url: CARE[/** @type {keyof typeof CARE} */ (e.currentTarget.dataset.key)] })
     },
 
     onPoints() {

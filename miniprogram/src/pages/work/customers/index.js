@@ -1,15 +1,20 @@
 // @ts-check
 /**
  * My customers (GET /api/v1/engineer/customers, newest first, cursor-paginated): residents who
- * bound me as their steward, each with their estate and my last visit. Search by name or phone
- * digits (the last four of the masked number do), filter by estate when I serve several; a tap
- * opens the customer.
+ * bound me as their steward, each with their estate, my last visit and their health (the band badge
+ * with the score and its trend). Search by name or phone digits (the last four of the masked number
+ * do), filter by estate when I serve several and by health band, or put the lowest scores first
+ * (`sort=health`); a tap opens the customer.
  */
 const api = require('../../../utils/api')
 const format = require('../../../utils/format')
 const pagedList = require('../../../utils/paged-list')
+const shared = require('../shared')
 
 const PAGE_SIZE = 20
+/** The band filter: 全部 first, then the bands as the web names them. */
+const BANDS = [{ key: '', title: '全部' }, ...['red', 'yellow', 'green'].map((key) => ({
+  key, title: shared.BAND_LABELS[/** @type {keyof typeof shared.BAND_LABELS} */ (key)] }))]
 
 /** @param {any} c the API's customer */
 function row(c) {
@@ -21,6 +26,7 @@ function row(c) {
     estate: c.estate ? c.estate.name : '',
     lastVisit: c.last_visit_at ? `最近上门 ${format.datetime(c.last_visit_at)}` : '尚无上门记录',
     since: `${format.datetime(c.since, { time: false })}成为客户`,
+    health: shared.health(c.health),
   }
 }
 
@@ -35,6 +41,11 @@ Component({
     /** @type {{ id: number, name: string }[]} the estate filter's choices: 全部小区 first */
     estateChoices: [{ id: 0, name: '全部小区' }],
     estateIndex: 0,
+    bands: BANDS,
+    /** '' (all) | red | yellow | green */
+    band: '',
+    /** the lowest health scores first (else the newest customers first) */
+    worstFirst: false,
   },
   methods: {
     onLoad() {
@@ -54,7 +65,10 @@ Component({
 
     listQuery() {
       const estate = this.data.estateChoices[this.data.estateIndex]
-      return { limit: PAGE_SIZE, q: this.data.q || undefined, estate_id: estate && estate.id ? estate.id : undefined }
+      return {
+        limit: PAGE_SIZE, q: this.data.q || undefined, estate_id: estate && estate.id ? estate.id : undefined,
+        health: this.data.band || undefined, sort: this.data.worstFirst ? 'health' : undefined,
+      }
     },
 
     /** @param {WechatMiniprogram.Input} e */
@@ -75,6 +89,19 @@ Component({
     /** @param {WechatMiniprogram.PickerChange} e */
     onEstate(e) {
       this.setData({ estateIndex: Number(e.detail.value), state: 'loading' })
+      this.load()
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onBand(e) {
+      const band = String(e.currentTarget.dataset.key || '')
+      if (band === this.data.band) return
+      this.setData({ band, state: 'loading' })
+      this.load()
+    },
+
+    onSort() {
+      this.setData({ worstFirst: !this.data.worstFirst, state: 'loading' })
       this.load()
     },
 
