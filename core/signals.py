@@ -1,6 +1,6 @@
 """The one table of cross-feature events and queries.
 
-Dependencies point one way: core ← points ← community ← ambassador. When a lower package must
+Dependencies point one way: core ← points ← community ← ambassador ← activation. When a lower package must
 react to something a higher one cares about, or ask it a question, it goes through a signal
 defined here (blinker, which Flask depends on). Each feature connects its receivers in its
 `init_app(app)`, which `create_app` calls once per feature: never as a side effect of an import.
