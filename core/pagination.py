@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Callable, Sequence
 
 import marshmallow as ma
@@ -34,13 +35,18 @@ class Page:
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    """Dates and times go in as ISO 8601 text (times with their offset)."""
+    raw = json.dumps([v.isoformat() if isinstance(v, (date, datetime)) else v for v in values],
+                     separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _python_type(key: sa.ColumnElement) -> type | None:
+    kind = key.type
+    if isinstance(kind, sa.types.TypeDecorator):  # e.g. core.db.UTCDateTime: its impl's type
+        kind = kind.impl_instance
     try:
-        return key.type.python_type
+        return kind.python_type
     except NotImplementedError:
         return None
 
@@ -52,7 +58,22 @@ def _fits(value: Any, expected: type | None) -> bool:
         return isinstance(value, int) and -INT64 <= value < INT64
     if expected is str:
         return isinstance(value, str)
+    if expected in (date, datetime):
+        return _as_time(value, expected) is not None
     return True
+
+
+def _as_time(value: Any, expected: type) -> date | datetime | None:
+    """A cursor's ISO text as the key's date or aware datetime, or None when it is not one."""
+    try:
+        parsed = expected.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if expected is datetime and parsed is not None and parsed.tzinfo is None:
+        return None
+    if expected is date and isinstance(parsed, datetime):
+        return None
+    return parsed
 
 
 def decode_cursor(cursor: str, arity: int, types: Sequence[type | None] | None = None) -> list:
@@ -65,6 +86,8 @@ def decode_cursor(cursor: str, arity: int, types: Sequence[type | None] | None =
             isinstance(v, (int, str)) and not isinstance(v, bool) for v in values) or (
             types is not None and not all(_fits(v, t) for v, t in zip(values, types))):
         raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
+    if types is not None:
+        values = [_as_time(v, t) if t in (date, datetime) else v for v, t in zip(values, types)]
     return values
 
 
@@ -74,9 +97,11 @@ def paginate(stmt: sa.Select, keys: Sequence[sa.ColumnElement], *, limit: int, c
     """Run `stmt` ordered by `keys` (the last one unique, e.g. the id) and cut one page.
 
     `key_of(row)` returns the key values of a row (default: the attributes named like `keys`).
+    Keys may be integers, text, dates or times.
     """
     if cursor:
         after = decode_cursor(cursor, len(keys), [_python_type(k) for k in keys])
+        after = [sa.literal(v, k.type) for v, k in zip(after, keys)]  # bound as the column binds (UTC times)
         row_key = sa.tuple_(*keys) if len(keys) > 1 else keys[0]
         bound = sa.tuple_(*after) if len(keys) > 1 else after[0]
         stmt = stmt.where(row_key < bound if descending else row_key > bound)

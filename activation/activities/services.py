@@ -57,11 +57,11 @@ from core import audit
 from core.accounts import services as accounts
 from core.csvimport import safe_row
 from core.db import MAX_ID, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed, invalid
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from core.notifications import services as notifications
-from core.pagination import Page, decode_cursor, encode_cursor
+from core.pagination import Page, paginate
 from core.uploads import services as uploads
 from points import rules, services as points
 
@@ -161,27 +161,8 @@ def _new_token() -> str:
 
 
 def _by_time(stmt: sa.Select, column, *, limit: int, cursor: str | None, descending: bool = False) -> Page:
-    """Keyset pages by a time column, then the activity or sign-up id: the cursor carries both."""
-    key = column.class_.id
-    if cursor:
-        when, last_id = decode_cursor(cursor, 2, [str, int])
-        try:
-            when = datetime.fromisoformat(when)
-        except ValueError:
-            when = None
-        if when is None or when.tzinfo is None:
-            raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
-        if descending:
-            stmt = stmt.where(sa.or_(column < when, sa.and_(column == when, key < last_id)))
-        else:
-            stmt = stmt.where(sa.or_(column > when, sa.and_(column == when, key > last_id)))
-    order = (column.desc(), key.desc()) if descending else (column.asc(), key.asc())
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    name = column.key
-    next_cursor = encode_cursor([getattr(rows[-1], name).isoformat(), rows[-1].id]) if more and rows else None
-    return Page(rows, next_cursor)
+    """Keyset pages by a time column, then the activity or sign-up id."""
+    return paginate(stmt, [column, column.class_.id], limit=limit, cursor=cursor, descending=descending)
 
 
 # -- organisers ---------------------------------------------------------------------------------

@@ -38,11 +38,11 @@ from core.accounts.models import User
 from core.accounts.services import Principal
 from core.csvimport import safe_row
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
-from core.errors import APIError, BadRequest, Conflict, Forbidden, NotFound, ValidationFailed, invalid
+from core.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 from core.notifications import services as notifications
-from core.pagination import Page, decode_cursor, paginate
+from core.pagination import Page, paginate
 
 STATUS_LABELS = {"available": "可使用", "locked": "使用中", "used": "已使用", "expired": "已过期", "void": "已作废"}
 TEMPLATE_STATUS_LABELS = {"active": "发放中", "paused": "已暂停", "ended": "已结束"}
@@ -711,16 +711,7 @@ def my_coupons(user_id: int, tab: str = "available", *, service_type: str | None
         stmt = stmt.where(Coupon.template_id.in_(fits))
     if tab != "available":
         return paginate(stmt, [Coupon.id], limit=limit, cursor=cursor)
-    if cursor:
-        day, last_id = decode_cursor(cursor, 2, [str, int])
-        try:
-            day = date.fromisoformat(day)
-        except ValueError:
-            raise BadRequest("分页游标无效", code="invalid_cursor",
-                             details={"fields": {"cursor": ["invalid cursor"]}}) from None
-        stmt = stmt.where(sa.or_(Coupon.expires_on > day, sa.and_(Coupon.expires_on == day, Coupon.id > last_id)))
-    return paginate(stmt, [Coupon.expires_on, Coupon.id], limit=limit, cursor=None, descending=False,
-                    key_of=lambda c: [c.expires_on.isoformat(), c.id])
+    return paginate(stmt, [Coupon.expires_on, Coupon.id], limit=limit, cursor=cursor, descending=False)
 
 
 # -- use -------------------------------------------------------------------------------------------
