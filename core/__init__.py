@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core import validation  # noqa: F401  (Chinese marshmallow messages: before any schema is defined)
+from core.boundary import register_request_boundary
 from core.config import INSTANCE_DIR, ROOT, load_config
 from core.db import MAX_ID
 from core.formatting import register_template_helpers
@@ -39,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_logging(app)
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    register_request_boundary(app)  # first: every later hook and view sees a bounded, checked request
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -92,9 +94,12 @@ def area_modules(kind: str) -> list:
 
 def register_extensions(app: Flask) -> None:
     from core.accounts import services as accounts
+    from core.auth import check_web_session
     from core.extensions import api, csrf, db, limiter, login_manager, migrate
 
     area_modules("models")  # every table on the metadata before anything binds
+    # Web-session lifetimes first: before the rate limiter's keys or any view load the user.
+    app.before_request(check_web_session)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)

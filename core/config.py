@@ -6,6 +6,7 @@ plain dict so tests can override any key through `create_app({...})`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -46,9 +47,9 @@ def _bool(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
-def _dev_secret_key() -> str:
+def _dev_secret_key(filename: str = "secret_key") -> str:
     """A per-checkout random key kept under instance/, so dev sessions survive restarts."""
-    path = INSTANCE_DIR / "secret_key"
+    path = INSTANCE_DIR / filename
     if path.exists():
         return path.read_text().strip()
     INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
@@ -89,11 +90,21 @@ def load_config() -> dict:
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_PRE_PING", True), "pool_recycle": 1800},
         "REDIS_URL": redis_url,
+        # Tamper evidence of the audit log and the ledger (docs/security.md): the key of the audit
+        # chain and of the checkpoints, and where the checkpoints are kept (a redis:// URL or a directory)
+        "AUDIT_HMAC_KEY": required("AUDIT_HMAC_KEY", lambda: _dev_secret_key("audit_hmac_key")),
+        "AUDIT_CHECKPOINT": _env("AUDIT_CHECKPOINT", redis_url or str(INSTANCE_DIR / "checkpoints")),
         # WeChat
         "WECHAT_API_BASE": required("WECHAT_API_BASE", "http://127.0.0.1:5001/"),
         "WECHAT_APPID": required("WECHAT_APPID", FAKE_APPID),
         "WECHAT_SECRET": required("WECHAT_SECRET", FAKE_SECRET),
         "WECHAT_TIMEOUT": _int("WECHAT_TIMEOUT", 5),
+        # Inside a web request: seconds for a whole WeChat call, and the host's bounded pool of such calls
+        "WECHAT_REQUEST_TIMEOUT": _int("WECHAT_REQUEST_TIMEOUT", 3),
+        "WECHAT_MAX_CONCURRENT": _int("WECHAT_MAX_CONCURRENT", 2),
+        "WECHAT_MAX_CONCURRENT_TOTAL": _int("WECHAT_MAX_CONCURRENT_TOTAL", 3),
+        "WECHAT_SLOT_WAIT_MS": _int("WECHAT_SLOT_WAIT_MS", 500),  # how long a call may wait for a slot
+        "WECHAT_SLOT_DIR": _env("WECHAT_SLOT_DIR", str(INSTANCE_DIR / "wechat-slots")),
         "WECHAT_PROXY": _env("WECHAT_PROXY", ""),  # e.g. http://proxy:3128 when WeChat is reached through one
         "WECHAT_BIND_PAGE": _env("WECHAT_BIND_PAGE", "pages/bind/index"),
         "WECHAT_ENV_VERSION": _env("WECHAT_ENV_VERSION", "release"),
@@ -109,7 +120,9 @@ def load_config() -> dict:
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
         "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),
-        "WECHAT_PUSH_AES_KEY": _env("WECHAT_PUSH_AES_KEY", ""),
+        # (required in production: plaintext pushes are signed without their body)
+        "WECHAT_PUSH_AES_KEY": required("WECHAT_PUSH_AES_KEY", ""),
+        "WECHAT_PUSH_MAX_SKEW_SECONDS": _int("WECHAT_PUSH_MAX_SKEW_SECONDS", 300),
         # Accounts
         "TOKEN_TTL_DAYS": _int("TOKEN_TTL_DAYS", 30),
         "ENGINEER_INVITE_TTL_DAYS": _int("ENGINEER_INVITE_TTL_DAYS", 14),
@@ -158,7 +171,14 @@ def load_config() -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "PUBLIC_BASE_URL": _env("PUBLIC_BASE_URL", ""),
+        # Web console sessions end after this long without a request, and this long after login
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 120),
+        "SESSION_MAX_HOURS": _int("SESSION_MAX_HOURS", 12),
+        # The site's origin (https://host), for absolute links (core.formatting.absolute_url); never
+        # the request's Host header. Development without it: the request's own origin
+        "PUBLIC_BASE_URL": required("PUBLIC_BASE_URL", "").rstrip("/"),
+        # Request bodies other than file uploads (JSON, forms): larger ones are refused with 413
+        "MAX_JSON_BYTES": _int("MAX_JSON_BYTES", 1024 * 1024),
         "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         # flask-smorest / OpenAPI
         "API_TITLE": "Linli 邻里 API",
@@ -170,4 +190,13 @@ def load_config() -> dict:
         "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
         "JSON_SORT_KEYS": False,
     }
+    if cfg["WECHAT_PUSH_AES_KEY"] and not re.fullmatch(r"[A-Za-z0-9+/]{43}", cfg["WECHAT_PUSH_AES_KEY"]):
+        raise ConfigError("WECHAT_PUSH_AES_KEY must be the 43-character EncodingAESKey of the push settings")
+    if cfg["PUBLIC_BASE_URL"] and not re.fullmatch(r"https?://[^/\s]+", cfg["PUBLIC_BASE_URL"]):
+        raise ConfigError("PUBLIC_BASE_URL must be an origin such as https://linli.example.com, "
+                          f"got {cfg['PUBLIC_BASE_URL']!r}")
+    if production and cfg["RATELIMIT_ENABLED"] and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        # Each worker would count on its own: a limit of 10 becomes 10 per worker and per restart.
+        raise ConfigError("RATELIMIT_STORAGE_URI (or REDIS_URL) must name a shared storage such as "
+                          "redis://… when LINLI_ENV=production; memory:// counts per worker")
     return cfg

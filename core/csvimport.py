@@ -1,7 +1,8 @@
 """Helpers shared by the CSV commands: streaming a file as csv records with its encoding checked
 first, the header, the records with bad ones reported by line, the error report, the progress
 bar, the run wrapper that turns failures into an exit code, a byte counter, error text that stays
-printable whatever the file's encoding, and CSV cells that a spreadsheet will not run as formulas.
+printable whatever the file's encoding, and the one CSV writer of the platform (`csv_writer`,
+`csv_text`): its cells are never run as formulas by a spreadsheet.
 
 Import commands (products, estate tags) are written with `open_csv` → `read_header` →
 `records`, inside `run(work, report)`; `community/estates/cli.py` predates them and keeps its own
@@ -69,14 +70,14 @@ class ErrorReport:
                 self.file = open(path, "w", encoding="utf-8-sig", newline="")
             except OSError as exc:
                 raise ImportAborted(f"无法写入错误文件 {path}：{exc.strerror or exc}") from None
-            self.writer = csv.writer(self.file)
+            self.writer = csv_writer(self.file)
             self.writer.writerow(["line", "key", "error"])
 
     def add(self, line: int, key: str, error: str) -> None:
         self.count += 1
         key, error = printable(key or "")[:100], printable(error)
         if self.writer:
-            self.writer.writerow(safe_row([line, key, error]))
+            self.writer.writerow([line, key, error])
         if self.count <= self.shown:
             clear = "\r\x1b[2K" if self.over_progress_bar else ""
             click.echo(f"{clear}第 {line} 行（{key}）：{error}" if key else f"{clear}第 {line} 行：{error}", err=True)
@@ -222,3 +223,31 @@ def safe_cell(value):
 
 def safe_row(values) -> list:
     return [safe_cell(v) for v in values]
+
+
+class SafeWriter:
+    """A csv.writer whose every cell goes through safe_cell."""
+
+    def __init__(self, file):
+        self._writer = csv.writer(file)
+
+    def writerow(self, values) -> None:
+        self._writer.writerow(safe_row(values))
+
+    def writerows(self, rows) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+def csv_writer(file) -> SafeWriter:
+    """The one way the platform writes CSV (exports, error reports): formula-like cells as text."""
+    return SafeWriter(file)
+
+
+def csv_text(header, rows) -> str:
+    """A CSV download: the header and the rows through csv_writer, with a BOM (Excel then reads UTF-8)."""
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "\ufeff" + out.getvalue()

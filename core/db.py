@@ -132,17 +132,13 @@ def upsert_add(table: sa.Table, key: dict, deltas: dict, **also) -> None:
 
 
 def make_immutable(op, table: str) -> None:
-    """In a migration: a trigger that makes the database itself refuse UPDATE and DELETE on `table`
-    (ledgers and logs are append-only; corrections are new rows)."""
+    """In a migration: triggers that make the database itself refuse UPDATE, DELETE and TRUNCATE
+    on `table` (ledgers and logs are append-only; corrections are new rows)."""
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("""
-            CREATE OR REPLACE FUNCTION linli_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'rows of % are append-only: % refused', TG_TABLE_NAME, TG_OP
-                    USING ERRCODE = 'restrict_violation';
-            END $$""")
+        op.execute(_REFUSE_CHANGE)
         op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION linli_refuse_change()")
+        refuse_truncate(op, table)
     else:
         for verb in ("UPDATE", "DELETE"):
             op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
@@ -152,9 +148,78 @@ def make_immutable(op, table: str) -> None:
 def drop_immutable(op, table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        allow_truncate(op, table)
     else:
         for verb in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+
+
+_REFUSE_CHANGE = """
+    CREATE OR REPLACE FUNCTION linli_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'rows of % are append-only: % refused', TG_TABLE_NAME, TG_OP
+            USING ERRCODE = 'restrict_violation';
+    END $$"""
+
+
+def refuse_truncate(op, table: str) -> None:
+    """PostgreSQL: a statement trigger refusing TRUNCATE, which fires no row trigger (idempotent;
+    SQLite has no TRUNCATE). Like the row triggers, it is off under `session_replication_role =
+    replica`, which only a superuser may set."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_REFUSE_CHANGE)
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION linli_refuse_change()")
+
+
+def allow_truncate(op, table: str) -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+
+
+def append_only_tables(conn: sa.Connection) -> list[str]:
+    """PostgreSQL: the tables of the current schema that `make_immutable` protected (by their trigger)."""
+    return list(conn.execute(sa.text(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname = c.relname || '_append_only' "
+        "ORDER BY c.relname")).scalars())
+
+
+def grant_app_role(conn: sa.Connection, role: str) -> list[str]:
+    """PostgreSQL, run as the owner of the tables (the role that migrates): give the app's runtime
+    `role` what it needs and no more (docs/security.md, "Running with least privilege").
+
+    Ordinary tables: SELECT, INSERT, UPDATE, DELETE. Append-only tables: SELECT, INSERT only, so
+    neither a bug nor a stolen app connection can rewrite them, and the role, owning nothing, cannot
+    drop or disable their triggers. Sequences: USAGE (nextval). The migration state: SELECT.
+    Idempotent; run it again after every `flask db upgrade` (new tables have no grants). Returns
+    the append-only tables."""
+    if conn.dialect.name != "postgresql":
+        raise ValueError("database roles are a PostgreSQL feature")
+    found = conn.execute(sa.text(
+        "SELECT rolsuper OR pg_has_role(oid, (SELECT relowner FROM pg_class WHERE oid = 'alembic_version'::regclass), "
+        "'USAGE') FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    if found is None:
+        raise ValueError(f"no role named {role!r}: create it first (CREATE ROLE … LOGIN PASSWORD …)")
+    if found[0]:
+        raise ValueError(f"{role!r} is a superuser or (a member of) the owner of the tables: "
+                         "the app must run as a role that owns nothing")
+    quote = conn.dialect.identifier_preparer.quote
+    grantee, append_only = quote(role), append_only_tables(conn)
+    schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
+    statements = [f"GRANT USAGE ON SCHEMA {quote(schema)} TO {grantee}"]
+    for table in conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}).scalars():
+        privileges = ("SELECT" if table == "alembic_version" else
+                      "SELECT, INSERT" if table in append_only else "SELECT, INSERT, UPDATE, DELETE")
+        statements += [f"REVOKE ALL ON {quote(table)} FROM {grantee}", f"GRANT {privileges} ON {quote(table)} TO {grantee}"]
+    for sequence in conn.execute(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = :s"),
+                                 {"s": schema}).scalars():
+        statements += [f"REVOKE ALL ON SEQUENCE {quote(sequence)} FROM {grantee}",
+                       f"GRANT USAGE ON SEQUENCE {quote(sequence)} TO {grantee}"]
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+    return append_only
 
 
 def without_jit() -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import current_app, jsonify, render_template, request
+import psycopg
+from flask import current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,23 @@ def _from_http_exception(exc: HTTPException):
     return _respond(status, code, message, details, headers)
 
 
+DATABASE_RETRY_AFTER = 30  # seconds: about what a restart or a failover of the database server takes
+# PostgreSQL's SQLSTATEs of a lost or refused connection besides class 08: the server shutting down,
+# crashing or still starting.
+_CONNECTION_STATES = ("57P01", "57P02", "57P03")
+
+
+def connection_lost(exc: Exception) -> bool:
+    """The database could not be reached or dropped the connection, as opposed to refusing a
+    statement (a lock timeout, a serialization failure or a missing table stay errors)."""
+    if isinstance(exc, DisconnectionError) or getattr(exc, "connection_invalidated", False):
+        return True
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return orig.sqlstate is None or orig.sqlstate.startswith("08") or orig.sqlstate in _CONNECTION_STATES
+    return getattr(orig, "sqlite_errorname", None) == "SQLITE_CANTOPEN"
+
+
 def register_error_handlers(app):
     from core.extensions import db
 
@@ -188,3 +206,21 @@ def register_error_handlers(app):
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "internal_error", "服务器内部错误，请稍后重试")
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def handle_database_unreachable(exc: SQLAlchemyError):
+        """503 with Retry-After while the database is out of reach: the client retries later.
+        A dedicated handler, so it answers even where unexpected errors propagate (tests)."""
+        if not connection_lost(exc):
+            return handle_unexpected(exc)
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        log.warning("database unreachable on %s %s: %s", request.method, request.path, getattr(exc, "orig", exc))
+        # A page is drawn as for a visitor: asking who is logged in would need the database.
+        g._login_user = current_app.login_manager.anonymous_user()
+        return _respond(503, "service_unavailable", "服务暂时不可用，请稍后再试",
+                        headers={"Retry-After": str(DATABASE_RETRY_AFTER)})

@@ -1,4 +1,6 @@
 """Extensions, created unbound here and bound to the app in core.create_app."""
+from decimal import Decimal
+
 import marshmallow as ma
 from flask import current_app
 from flask_limiter import Limiter
@@ -22,6 +24,22 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(_ErrorDetailSchema)
 
 
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def decimal_bounds_as_numbers(self, field, ret, **kwargs) -> dict:
+    """apispec writes a Range's bounds as the field serialises them: a Decimal field's come out as
+    strings ("90"), which OpenAPI refuses; they are numbers."""
+    if not isinstance(field, ma.fields.Decimal):
+        return {}
+    numbers = {}
+    for key in BOUNDS:
+        if key in ret:
+            value = Decimal(str(ret[key]))
+            numbers[key] = int(value) if value == value.to_integral_value() else float(value)
+    return numbers
+
+
 class LinliApi(Api):
     """flask-smorest Api that documents our error shape (core.errors handles the errors), and
     writes the OpenAPI document when it is first read instead of at start-up.
@@ -40,6 +58,7 @@ class LinliApi(Api):
     def init_app(self, app, *, spec_kwargs=None):
         self._undocumented = []
         super().init_app(app, spec_kwargs=spec_kwargs)
+        self.ma_plugin.converter.add_attribute_function(decimal_bounds_as_numbers)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         name = options.get("name", blp.name)

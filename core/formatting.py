@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app, has_request_context, request, url_for
+
 # Business days, months and displayed times are Asia/Shanghai.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -25,6 +27,24 @@ def mask_name(name: str | None, fallback: str = "用户") -> str:
     if not name:
         return fallback
     return name[:2 if len(name) >= 4 else 1] + "**"
+
+
+DEV_BASE_URL = "http://127.0.0.1:5000"  # `flask run`'s address: development outside a request
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """The endpoint's absolute URL on PUBLIC_BASE_URL, for links that leave the site (API
+    responses, messages, WeChat's media check): never from the request's Host header, which the
+    caller chooses. Production requires the setting (core.config); development without it uses
+    the request's own origin (or `flask run`'s address outside a request)."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        base = request.host_url if has_request_context() else DEV_BASE_URL
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:  # no SERVER_NAME is needed for a path
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return base.rstrip("/") + path
 
 
 ROLE_NAMES = {"resident": "住户", "engineer": "工程师", "agent": "客服", "admin": "管理员", "partner": "合作伙伴"}

@@ -7,8 +7,10 @@ turns a refusal (`APIError`) into messages on the form's fields or a flash, and 
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -65,10 +67,21 @@ def flash_form_errors(form: FlaskForm) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """A form's `next` when it is a local path: a page never sends the user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` when it is a path on this site, else None: the one check for every redirect that
+    a request names (`?next=`, a form's `next`).
+
+    Browsers drop tabs and newlines from URLs and read a backslash as a slash, so "/<TAB>/evil"
+    and "/<backslash>evil" lead to //evil; a CR/LF would split the Location header. A path is therefore refused
+    when it has any control character, whitespace or backslash, a scheme or a host, or does not
+    start with exactly one slash."""
+    if not target or len(target) > 2048 or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def back(default_endpoint: str, **values) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from core import audit, signals
+from core import audit, checkpoint, signals
 from core.accounts.models import User
 from core.db import insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -554,7 +554,97 @@ def verify() -> list[str]:
         sa.or_(ledger._lots.c.remaining < 0, ledger._lots.c.remaining > ledger._lots.c.amount)))
     if bad_lots:
         problems.append(f"{bad_lots} lots hold less than 0 or more than they were given")
-    return problems + verify_pending()
+    return problems + verify_pending() + _checkpoint_problems()
+
+
+# -- the checkpoint: what the ledger held, kept outside the database ----------------------------
+# Signed with AUDIT_HMAC_KEY and stored in Redis or a file (core.checkpoint): someone who can
+# rewrite the database can empty the ledger and zero the balances, which leaves every invariant
+# above intact; the checkpoint still remembers. `head` is the newest transaction when it was taken
+# (its id and a digest): missing or changed, the newest transactions were deleted or the table
+# emptied. `settled` counts the transactions up to a boundary and sums their postings per account
+# kind (users' accounts together, each system account): a transaction deleted or inserted below it
+# shows. The boundary trails the present by SETTLE, so a transaction still open when the checkpoint
+# is taken never commits below it. Taken by the `checkpoint-ledger` job and `flask points verify
+# --checkpoint` (docs/security.md has the detection window).
+
+CHECKPOINT = "points"
+SETTLE = timedelta(minutes=10)
+_txs = LedgerTransaction.__table__
+
+
+def _digest_of(row) -> str:
+    return hashlib.sha256(f"{row.id}|{row.kind}|{row.idempotency_key}|{row.account_id}|{row.amount}".encode()).hexdigest()
+
+
+def _transaction(transaction_id: int):
+    return db.session.execute(sa.select(_txs.c.id, _txs.c.kind, _txs.c.idempotency_key, _txs.c.account_id,
+                                        _txs.c.amount).where(_txs.c.id == transaction_id)).first()
+
+
+def _totals(after: int, upto: int) -> tuple[int, dict[str, int]]:
+    """Transactions with after < id <= upto: their count, and their postings' sum per account kind."""
+    count = db.session.scalar(sa.select(sa.func.count()).where(_txs.c.id > after, _txs.c.id <= upto))
+    kind = sa.func.coalesce(PointsAccount.code, "user")
+    sums = db.session.execute(sa.select(kind, sa.func.sum(Posting.amount)).join(
+        PointsAccount, PointsAccount.id == Posting.account_id).where(
+        Posting.transaction_id > after, Posting.transaction_id <= upto).group_by(kind)).all()
+    return int(count), {name: int(total) for name, total in sums if total}
+
+
+def _head_problem(mark: dict) -> str | None:
+    head = _transaction(mark["head"]["id"])
+    if head is None:
+        return (f"transaction {mark['head']['id']}, the newest when the checkpoint was taken, is missing: "
+                "the newest transactions were deleted, or the ledger emptied")
+    if _digest_of(head) != mark["head"]["digest"]:
+        return f"transaction {head.id} is not the one the checkpoint recorded (replaced)"
+    return None
+
+
+def _checkpoint_problems() -> list[str]:
+    try:
+        mark = checkpoint.load(CHECKPOINT)
+    except checkpoint.Problem as exc:
+        return [str(exc)]
+    if mark is None:
+        return []
+    problems = [p for p in [_head_problem(mark)] if p]
+    settled = mark["settled"]
+    count, sums = _totals(0, settled["id"])
+    if count != settled["count"]:
+        problems.append(f"{count} transactions up to {settled['id']}, the checkpoint counted {settled['count']} "
+                        "(transactions deleted or inserted)")
+    if sums != settled["sums"]:
+        problems.append(f"postings up to transaction {settled['id']} sum to {sums} per account kind, "
+                        f"the checkpoint recorded {settled['sums']}")
+    return problems
+
+
+def checkpoint_ledger(now: datetime | None = None) -> dict | None:
+    """Move the checkpoint forward: the head to the newest transaction, the settled part to the
+    transactions older than SETTLE (adding theirs to the recorded totals). Raises
+    checkpoint.Mismatch, storing nothing, when the recorded head is gone (checkpoint.Forged when
+    the stored checkpoint is): the full comparison is `verify`."""
+    boundary_time = (now or utcnow()) - SETTLE
+
+    def advance(current: dict | None) -> dict | None:
+        if current is not None and (problem := _head_problem(current)):
+            raise checkpoint.Mismatch(problem)
+        newest = db.session.scalar(sa.select(sa.func.max(_txs.c.id)))
+        if newest is None:
+            return None
+        settled = current["settled"] if current else {"id": 0, "count": 0, "sums": {}}
+        boundary = max(settled["id"], db.session.scalar(sa.select(sa.func.max(_txs.c.id)).where(
+            _txs.c.created_at <= boundary_time)) or 0)
+        count, sums = _totals(settled["id"], boundary)
+        for name, total in settled["sums"].items():
+            sums[name] = sums.get(name, 0) + total
+        return {"head": {"id": newest, "digest": _digest_of(_transaction(newest))},
+                "settled": {"id": boundary, "count": settled["count"] + count,
+                            "sums": {name: total for name, total in sorted(sums.items()) if total}}}
+
+    return checkpoint.update(CHECKPOINT, advance)
 
 
 # == pending grants: points promised inside a refund window ====================================

@@ -42,6 +42,7 @@ def _app_config(database_url: str, wechat_base: str, **extra) -> dict:
         "TESTING": True,
         "PROPAGATE_UNEXPECTED_ERRORS": True,
         "SECRET_KEY": "test-secret-key",
+        "AUDIT_HMAC_KEY": "test-audit-hmac-key",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WECHAT_API_BASE": wechat_base,
         "WECHAT_APPID": "wx_fake_appid",
@@ -69,7 +70,8 @@ def _postgres_admin_url(url: str) -> str:
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """SQLite: a migrated template file. PostgreSQL: the URL of a fresh migrated database."""
+    """SQLite: a migrated template file. PostgreSQL: the owner's URL of a fresh migrated database
+    (the app connects as a restricted role: `_APP_URLS`)."""
     if not ON_POSTGRES:
         path = tmp_path_factory.mktemp("db") / "template.db"
         _migrate(f"sqlite:///{path}")
@@ -87,12 +89,24 @@ def database_template(tmp_path_factory):
     admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     parts = urlsplit(admin_url)
     url = urlunsplit(parts._replace(path="/" + name))
+    # The app runs as a role that owns nothing (docs/security.md): roles are cluster-wide, so each
+    # run (each xdist worker) makes its own, dropped with its database.
+    role, password = name.replace("linli_test_", "linli_app_"), uuid.uuid4().hex
     try:
         _migrate(url)
         _SEEDED[url] = _seeded_rows(url)
+        admin.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+        engine = _engine(url)
+        with engine.begin() as conn:
+            from core.db import grant_app_role
+            grant_app_role(conn, role)
+        engine.dispose()
+        _APP_URLS[url] = sa.engine.make_url(url).set(username=role, password=password).render_as_string(
+            hide_password=False)
         yield url
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
         admin.close()
 
 
@@ -103,8 +117,21 @@ def database_url(database_template, tmp_path):
         shutil.copyfile(database_template, path)
         yield f"sqlite:///{path}"
         return
-    yield database_template
+    yield _APP_URLS[database_template]
     _truncate_all(database_template)
+
+
+@pytest.fixture
+def owner_db(database_url, database_template):
+    """An engine connected as the owner of the tables, for what the app's role may not do (tamper
+    with append-only rows, lift their triggers): on SQLite the same file."""
+    engine = _engine(database_template if ON_POSTGRES else database_url)
+    yield engine
+    engine.dispose()
+
+
+# The app's restricted role's URL, per owner URL of a PostgreSQL test database.
+_APP_URLS: dict[str, str] = {}
 
 
 # Rows the migrations seed (reference data such as the default earning rules), per database URL:
@@ -152,7 +179,8 @@ def _truncate_all(url: str) -> None:
                 tables = []
             except sa.exc.IntegrityError:  # a foreign-key cycle no order satisfies
                 pass
-        if tables:
+        if tables:  # the append-only tables refuse TRUNCATE unless their triggers are off
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         for name, rows in _SEEDED.get(url, {}).items():
             conn.execute(db.metadata.tables[name].insert(), rows)
@@ -232,7 +260,13 @@ def fast_password_hashing():
 @pytest.fixture
 def app_config(database_url, wechat, tmp_path):
     """Override keys here (e.g. `app_config["RATELIMIT_ENABLED"] = True`) before using `app`."""
-    return _app_config(database_url, wechat.url, UPLOAD_DIR=str(tmp_path / "uploads"))
+    # Each test has its own pool of WeChat call slots (a host's pool is shared by its processes).
+    return _app_config(database_url, wechat.url, UPLOAD_DIR=str(tmp_path / "uploads"),
+                       AUDIT_CHECKPOINT=str(tmp_path / "checkpoints"),
+                       WECHAT_SLOT_DIR=str(tmp_path / "wechat-slots"),
+                       # Unbounded: tests that race many requests through WeChat calls must not
+                       # meet the host's pool; tests/core/wechat/test_gateway_stall.py sets it.
+                       WECHAT_MAX_CONCURRENT=0, WECHAT_MAX_CONCURRENT_TOTAL=0)
 
 
 class Client(FlaskClient):
@@ -287,6 +321,12 @@ class Account:
 class EngineerAccount(Account):
     engineer_id: int = 0
     employee_no: str = ""
+    wechat: "WeChat | None" = None
+
+    def first_password(self, password: str) -> dict:
+        """The body of PUT /api/v1/me/password setting a first web password: with a fresh wx.login
+        code of the engineer's own WeChat account, as the mini-program sends it."""
+        return {"password": password, "wechat_code": self.wechat.code(self.openid)}
 
 
 @pytest.fixture
@@ -348,7 +388,7 @@ def agent(make_admin):
 
 
 @pytest.fixture
-def make_engineer(client, admin, login):
+def make_engineer(client, admin, login, wechat):
     """An engineer created by the admin API and claimed from the mini-program; returns EngineerAccount."""
     counter = iter(range(1, 10**6))
 
@@ -364,7 +404,7 @@ def make_engineer(client, admin, login):
         response = client.post("/api/v1/engineer/claim", headers=account.headers, json={"invite_code": invite})
         assert response.status_code == 200, response.json
         return EngineerAccount(user_id=account.user_id, token=account.token, openid=account.openid,
-                               engineer_id=engineer_id, employee_no=employee_no)
+                               engineer_id=engineer_id, employee_no=employee_no, wechat=wechat)
     return make
 
 

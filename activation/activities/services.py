@@ -37,8 +37,6 @@ Plain functions with the acting user; they flush, the caller commits.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 from dataclasses import dataclass
@@ -55,7 +53,7 @@ from community.estates import services as estates
 from community.profiles import services as profiles
 from core import audit
 from core.accounts import services as accounts
-from core.csvimport import safe_row
+from core.csvimport import csv_text
 from core.db import MAX_ID, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
@@ -1098,19 +1096,17 @@ CSV_HEADER = ("序号", "状态", "姓名", "手机号", "小区", "报名时间
 def attendees_csv(activity: Activity) -> str:
     """Every sign-up of the activity as CSV with a BOM (Excel reads UTF-8 then), in queue order;
     a cell that starts like a formula (=, +, -, @) is kept as text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    cursor, n = None, 0
-    while True:
-        page = attendees(activity, limit=500, cursor=cursor)
-        for view in page.items:
-            n += 1
-            status = "已签到" if view["checked_in_at"] else view["status_label"]
-            writer.writerow(safe_row([n, status, view["name"], view["contact_phone"] or "", view["estate_name"],
-                                      local(view["created_at"]), view["queue_position"] or "",
-                                      local(view["checked_in_at"])]))
-        if not page.next_cursor:
-            break
-        cursor = page.next_cursor
-    return "\ufeff" + out.getvalue()
+    def rows():
+        cursor, n = None, 0
+        while True:
+            page = attendees(activity, limit=500, cursor=cursor)
+            for view in page.items:
+                n += 1
+                status = "已签到" if view["checked_in_at"] else view["status_label"]
+                yield [n, status, view["name"], view["contact_phone"] or "", view["estate_name"],
+                       local(view["created_at"]), view["queue_position"] or "", local(view["checked_in_at"])]
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    return csv_text(CSV_HEADER, rows())

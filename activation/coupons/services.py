@@ -15,9 +15,7 @@ report (docs/activation.md, "Coupons").
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 import secrets
 import uuid
@@ -36,7 +34,7 @@ from community.profiles import services as profiles
 from core import audit, signals
 from core.accounts.models import User
 from core.accounts.services import Principal
-from core.csvimport import safe_row
+from core.csvimport import csv_text
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
@@ -1010,11 +1008,7 @@ def report_csv(**filters) -> str:
     """The whole report as CSV with a BOM (Excel opens UTF-8 then); cells that a spreadsheet would
     run as a formula are kept as text."""
     rows, _ = _report_rows(**filters)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for r in db.session.execute(sa.select(rows).order_by(rows.c.issued.desc(), rows.c.estate_key.desc())):
-        row = _row(r)
-        writer.writerow(safe_row([row["estate"]["name"], row["estate"]["city"], row["estate"]["district"],
-                                  row["issued"], row["claimed"], row["used"], yuan_decimal(row["cost_fen"])]))
-    return "\ufeff" + out.getvalue()
+    ordered = db.session.execute(sa.select(rows).order_by(rows.c.issued.desc(), rows.c.estate_key.desc()))
+    return csv_text(CSV_HEADER, ([row["estate"]["name"], row["estate"]["city"], row["estate"]["district"],
+                                  row["issued"], row["claimed"], row["used"], yuan_decimal(row["cost_fen"])]
+                                 for row in map(_row, ordered)))

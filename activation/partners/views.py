@@ -115,7 +115,8 @@ class RuleFields:
 
 class PartnerForm(FlaskForm):
     name = StringField("名称", validators=[DataRequired("请填写名称"), Length(max=64)])
-    category = StringField("类别", validators=[DataRequired("请填写类别"), Length(max=32)])
+    category = StringField("类别", validators=[DataRequired("请填写类别"), Length(max=32)],
+                           render_kw={"list": "categories"})  # the page's <datalist> of known categories
     description = TextAreaField("简介（住户可见）", validators=[Optional(), Length(max=1000)])
     contact_name = StringField("联系人", validators=[DataRequired("请填写联系人"), Length(max=32)])
     contact_phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), Length(max=20)])

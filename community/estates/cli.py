@@ -23,7 +23,7 @@ from flask.cli import AppGroup
 from community.estates import services
 from community.estates.models import Estate
 from core import audit
-from core.csvimport import UNDECODABLE, format_fields, printable, safe_row
+from core.csvimport import UNDECODABLE, csv_writer, format_fields, printable
 from core.errors import ValidationFailed
 from core.extensions import db
 
@@ -71,7 +71,7 @@ class ErrorReport:
                 self.file = open(path, "w", encoding="utf-8-sig", newline="")
             except OSError as exc:
                 raise ImportAborted(f"无法写入错误文件 {path}：{exc.strerror or exc}") from None
-            self.writer = csv.writer(self.file)
+            self.writer = csv_writer(self.file)  # a code like =HYPERLINK(...) stays text
             self.writer.writerow(["line", "code", "error"])
 
     def add(self, line: int, code: str | None, error: str) -> None:
@@ -79,7 +79,7 @@ class ErrorReport:
         code = printable(code or "")[:100]
         error = printable(error)
         if self.writer:
-            self.writer.writerow(safe_row([line, code, error]))  # a code like =HYPERLINK(...) stays text
+            self.writer.writerow([line, code, error])
         if self.count <= self.shown:
             clear = "\r\x1b[2K" if self.over_progress_bar else ""  # the bar redraws below the message
             click.echo(f"{clear}第 {line} 行：{error}", err=True)

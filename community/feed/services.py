@@ -14,7 +14,6 @@ and admins. Only they read, post, comment and like there.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
 
 from community.estates.models import Engineer, EngineerEstate, Estate, Residency
 from community.feed.models import POST_KINDS, Answer, Comment, MediaCheck, Post, PostLike
@@ -26,6 +25,7 @@ from core.accounts.services import Principal
 from core.db import insert_or_nothing, utcnow
 from core.errors import APIError, Conflict, Forbidden, NotFound, invalid
 from core.extensions import db
+from core.formatting import absolute_url
 from core.pagination import Page, decode_cursor, encode_cursor, paginate
 from core.uploads import services as uploads
 from core.wechat import gateway
@@ -161,13 +161,12 @@ def _check_photos(post: Post, who: Principal) -> str | None:
     WeChat cannot be asked about holds a resident's post for a human, as text without a verdict
     does; a staff post stays as it is, `unchecked`. Returns why a photo went unchecked, or None."""
     openid = accounts.openid_of(who.id)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/") or "http://127.0.0.1:5000"
     why = None
     for name in post.photos:
         try:
             if openid is None:
                 raise APIError("no openid", code="no_openid")
-            trace_id = gateway.media_check_async(f"{base}/api/v1/uploads/{name}", openid, scene=3)
+            trace_id = gateway.media_check_async(absolute_url("uploads.image", name=name), openid, scene=3)
         except APIError as exc:
             why = "no_openid" if openid is None else f"{exc.code}({exc.details.get('errcode')})"
             if who.has_role(*STAFF_AUTHORS):

@@ -19,8 +19,6 @@ Ties: score, then earlier first service, then lower engineer id.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -30,6 +28,7 @@ from flask import current_app
 
 from community.estates.models import Engineer, EngineerEstate, Estate
 from community.stats.models import EngineerEstateDay, EngineerEstateStat, EngineerLike, EstateMonthStat
+from core.csvimport import csv_text
 from core.db import dialect_insert, insert_or_nothing, upsert_add, utcnow
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
@@ -440,9 +439,5 @@ CSV_HEADER = ("月份", "订单数", "投诉数", "每千户订单", "每千户�
 
 def kpis_csv(data: dict) -> str:
     """The KPIs as CSV text with a BOM (Excel opens UTF-8 correctly then); empty cells for nulls."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for month in data["months"]:
-        writer.writerow(["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)])
-    return "\ufeff" + out.getvalue()
+    return csv_text(CSV_HEADER, (["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)]
+                                 for month in data["months"]))

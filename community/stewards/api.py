@@ -12,7 +12,7 @@ from community.stewards.schemas import (
     StewardListSchema,
 )
 from core.accounts.api import token_response
-from core.auth import auth_required, current_principal, rate_key_user
+from core.auth import auth_required, codes_per_ip, codes_per_user, current_principal
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
@@ -56,8 +56,8 @@ def my_stewards():
 
 
 @bp.route("/engineer/binding-codes", methods=["POST"])
-@limiter.limit(limit_from("RATELIMIT_CODES_PER_USER"), key_func=rate_key_user)
-@limiter.limit(limit_from("RATELIMIT_CODES_PER_IP"))
+@codes_per_user
+@codes_per_ip
 @auth_required("engineer")
 @idempotent
 @bp.arguments(BindingCodeCreateSchema)

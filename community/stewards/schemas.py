@@ -1,11 +1,11 @@
 """Binding codes, bindings, stewards and an engineer's customers: request validation and response shapes."""
 import marshmallow as ma
-from flask import current_app, url_for
+from flask import current_app
 from marshmallow import fields, validate
 
 from community.estates.schemas import EstateBriefSchema, ResidencySchema
 from core.accounts.schemas import UserSchema
-from core.formatting import mask_phone
+from core.formatting import absolute_url, mask_phone
 from core.pagination import PageArgsSchema, list_schema
 from core.schemas import id_field, upload_url
 
@@ -26,7 +26,7 @@ class BindingCodeSchema(ma.Schema):
         "type": "integer", "description": "how many more households may bind with this code (BINDING_CODE_MAX_USES)"})
 
     def dump_image_url(self, code):
-        return url_for("community_stewards.binding_code_image", scene=code.scene, _external=True)
+        return absolute_url("community_stewards.binding_code_image", scene=code.scene)
 
     def dump_uses_left(self, code):
         return max(0, current_app.config["BINDING_CODE_MAX_USES"] - code.uses)

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from community.estates import services as estates
 from community.stewards import services
 from core import pages
+from core.auth import codes_per_ip, codes_per_user
 
 bp = Blueprint("community_stewards_pages", __name__)
 
@@ -154,6 +155,8 @@ class BindingCodeForm(FlaskForm):
 
 
 @bp.route("/engineer/code", methods=["GET", "POST"])
+@codes_per_user
+@codes_per_ip
 @pages.engineer_only
 def binding_code():
     engineer = estates.engineer_of(current_user.id)

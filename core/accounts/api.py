@@ -2,15 +2,15 @@
 
 from core.accounts import services
 from core.accounts.schemas import (
+    OwnPasswordSchema,
     PasswordLoginSchema,
-    PasswordSchema,
     PhoneCodeSchema,
     ProfileSchema,
     TokenSchema,
     UserSchema,
     WeChatLoginSchema,
 )
-from core.auth import auth_required, bearer_token, current_api_user, rate_key_user, rate_key_username
+from core.auth import auth_required, bearer_token, current_api_user, login_per_account, login_per_ip, rate_key_user
 from core.blueprint import Blueprint
 from core.extensions import limit_from, limiter
 from core.idempotency import idempotent
@@ -33,8 +33,8 @@ def wechat_login(body):
 
 
 @bp.route("/auth/password-login", methods=["POST"])
-@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"))
-@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), key_func=rate_key_username)
+@login_per_ip
+@login_per_account
 @bp.arguments(PasswordLoginSchema)
 @bp.response(200, TokenSchema)
 def password_login(body):
@@ -87,9 +87,17 @@ def confirm_phone(body):
 
 
 @bp.route("/me/password", methods=["PUT"])
+@login_per_account
 @auth_required("engineer", "agent", "admin")
-@bp.arguments(PasswordSchema)
+@bp.arguments(OwnPasswordSchema)
 @bp.response(204)
 def set_my_password(body):
-    """Set the caller's web-console password (staff only)"""
-    services.set_password(current_api_user(), body["password"])
+    """Set the caller's web-console password (staff only)
+
+    With a password set, `current_password` is required (422 current_password when wrong); a
+    first password needs `wechat_code`, a fresh wx.login code of the caller's own WeChat account.
+    Every other token and web session of the caller ends; this request's token stays valid.
+    Wrong current passwords count against the same per-account limit as the logins.
+    """
+    services.change_own_password(current_api_user(), body["password"], current_password=body.get("current_password"),
+                                 wechat_code=body.get("wechat_code"), keep_token=bearer_token())

@@ -53,6 +53,9 @@ class User(UserMixin, db.Model):
     # The last business day (Asia/Shanghai) the user's bearer token was used: written at most once
     # a day per user (core.accounts.services.principal_for_token); customer health reads it.
     last_active_on: Mapped[date | None]
+    # Bumped when the user logs out of the web, changes password or is disabled: every web session
+    # carries the version it was opened under (get_id), so an older session cookie stops working.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     identities: Mapped[list["WeChatIdentity"]] = relationship(back_populates="user", lazy="raise")
 
@@ -66,8 +69,8 @@ class User(UserMixin, db.Model):
         return self.status == "active"
 
     def get_id(self) -> str:
-        # The password hash's tail makes a password change end every other web session.
-        return f"{self.id}:{(self.password_hash or '')[-12:]}"
+        # The session version makes logout, a password change or disabling end every web session.
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {sorted(self.roles)}>"

@@ -18,6 +18,14 @@ class PasswordSchema(ma.Schema):
     password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True)
 
 
+class OwnPasswordSchema(PasswordSchema):
+    """PUT /me/password: the new password and proof that the caller is the account's owner."""
+    current_password = fields.String(validate=validate.Length(1, 256), load_only=True, metadata={
+        "description": "required when a password is already set"})
+    wechat_code = fields.String(validate=validate.Length(1, 128), load_only=True, metadata={
+        "description": "for a first password: a fresh wx.login code of the same WeChat account"})
+
+
 class UserSchema(ma.Schema):
     """A user as they see themselves (and as admins see them): the phone in full."""
     id = fields.Integer()
@@ -28,6 +36,8 @@ class UserSchema(ma.Schema):
     phone_confirmed = fields.Function(lambda user: user.phone_confirmed_at is not None, metadata={
         "description": "true when WeChat confirmed the phone (the getPhoneNumber button)"})
     username = fields.String(allow_none=True)
+    has_password = fields.Function(lambda user: user.password_hash is not None, metadata={
+        "description": "true when a web-console password is set (changing it asks for the current one)"})
     roles = fields.Method("dump_roles")
     created_at = fields.DateTime()
 

@@ -237,9 +237,21 @@ def revoke_token(token: str) -> None:
         ApiToken.token_hash == crypto.token_hash(token), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
 
 
-def revoke_all_tokens(user: User) -> int:
-    return db.session.execute(sa.update(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())).rowcount
+def revoke_all_tokens(user: User, *, keep: str | None = None) -> int:
+    """Revoke every live token of the user, except the bearer token `keep` (the caller's own)."""
+    stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep:
+        stmt = stmt.where(ApiToken.token_hash != crypto.token_hash(keep))
+    return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount
+
+
+def end_web_sessions(user: User) -> None:
+    """Every web session of the user stops working (the session version they carry is stale):
+    on logout, a password change and disabling. One UPDATE, safe against a concurrent bump."""
+    db.session.execute(sa.update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(user, ["session_version"])
 
 
 # -- passwords and staff ----------------------------------------------------------------------
@@ -256,15 +268,40 @@ def authenticate_password(username: str, password: str, *, staff_only: bool = Tr
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Set a web password; other web sessions end (the session id includes the hash)."""
+def set_password(user: User, password: str, *, keep_token: str | None = None) -> None:
+    """Set a web password. Everything that was logged in as the user before ends: every web
+    session and every bearer token except `keep_token` (the caller's own, when they changed it
+    themselves). An admin's reset therefore also logs the user out of the mini-program, which
+    logs in again by itself through wx.login."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"密码至少 {MIN_PASSWORD_LENGTH} 位",
-                               details={"fields": {"password": [f"at least {MIN_PASSWORD_LENGTH} characters"]}})
+        raise invalid("password", f"密码至少 {MIN_PASSWORD_LENGTH} 位")
     if password.isdigit():
-        raise ValidationFailed("密码不能全是数字", details={"fields": {"password": ["must not be digits only"]}})
+        raise invalid("password", "密码不能全是数字")
     user.password_hash = generate_password_hash(password)
     db.session.flush()
+    if user.id is not None:
+        revoke_all_tokens(user, keep=keep_token)
+        end_web_sessions(user)
+
+
+def change_own_password(user: User, password: str, *, current_password: str | None = None,
+                        wechat_code: str | None = None, keep_token: str | None = None) -> None:
+    """A user changes their own web password. Proof that it is them, beyond the session or token
+    the request carries (a stolen mini-program token must not become a web login):
+    - with a password already set, the current password;
+    - for a first password, a fresh wx.login code whose openid is one of the user's identities
+      (a WeChat re-login, which only the phone holding that WeChat account can produce).
+    """
+    if user.password_hash:
+        if not current_password or not check_password_hash(user.password_hash, current_password):
+            raise invalid("current_password", "当前密码不正确")
+    elif not wechat_code:
+        raise invalid("wechat_code", "首次设置密码需要在微信中重新确认身份")
+    else:
+        openid = gateway.code_to_session(wechat_code)["openid"]
+        if openid_of(user.id) != openid:
+            raise invalid("wechat_code", "微信身份与当前账号不一致，请在本人微信中操作")
+    set_password(user, password, keep_token=keep_token)
 
 
 def new_password_account(username: str, password: str, roles: set[str], display_name: str = "") -> User:
@@ -324,6 +361,7 @@ def set_status(user: User, status: str, actor: User) -> User:
     user.status = status
     if status == "disabled":
         revoke_all_tokens(user)
+        end_web_sessions(user)
     db.session.flush()
     audit.record(actor, "user.status.set", "user", user.id, before={"status": before}, after={"status": status})
     return user
@@ -359,12 +397,13 @@ def get_user(user_id: int) -> User:
 
 
 def web_user(session_id: str) -> User | None:
-    """Flask-Login loader: "<id>:<password hash tail>" → the user while that password stands."""
-    user_id, _, tail = session_id.partition(":")
-    if not user_id.isdigit():
+    """Flask-Login loader: "<id>:<session version>" → the active user while that version stands
+    (end_web_sessions bumps it)."""
+    user_id, _, _version = session_id.partition(":")
+    if not user_id.isdigit() or len(user_id) > 18:
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or user.get_id() != session_id:
+    if user is None or user.get_id() != session_id or not user.is_active:
         return None
     return user
 

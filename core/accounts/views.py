@@ -1,6 +1,6 @@
 """Web sessions for staff: login, logout, own password."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -8,9 +8,9 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from core import pages
 from core.accounts import services
 from core.accounts.models import ROLES
-from core.auth import page_roles_required, rate_key_username
+from core.auth import end_web_session, login_per_account, login_per_ip, page_roles_required, start_web_session
 from core.errors import APIError
-from core.extensions import db, limit_from, limiter
+from core.extensions import db
 
 bp = Blueprint("web", __name__)
 
@@ -44,24 +44,28 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_IP"), methods=["POST"])
-@limiter.limit(limit_from("RATELIMIT_LOGIN_PER_ACCOUNT"), methods=["POST"], key_func=rate_key_username)
+@login_per_ip
+@login_per_account
 def login():
     form = LoginForm()
+    if session.pop("expired", False) and request.method == "GET":
+        flash("登录已超时，请重新登录", "info")
     if form.validate_on_submit():
         try:
             user = services.authenticate_password(form.username.data.strip(), form.password.data)
         except APIError as exc:
             form.password.errors.append(exc.message)
         else:
-            login_user(user)
+            start_web_session(user)
             return redirect(pages.safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    logout_user()
+    """Log out everywhere: the user's other browsers and any saved copy of this cookie too."""
+    if current_user.is_authenticated:
+        end_web_session(current_user)
     flash("已退出登录", "info")
     return redirect(url_for("web.login"))
 
@@ -71,14 +75,16 @@ def logout():
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            services.authenticate_password(current_user.username, form.current.data, staff_only=False)
-            services.set_password(current_user, form.password.data)
+            services.change_own_password(user, form.password.data, current_password=form.current.data)
         except APIError as exc:
-            form.password.errors.append(exc.message)
+            db.session.rollback()
+            field = form.current if "current_password" in exc.details.get("fields", {}) else form.password
+            field.errors.append(exc.message)
         else:
             db.session.commit()
-            login_user(current_user)  # the session id carries the new hash
+            start_web_session(user)  # this session carries the new session version; the others end
             flash("密码已修改", "success")
             return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)

@@ -47,12 +47,14 @@ class Notification(db.Model):
     )
 
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "unknown")
 
 
 class OutboxMessage(db.Model):
     """One subscribe message to send: written with the event, claimed by the sender in batches,
-    sent with no database transaction open, its outcome recorded afterwards."""
+    sent with no database transaction open, its outcome recorded afterwards. `unknown`: WeChat may
+    have delivered it (no answer to a sent request, or 43101 on a message reclaimed after a crash);
+    it is never sent again (core.notifications.services)."""
 
     __tablename__ = "outbox_messages"
 
@@ -73,7 +75,7 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        sa.CheckConstraint("status in ('pending', 'sending', 'sent', 'failed')", name="status"),
+        sa.CheckConstraint("status in ('pending', 'sending', 'sent', 'failed', 'unknown')", name="status"),
         sa.Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),
     )
 

@@ -18,11 +18,18 @@ A crash loses nothing: a row claimed but not recorded is claimed again once its 
 
 Error policy: 43101 (no quota / refused; zeroes the quota), 40003 (openid), 40037 (template),
 47003 (data) are final; 45009 pauses the template until the next Asia/Shanghai day; -1, HTTP
-5xx and timeouts are retried with exponential backoff up to MAX_ATTEMPTS; token errors are
-refreshed and retried once by the gateway.
+5xx and connection failures (nothing sent) are retried with exponential backoff up to
+MAX_ATTEMPTS; token errors are refreshed and retried once by the gateway.
+
+"Maybe delivered" is its own final status, `unknown`, never sent again by anyone (a duplicate
+costs the user an acceptance and is what residents complain about; a lost notice still sits in
+the inbox): no answer to a request that went out (`gateway.NoAnswer`: a read timeout, a dropped
+connection), and 43101 on a message reclaimed after a crash, whose first attempt probably used
+the acceptance (that 43101 says nothing about the quota, which is left as it is).
 """
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from datetime import datetime, time, timedelta
@@ -39,6 +46,8 @@ from core.formatting import BUSINESS_TZ
 from core.notifications.models import Notification, OutboxMessage, SubscriptionQuota, TemplatePause
 from core.pagination import Page, paginate
 from core.wechat import gateway
+
+log = logging.getLogger(__name__)
 
 PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER",
             "redemption": "WECHAT_TEMPLATE_REDEMPTION", "maintenance": "WECHAT_TEMPLATE_MAINTENANCE",
@@ -204,9 +213,9 @@ def next_business_day(now: datetime) -> datetime:
     return datetime.combine(tomorrow, time(0, 0), tzinfo=BUSINESS_TZ)
 
 
-def claim(limit: int, now: datetime) -> list[OutboxMessage]:
-    """Take up to `limit` due messages (and ones a crashed sender left past their lease); the
-    caller commits the claim before sending."""
+def claim(limit: int, now: datetime) -> list[dict]:
+    """Take up to `limit` due messages (and ones a crashed sender left past their lease: `reclaimed`);
+    the caller commits the claim before sending."""
     o = OutboxMessage
     paused = sa.select(TemplatePause.template_id).where(TemplatePause.until > now)
     stmt = (sa.select(o).where(sa.or_(sa.and_(o.status == "pending", o.next_attempt_at <= now),
@@ -215,20 +224,28 @@ def claim(limit: int, now: datetime) -> list[OutboxMessage]:
             .order_by(o.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    messages = db.session.scalars(stmt).all()
-    for message in messages:
+    claimed = []
+    for message in db.session.scalars(stmt).all():
+        claimed.append({"id": message.id, "openid": message.openid, "template_id": message.template_id,
+                        "data": message.data, "page": message.page, "reclaimed": message.status == "sending"})
         message.status, message.claimed_at = "sending", now
     db.session.flush()
-    return messages
+    return claimed
 
 
 def deliver(message: dict) -> tuple[str, object]:
-    """Call WeChat for one claimed message (no transaction open): ("sent", msgid) or ("error", errcode)."""
+    """Call WeChat for one claimed message (no transaction open): ("sent", msgid), ("error", errcode),
+    or ("unknown", why) when WeChat may have delivered it."""
     try:
         return "sent", gateway.send_subscribe_message(message["openid"], message["template_id"], message["data"],
                                                       message["page"])
+    except gateway.NoAnswer:
+        return "unknown", "no answer from WeChat (timeout)"
     except APIError as exc:
-        return "error", exc.details.get("errcode")
+        errcode = exc.details.get("errcode")
+        if errcode == 43101 and message["reclaimed"]:
+            return "unknown", "errcode 43101 after a reclaim"
+        return "error", errcode
 
 
 _o = OutboxMessage.__table__.c
@@ -244,6 +261,11 @@ def record(message_id: int, outcome: str, value, now: datetime) -> str:
     if outcome == "sent":
         db.session.execute(_MARK_SENT, {"message_id": message_id, "msgid": value, "sent_at": now})
         return "sent"
+    if outcome == "unknown":  # maybe delivered: final, never sent again; the quota stays as it is
+        log.warning("outbox message %s may have been delivered: %s", message_id, value)
+        db.session.execute(sa.update(OutboxMessage.__table__).where(_o.id == message_id).values(
+            status="unknown", attempts=_o.attempts + 1, last_error=value))
+        return "unknown"
     message = db.session.get(OutboxMessage, message_id)
     errcode = value
     message.last_error = f"errcode {errcode}"
@@ -276,10 +298,9 @@ def send_due(limit: int | None = None, now: datetime | None = None) -> dict[str,
     """One sender pass over a batch: claim, commit, send each, record each. Returns counts."""
     now = now or utcnow()
     limit = limit or current_app.config["NOTIFY_BATCH_SIZE"]
-    claimed = [{"id": m.id, "openid": m.openid, "template_id": m.template_id, "data": m.data, "page": m.page}
-               for m in claim(limit, now)]
+    claimed = claim(limit, now)
     db.session.commit()  # the claim is durable before any WeChat call
-    counts = {"claimed": len(claimed), "sent": 0, "failed": 0, "retry": 0, "paused": 0}
+    counts = {"claimed": len(claimed), "sent": 0, "failed": 0, "retry": 0, "paused": 0, "unknown": 0}
     if not claimed:
         return counts
     # From here on every statement commits by itself: no transaction is open while WeChat is

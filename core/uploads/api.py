@@ -10,9 +10,6 @@ from core.uploads import services
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/v1", description="图片上传")
 
-MULTIPART_OVERHEAD = 16 * 1024  # boundaries and part headers around the file
-
-
 class UploadSchema(Schema):
     id = fields.String(attribute="name", metadata={"description": "the image's public name"})
     url = fields.Method("_url")
@@ -40,9 +37,9 @@ def upload():
     other type whatever its name says (415), pixel sizes over the limits, truncated or corrupt
     files and files that are also web pages or archives (422).
     """
+    # The body is already bounded (core.boundary: UPLOAD_MAX_BYTES and the multipart overhead,
+    # from Content-Length before it is read); the file itself is bounded here.
     limit = current_app.config["UPLOAD_MAX_BYTES"]
-    # Werkzeug refuses a larger Content-Length at once, and stops a chunked body at the limit.
-    request.max_content_length = limit + MULTIPART_OVERHEAD
     if not request.mimetype == "multipart/form-data":
         raise APIError("请以 multipart/form-data 上传，文件字段名为 file", code="multipart_required", status=415)
     file = request.files.get("file")

@@ -684,10 +684,14 @@ def _register_controls(app: Flask, st: _State) -> None:
             if endpoint not in ENDPOINTS:
                 abort(400, f"endpoint must be one of {sorted(ENDPOINTS)}")
             status = _int_field(body, "status", None, 400, 599)
-            errcode = _int_field(body, "errcode", None if status else -1, -1, 99_999_999)
+            delay = body.get("delay", 0)
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 120:
+                abort(400, "delay must be a number of seconds from 0 to 120")
+            # A delay alone is a slow answer to a call that is processed; with an error, a slow error.
+            errcode = _int_field(body, "errcode", None if status or delay else -1, -1, 99_999_999)
             errmsg = _string_field(body, "errmsg") or ERRMSG.get(errcode, "fake fault")
             fault = {"endpoint": endpoint, "remaining": _int_field(body, "count", 1, 1, 1_000_000),
-                     "status": status, "errcode": errcode, "errmsg": errmsg}
+                     "status": status, "errcode": errcode, "errmsg": errmsg, "delay": delay}
         with st.lock:
             if request.method == "POST":
                 st.faults.append(fault)
@@ -798,19 +802,22 @@ def create_fake_app(appid: str = DEFAULT_APPID, secret: str = DEFAULT_SECRET,
                 "content_type": request.headers.get("Content-Type"), "at": st.now(),
             })
             fault = st.take_fault(path)
-            if fault is not None:
-                if fault["status"]:
-                    return Response(f"fake fault: HTTP {fault['status']}\n", status=fault["status"],
-                                    content_type="text/plain; charset=utf-8")
-                return _json_response(_error_body(fault["errcode"], fault["errmsg"]))
-            try:
-                if request.method != endpoint.method:
-                    raise WeChatError(43002 if endpoint.method == "POST" else 43001)
-                if endpoint.needs_token:
-                    st.check_token(request.args.get("access_token"))
-                result = endpoint.handler(st, request.args, body)
-            except WeChatError as error:
-                result = _error_body(error.errcode, error.errmsg)
+            if fault is not None and fault["status"]:
+                result = Response(f"fake fault: HTTP {fault['status']}\n", status=fault["status"],
+                                  content_type="text/plain; charset=utf-8")
+            elif fault is not None and fault["errcode"] is not None:
+                result = _error_body(fault["errcode"], fault["errmsg"])
+            else:
+                try:
+                    if request.method != endpoint.method:
+                        raise WeChatError(43002 if endpoint.method == "POST" else 43001)
+                    if endpoint.needs_token:
+                        st.check_token(request.args.get("access_token"))
+                    result = endpoint.handler(st, request.args, body)
+                except WeChatError as error:
+                    result = _error_body(error.errcode, error.errmsg)
+        if fault is not None and fault["delay"]:
+            time.sleep(fault["delay"])  # outside the lock: other calls go on meanwhile
         return result if isinstance(result, Response) else _json_response(result)
 
     return app

@@ -8,17 +8,31 @@
   its own connection, and SQLite would make it wait for the pending write.
 - Clients are built with auto_retry=False (wechatpy's own retry recurses without a cap);
   on 40001/40014/42001 we drop the stored token, fetch it again and retry once.
+- Inside a web request a WeChat call (token fetch and retries included) has WECHAT_REQUEST_TIMEOUT
+  seconds in all, is never retried after a timeout or a connection failure, and needs a free slot
+  of the host's bounded pool (`_slots`; it waits WECHAT_SLOT_WAIT_MS at most) or is refused with
+  503 `wechat_busy`: a stalled WeChat can tie up only a few of the host's workers, for a few
+  seconds each. The scheduler's
+  calls (no request) keep WECHAT_TIMEOUT per HTTP call and take no slot.
+- A call that got no answer after its request went out raises `NoAnswer`: WeChat may have done it
+  (a subscribe message may have been delivered), so it must not be repeated blindly.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
+import math
+import os
 import time
+from contextvars import ContextVar
 from datetime import timedelta
 
 import requests
 import sqlalchemy as sa
-from flask import current_app
+import urllib3
+from flask import current_app, has_request_context
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
@@ -35,6 +49,13 @@ BUSY_ERRORS = {-1, None}  # None: an HTTP-level failure (wechatpy could not read
 RATE_ERRORS = {45009, 45011}
 # Refresh a little before WeChat's expiry so a token never dies in flight.
 TOKEN_MARGIN = 120
+# The monotonic time by which the current call must be over (inside a web request), else None.
+_deadline: ContextVar[float | None] = ContextVar("wechat_deadline", default=None)
+
+
+class NoAnswer(UpstreamError):
+    """WeChat did not answer a request that had been sent (a read timeout, a dropped connection):
+    it may have acted on it. Answered as any `502 wechat_unavailable`."""
 
 
 class DatabaseStorage(SessionStorage):
@@ -127,8 +148,22 @@ class GatewayClient(WeChatClient):
         self.wxa.API_BASE_URL = api_base
         self.api_base = api_base
 
+    def _timeout(self) -> float:
+        """WECHAT_TIMEOUT, or inside a web request what is left of the call's WECHAT_REQUEST_TIMEOUT."""
+        deadline = _deadline.get()
+        if deadline is None:
+            return self.timeout
+        left = deadline - time.monotonic()
+        if left <= 0.01:  # nothing is sent: a connect timeout says so
+            raise requests.ConnectTimeout("the WeChat call's time inside the request is spent")
+        return left
+
+    def _request(self, method, url_or_endpoint, **kwargs):
+        kwargs["timeout"] = self._timeout()
+        return super()._request(method, url_or_endpoint, **kwargs)
+
     def fetch_access_token(self):
-        res = self._http.post(self.api_base + "cgi-bin/stable_token", timeout=self.timeout, data=json.dumps({
+        res = self._http.post(self.api_base + "cgi-bin/stable_token", timeout=self._timeout(), data=json.dumps({
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
             "force_refresh": False}))
         try:
@@ -157,19 +192,106 @@ def client() -> GatewayClient:
     return ext["linli.wechat"]
 
 
+def _sent(exc: requests.RequestException) -> bool:
+    """Whether the request may have reached WeChat: False only when no connection was made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    reason = getattr(reason, "original_error", reason)  # through a proxy that could not connect
+    return not (isinstance(exc, requests.ConnectionError)
+                and isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)))
+
+
 def _translate(exc: Exception, call: str) -> APIError:
     errcode = getattr(exc, "errcode", None)
     details = {"wechat_call": call, "errcode": errcode}
     if errcode in RATE_ERRORS:
         return ServiceUnavailable("微信接口调用太频繁，请稍后再试", code="wechat_rate_limited",
                                   details=details, headers={"Retry-After": "60"})
+    if isinstance(exc, requests.RequestException) and _sent(exc):
+        return NoAnswer("微信服务暂时不可用，请稍后再试", code="wechat_unavailable", details=details)
     if errcode in BUSY_ERRORS or not isinstance(exc, WeChatClientException):
         return UpstreamError("微信服务暂时不可用，请稍后再试", code="wechat_unavailable", details=details)
     return UpstreamError("微信接口返回错误", code="wechat_error", details=details)
 
 
+# -- the host's bounded pool of WeChat calls made inside web requests ---------------------------
+
+def take_slot(directory: str, pool: str, size: int) -> int | None:
+    """One of `size` slots of `pool`, shared by every process of this host: a lock file per slot
+    under `directory`, held with flock(LOCK_EX | LOCK_NB) on a descriptor of our own (so threads
+    count apart too). Returns the descriptor (close it to free the slot; the kernel frees it when
+    the process dies), or None at once when every slot is held."""
+    for i in range(size):
+        path = os.path.join(directory, f"{pool}.{i}.lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            os.close(fd)
+    return None
+
+
+SLOT_POLL = 0.02  # seconds between tries while waiting for a slot
+
+
+def wait_for_slot(directory: str, pool: str, size: int, wait: float) -> int | None:
+    """take_slot, trying again for up to `wait` seconds: a burst of healthy calls (a tenth of a
+    second each) queues briefly instead of failing, while a stalled WeChat, whose calls hold their
+    slots for seconds, turns the overflow away after that short wait."""
+    deadline = time.monotonic() + wait
+    while True:
+        fd = take_slot(directory, pool, size)
+        if fd is not None or time.monotonic() >= deadline:
+            return fd
+        time.sleep(SLOT_POLL)
+
+
+@contextlib.contextmanager
+def _slots(name: str):
+    """Inside a web request: hold a slot of this endpoint's pool (WECHAT_MAX_CONCURRENT) and one
+    of the pool of all WeChat calls (WECHAT_MAX_CONCURRENT_TOTAL) for the call, waiting at most
+    WECHAT_SLOT_WAIT_MS for them, else answer 503 `wechat_busy`. A size of 0 leaves that pool
+    unbounded."""
+    cfg, held = current_app.config, []
+    wait = cfg["WECHAT_SLOT_WAIT_MS"] / 1000
+    try:
+        for pool, size in ((name, cfg["WECHAT_MAX_CONCURRENT"]), ("all", cfg["WECHAT_MAX_CONCURRENT_TOTAL"])):
+            if size <= 0:
+                continue
+            fd = wait_for_slot(cfg["WECHAT_SLOT_DIR"], pool, size, wait)
+            if fd is None:
+                log.warning("wechat %s: all %s slots of %r busy, refused", name, size, pool)
+                raise ServiceUnavailable("微信服务繁忙，请稍后再试", code="wechat_busy", details={"wechat_call": name},
+                                         headers={"Retry-After": str(math.ceil(cfg["WECHAT_REQUEST_TIMEOUT"]))})
+            held.append(fd)
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
 def _call(name: str, fn, *, retry_busy: bool):
-    """Run one WeChat call: refresh the token once on a token error, retry once when WeChat is busy."""
+    """Run one WeChat call: refresh the token once on a token error, retry once when WeChat is busy.
+
+    Inside a web request: a slot of the host's pool, WECHAT_REQUEST_TIMEOUT for the whole call, and
+    a timeout or connection failure is final (a retry would hold the worker twice as long)."""
+    if not has_request_context():
+        return _attempts(name, fn, retry_busy=retry_busy, retry_stalled=retry_busy)
+    with _slots(name):
+        token = _deadline.set(time.monotonic() + current_app.config["WECHAT_REQUEST_TIMEOUT"])
+        try:
+            return _attempts(name, fn, retry_busy=retry_busy, retry_stalled=False)
+        finally:
+            _deadline.reset(token)
+
+
+def _attempts(name: str, fn, *, retry_busy: bool, retry_stalled: bool):
     c = client()
     for attempt in (1, 2):
         try:
@@ -187,7 +309,7 @@ def _call(name: str, fn, *, retry_busy: bool):
             break
         except requests.RequestException as exc:
             last = exc
-            if attempt == 1 and retry_busy:
+            if attempt == 1 and retry_stalled:
                 log.warning("wechat %s: %s, retrying once", name, type(exc).__name__)
                 continue
             break

@@ -6,9 +6,9 @@ from core.models import AuditEntry
 from tests.conftest import ON_POSTGRES
 
 
-def _tamper(statement: str) -> None:
-    """Alter audit rows behind the triggers' back, as an attacker with database access could."""
-    with db.engine.begin() as conn:
+def _tamper(owner_db, statement: str) -> None:
+    """Alter audit rows behind the triggers' back, as an attacker with the owner's access could."""
+    with owner_db.begin() as conn:
         if ON_POSTGRES:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         else:
@@ -46,7 +46,7 @@ def test_the_database_refuses_to_update_or_delete_audit_rows(app, admin, make_es
                 db.session.rollback()
 
 
-def test_verify_passes_on_an_intact_chain_and_fails_on_any_alteration(app, client, admin, make_estate):
+def test_verify_passes_on_an_intact_chain_and_fails_on_any_alteration(app, client, admin, make_estate, owner_db):
     for n in range(3):
         make_estate(name=f"小区{n}")
     runner = app.test_cli_runner()
@@ -57,17 +57,17 @@ def test_verify_passes_on_an_intact_chain_and_fails_on_any_alteration(app, clien
     assert rows >= 3 and f"{rows} audit rows checked, 0 problems" in result.output
     with app.app_context():
         second = db.session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()[1]
-        _tamper(f"UPDATE audit_log SET after = '{{\"name\": \"forged\"}}' WHERE id = {second}")
+        _tamper(owner_db, f"UPDATE audit_log SET after = '{{\"name\": \"forged\"}}' WHERE id = {second}")
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
     assert f"audit row {second}: hash does not match" in result.output
 
 
-def test_verify_catches_a_deleted_row(app, admin, make_estate):
+def test_verify_catches_a_deleted_row(app, admin, make_estate, owner_db):
     for n in range(3):
         make_estate(name=f"小区{n}")
     with app.app_context():
         second = db.session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()[1]
-        _tamper(f"DELETE FROM audit_log WHERE id = {second}")
+        _tamper(owner_db, f"DELETE FROM audit_log WHERE id = {second}")
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "prev_hash does not match" in result.output

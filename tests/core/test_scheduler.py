@@ -141,9 +141,9 @@ def test_flask_jobs_run_once_expires_due_points(app):
     assert unknown.exit_code != 0 and "no job named" in unknown.output
 
 
-def _tamper(statement: str) -> None:
-    """Change ledger rows behind the triggers' back, as someone with database access could."""
-    with db.engine.begin() as conn:
+def _tamper(owner_db, statement: str) -> None:
+    """Change ledger rows behind the triggers' back, as someone with the owner's access could."""
+    with owner_db.begin() as conn:
         if ON_POSTGRES:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         else:
@@ -156,7 +156,7 @@ def _tamper(statement: str) -> None:
     ("UPDATE points_lots SET remaining = remaining - 1", "its lots hold"),
     ("UPDATE points_accounts SET balance = balance + 1 WHERE user_id IS NOT NULL", "but postings sum to"),
 ])
-def test_flask_points_verify_passes_on_a_sound_ledger_and_fails_on_tampering(app, tampering, problem):
+def test_flask_points_verify_passes_on_a_sound_ledger_and_fails_on_tampering(app, tampering, problem, owner_db):
     with app.app_context():
         user = User(display_name="住户")
         db.session.add(user)
@@ -172,7 +172,7 @@ def test_flask_points_verify_passes_on_a_sound_ledger_and_fails_on_tampering(app
 
     with app.app_context():
         posting = db.session.scalar(sa.select(sa.func.min(Posting.id)))
-        _tamper(tampering.format(posting=posting))
+        _tamper(owner_db, tampering.format(posting=posting))
     result = runner.invoke(args=["points", "verify"])
     assert result.exit_code == 1, result.output
     assert problem in result.output

@@ -76,7 +76,8 @@ def test_engineer_onboarding_binding_code_and_customers(live_app, page, make_est
     headers = {"Authorization": f"Bearer {login['token']}"}
     assert api.post(base + "/api/v1/engineer/claim", json={"invite_code": invite.lower()},
                     headers=headers).status_code == 200
-    assert api.put(base + "/api/v1/me/password", json={"password": "wang-pass-2026"},
+    assert api.put(base + "/api/v1/me/password", json={"password": "wang-pass-2026",
+                                                         "wechat_code": wechat.code(engineer_openid)},
                    headers=headers).status_code == 204
 
     page.get_by_role("button", name="退出").click()

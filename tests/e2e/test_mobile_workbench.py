@@ -333,7 +333,8 @@ def visit_workbench(page, base: str, demo: Demo, device: str, check):
     page.get_by_role("button", name="生成绑定码").click()
     image = page.get_by_test_id("binding-code")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('[data-testid=binding-code]').complete")
+    # a function, not an expression: Playwright evals an expression, which the page's CSP refuses
+    page.wait_for_function("() => document.querySelector('[data-testid=binding-code]').complete")
     expect(page.locator("#expiry")).to_contain_text("剩余")
     check(page, "code")
     shoot(page, f"{device}-code")

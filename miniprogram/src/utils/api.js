@@ -216,4 +216,4 @@ function reset() {
   loggingIn = null
 }
 
-module.exports = { ApiError, request, login, bind, upload, mediaUrl, showError, reset, token, newKey }
+module.exports = { ApiError, request, login, bind, upload, mediaUrl, showError, reset, token, newKey, wxCode }

@@ -182,6 +182,13 @@ test('a new engineer activates on the 工作台 with the invite code and sets th
   await waitFor(() => page.data.passwordSet, { what: 'the password' })
   const login = await backend.call('POST', '/api/v1/auth/password-login', { username: `W${n}`, password: 'Linli-web-2026' })
   expect(login.token).toBeTruthy()
+  // Changed again with the current password; the login token from above is revoked by the change.
+  page.instance.onCurrentPassword({ detail: { value: 'Linli-web-2026' } })
+  page.instance.onPassword({ detail: { value: 'Linli-web-2027' } })
+  await tap(page, '.save-password')
+  await waitFor(() => !page.data.savingPassword && page.data.currentPassword === '', { what: 'the change' })
+  const again = await backend.call('POST', '/api/v1/auth/password-login', { username: `W${n}`, password: 'Linli-web-2027' })
+  expect(again.token).toBeTruthy()
 })
 
 test('questions of my estate answered from the questions page; a visit day announced from the visit page', async () => {

@@ -29,6 +29,9 @@ const ORDERS = [
 /** @type {import('./scenarios').Scenario[]} */
 const scenarios = [
   { name: 'work-ready', route: 'pages/work/index', before: token, routes: ready },
+  { name: 'work-password-change', route: 'pages/work/index', before: token,
+    routes: [...ready.filter((r) => r[1] !== '/api/v1/me'), ['GET', '/api/v1/me', 200, { ...F.ME, has_password: true }]],
+    act: async (page) => { page.instance.setData({ passwordError: '当前密码不正确' }) } },
   { name: 'work-outsider', route: 'pages/work/index', before: token,
     routes: [['GET', '/api/v1/engineer/me', 403, apiError('forbidden', '没有权限执行此操作')]],
     act: async (page) => { page.instance.setData({ claimError: '邀请码无效或已使用' }) } },

@@ -213,22 +213,47 @@ describe('a user without the engineer role', () => {
 })
 
 describe('the web workbench password', () => {
-  test('is set from here; the server says what a weak one lacks', async () => {
+  test('a first password is proven with a fresh wx.login; the server says what a weak one lacks', async () => {
     const page = await ready()
+    expect(page.querySelector('.current-password')).toBeUndefined()
+    expect(text(page, '.save-password')).toBe('设置密码')
     await tap(page, '.save-password')
     expect(text(page, '.password-error')).toBe('请输入新密码')
     mp.route('PUT', '/api/v1/me/password', (req) => (req.data.password.length < 8
-      ? [422, apiError('validation_error', '密码至少 8 位', { fields: { password: ['at least 8 characters'] } })]
+      ? [422, apiError('validation_error', '密码至少 8 位', { fields: { password: ['密码至少 8 位'] } })]
       : [204, null]))
+    mp.loginCodes.push('fresh-1', 'fresh-2')
     page.instance.onPassword({ detail: { value: '1234' } })
     await tap(page, '.save-password')
     expect(text(page, '.password-error')).toBe('密码至少 8 位')
     page.instance.onPassword({ detail: { value: 'linli-2026!' } })
     expect(page.querySelector('.password-error')).toBeUndefined()
     await tap(page, '.save-password')
-    expect(mp.requests.filter((r) => r.method === 'PUT').map((r) => r.data)).toEqual([{ password: '1234' }, { password: 'linli-2026!' }])
+    expect(mp.requests.filter((r) => r.method === 'PUT').map((r) => r.data)).toEqual([
+      { password: '1234', wechat_code: 'fresh-1' }, { password: 'linli-2026!', wechat_code: 'fresh-2' }])
     expect(page.data.password).toBe('')
     expect(text(page, '.web .label')).toBe('密码已设置，可再次修改')
     expect(mp.called('showToast').pop().title).toBe('密码已设置')
+    expect(page.querySelector('.current-password')).toBeTruthy()  // the next change asks for this one
+  })
+
+  test('a set password is changed with the current one', async () => {
+    const page = await ready({ '/api/v1/me': [200, { ...F.ME, has_password: true }] })
+    expect(text(page, '.save-password')).toBe('修改密码')
+    page.instance.onPassword({ detail: { value: 'linli-2027!' } })
+    await tap(page, '.save-password')
+    expect(text(page, '.password-error')).toBe('请输入当前密码')
+    mp.route('PUT', '/api/v1/me/password', (req) => (req.data.current_password === 'linli-2026!'
+      ? [204, null]
+      : [422, apiError('validation_error', '当前密码不正确', { fields: { current_password: ['当前密码不正确'] } })]))
+    page.instance.onCurrentPassword({ detail: { value: 'guess' } })
+    await tap(page, '.save-password')
+    expect(text(page, '.password-error')).toBe('当前密码不正确')
+    page.instance.onCurrentPassword({ detail: { value: 'linli-2026!' } })
+    await tap(page, '.save-password')
+    expect(mp.requests.filter((r) => r.method === 'PUT').map((r) => r.data)).toEqual([
+      { password: 'linli-2027!', current_password: 'guess' }, { password: 'linli-2027!', current_password: 'linli-2026!' }])
+    expect(mp.loginCount).toBe(0)  // no wx.login: the current password is the proof
+    expect(page.data.currentPassword).toBe('')
   })
 })

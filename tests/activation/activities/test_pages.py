@@ -32,7 +32,7 @@ def engineer_ambassador(client, make_engineer, make_ambassador, web_login):
     def make(estate_ids, level: int = 3):
         engineer = make_engineer(estate_ids)
         make_ambassador(level=level, estate_ids=estate_ids, user=engineer)
-        r = client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+        r = client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
         assert r.status_code in (200, 204)
         web_login(engineer.employee_no, "eng-pass-123")
         return engineer

@@ -50,7 +50,7 @@ def test_pages_need_a_staff_session_and_agents_only_read(app, console, applicati
 
     engineer_client = app.test_client()
     engineer = make_engineer()
-    engineer_client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    engineer_client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
     token = csrf_token(html(engineer_client.get("/login")))
     engineer_client.post("/login", data={"csrf_token": token, "username": engineer.employee_no,
                                          "password": "eng-pass-123"})

@@ -33,7 +33,7 @@ def test_pages_need_an_admin_session(client, make_engineer, web_login):
         response = client.get(path)
         assert response.status_code == 302 and "/login" in response.location, path
     engineer = make_engineer()
-    client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
     web_login(engineer.employee_no, "eng-pass-123")
     for path in PAGES:
         assert client.get(path, headers={"Accept": "text/html"}).status_code == 403, path

@@ -248,7 +248,7 @@ def test_moderators_list_held_and_unchecked_answers_and_comments(app, client, we
 def workbench(client, make_engineer, web_login, estate):
     """An engineer covering the estate, logged in to the web workbench."""
     engineer = make_engineer([estate])
-    client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
     web_login(engineer.employee_no, "eng-pass-123")
     return engineer
 

@@ -188,7 +188,7 @@ def test_engineer_answers_in_the_workbench_and_admin_moderates_in_the_console(cl
     question = post(client, resident, estate, text="净水器滤芯多久换？").json
     held = post(client, resident, estate, kind="review", text="师傅人好，加微信聊").json
     engineer = make_engineer([estate])
-    client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
     web_login(engineer.employee_no, "eng-pass-123")
     page = client.get("/engineer/questions").get_data(as_text=True)
     assert "净水器滤芯多久换？" in page

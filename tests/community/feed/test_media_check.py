@@ -2,6 +2,7 @@
 message-push endpoint (signed by WeChat's rules, plaintext or security mode)."""
 import hashlib
 import json
+import secrets
 import time
 
 import pytest
@@ -16,7 +17,7 @@ def signature(token: str, timestamp: str, nonce: str) -> str:
 
 
 def push(client, event: dict, *, token=TOKEN):
-    ts, nonce = str(int(time.time())), "4242"
+    ts, nonce = str(int(time.time())), secrets.token_hex(8)  # a nonce is taken once (core/wechat/push.py)
     return client.post(f"/wechat/push?signature={signature(token, ts, nonce)}&timestamp={ts}&nonce={nonce}",
                        data=json.dumps(event), content_type="application/json")
 
@@ -104,9 +105,11 @@ def test_url_verification_with_the_official_vector(app, client):
     assert r.status_code == 403
 
 
-def test_security_mode_push_with_the_official_vector(app, client):
+def test_security_mode_push_with_the_official_vector(app, client, monkeypatch):
     """The official encrypted vector (token AAAAA, EncodingAESKey A×43, appid wxba5fad812f8e6fb9)
     decrypts and is answered `success` (its debug_demo event has no handler)."""
+    from core.wechat import push as push_endpoint
+    monkeypatch.setattr(push_endpoint, "_now", lambda: 1714112445 + 10)  # the vector's own time
     app.config.update(WECHAT_PUSH_TOKEN="AAAAA", WECHAT_PUSH_AES_KEY="A" * 43, WECHAT_APPID="wxba5fad812f8e6fb9")
     body = {"ToUserName": "gh_97417a04a28d", "Encrypt": (
         "+qdx1OKCy+5JPCBFWw70tm0fJGb2Jmeia4FCB7kao+/Q5c/ohsOzQHi8khUOb05JCpj0JB4RvQMkUyus8TPxLKJGQqcvZqzDpVzazhZv6Js"
@@ -120,3 +123,6 @@ def test_security_mode_push_with_the_official_vector(app, client):
     forged = client.post(f"/wechat/push?{query}&msg_signature=046e02f8204d34f8ba5fa3b1db94908f3df2e9b4",
                          data=json.dumps(body), content_type="application/json")
     assert forged.status_code == 403
+    replayed = client.post(f"/wechat/push?{query}&msg_signature=046e02f8204d34f8ba5fa3b1db94908f3df2e9b3",
+                           data=json.dumps(body), content_type="application/json")
+    assert replayed.status_code == 403

@@ -252,7 +252,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_fl
     assert statuses == ["sending", "sending", "sending", "sent", "sent"]
     assert send(app)["claimed"] == 0  # the lease of the claimed rows has not run out
     counts = send(app, now=utcnow() + services.CLAIM_LEASE + timedelta(seconds=1))
-    assert counts == {"claimed": 3, "sent": 3, "failed": 0, "retry": 0, "paused": 0}
+    assert counts == {"claimed": 3, "sent": 3, "failed": 0, "retry": 0, "paused": 0, "unknown": 0}
     delivered = [m["touser"] for m in messages(wechat)]
     assert sorted(set(delivered)) == sorted(r.openid for r in residents)  # nothing lost
     duplicates = len(delivered) - len(set(delivered))

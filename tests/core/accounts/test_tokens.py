@@ -181,12 +181,14 @@ def test_passwords_are_stored_hashed(app, make_admin):
 
 def test_staff_sets_own_password_and_residents_cannot(client, make_admin, login):
     admin = make_admin(username="boss", password="correct-horse-1")
-    assert client.put("/api/v1/me/password", headers=admin.headers, json={"password": "new-horse-22"}).status_code == 204
+    assert client.put("/api/v1/me/password", headers=admin.headers,
+                      json={"password": "new-horse-22", "current_password": "correct-horse-1"}).status_code == 204
     old = client.post("/api/v1/auth/password-login", json={"username": "boss", "password": "correct-horse-1"})
     assert old.status_code == 401
     new = client.post("/api/v1/auth/password-login", json={"username": "boss", "password": "new-horse-22"})
     assert new.status_code == 200
-    weak = client.put("/api/v1/me/password", headers=admin.headers, json={"password": "12345678"})
+    weak = client.put("/api/v1/me/password", headers=admin.headers,
+                      json={"password": "12345678", "current_password": "new-horse-22"})
     assert weak.status_code == 422 and set(weak.json["error"]["details"]["fields"]) == {"password"}
     resident = login()
     response = client.put("/api/v1/me/password", headers=resident.headers, json={"password": "new-horse-22"})

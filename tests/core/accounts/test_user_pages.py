@@ -26,6 +26,6 @@ def test_admin_finds_a_user_and_changes_roles_and_status(app, client, make_admin
 
 def test_users_pages_are_for_admins_only(client, make_engineer, login, web_login, app):
     engineer = make_engineer()
-    client.put("/api/v1/me/password", headers=engineer.headers, json={"password": "eng-pass-123"})
+    client.put("/api/v1/me/password", headers=engineer.headers, json=engineer.first_password("eng-pass-123"))
     web_login(engineer.employee_no, "eng-pass-123")
     assert client.get("/admin/users").status_code == 403

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import time
 
 import pytest
 import qrcode
@@ -564,6 +565,22 @@ def test_fault_with_http_status(client, control):
     assert client.fetch_access_token()["expires_in"] == 7200
 
 
+def test_fault_with_a_delay_answers_late_and_the_call_still_counts(fake, client, control, resident):
+    """A delay alone: WeChat does the call but its answer comes late (a send after the caller's
+    timeout still reaches the user); with an errcode, a slow error."""
+    control("POST", "subscriptions", json={"openid": resident, "template_id": "tmpl_visit_notice"})
+    control("POST", "faults", json={"endpoint": "cgi-bin/message/subscribe/send", "delay": 1})
+    with pytest.raises(requests.ReadTimeout):
+        client._http.post(fake.url + f"cgi-bin/message/subscribe/send?access_token={client.access_token}",
+                          json={"touser": resident, "template_id": "tmpl_visit_notice", "data": VISIT_DATA},
+                          timeout=0.3)
+    assert [m["touser"] for m in control("GET", "messages")["messages"]] == [resident]
+    control("POST", "faults", json={"endpoint": "wxa/msg_sec_check", "delay": 0.4, "errcode": -1})
+    started = time.monotonic()
+    assert token_errcode(fake, client._http, None) == -1
+    assert time.monotonic() - started >= 0.4
+
+
 def test_fault_applies_before_token_check_and_can_be_cleared(fake, http, control):
     control("POST", "faults", json={"endpoint": "wxa/msg_sec_check", "count": 5, "errcode": -1})
     assert token_errcode(fake, http, None) == -1  # the fault wins over 41001
@@ -577,6 +594,8 @@ def test_fault_applies_before_token_check_and_can_be_cleared(fake, http, control
 @pytest.mark.parametrize("method, path, body", [
     ("POST", "faults", {"endpoint": "cgi-bin/nothing"}),
     ("POST", "faults", {"endpoint": "cgi-bin/token", "count": 0}),
+    ("POST", "faults", {"endpoint": "cgi-bin/token", "delay": -1}),
+    ("POST", "faults", {"endpoint": "cgi-bin/token", "delay": "8"}),
     ("POST", "clock", {"advance_seconds": -5}),
     ("POST", "subscriptions", {"openid": "o1", "template_id": "tmpl_unknown"}),
     ("POST", "subscriptions", {"template_id": "tmpl_visit_notice"}),

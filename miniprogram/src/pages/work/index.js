@@ -5,7 +5,9 @@
  * what waits for me (orders to schedule and to complete, questions to answer), my customers' care
  * (due and overdue care items, open follow-ups, open health alerts: each a way into its page) and
  * the entries to the engineer's pages; the password of the web workbench (PUT /api/v1/me/password), which I
- * log in to with my employee number.
+ * log in to with my employee number. Changing a password asks for the current one; a first password
+ * is proven with a fresh wx.login code of my own WeChat (the server checks it is the same account),
+ * so a copied token alone cannot open the web workbench.
  *
  * Without the engineer role the API answers 403: the page says what engineer mode is and takes
  * the invite code staff gave the engineer (POST /api/v1/engineer/claim) — the step the web
@@ -61,9 +63,10 @@ Component({
     entries: ENTRIES,
     username: '',
     password: '',
+    currentPassword: '',
     passwordError: '',
     savingPassword: false,
-    /** the web password was set from this page */
+    /** a web password is set (GET /api/v1/me has_password, or set from this page) */
     passwordSet: false,
     outsiderMessage: '',
     inviteCode: '',
@@ -134,6 +137,7 @@ Component({
           alerts: shared.pageCount(alerts),
         },
         username: (me && me.username) || engineer.employee_no,
+        passwordSet: Boolean(me && me.has_password),
       })
     },
 
@@ -174,17 +178,27 @@ Component({
       this.setData({ password: e.detail.value, passwordError: '' })
     },
 
+    /** @param {WechatMiniprogram.Input} e */
+    onCurrentPassword(e) {
+      this.setData({ currentPassword: e.detail.value, passwordError: '' })
+    },
+
     async onSavePassword() {
-      const password = this.data.password
+      const { password, currentPassword, passwordSet } = this.data
       if (this.data.savingPassword) return
+      if (passwordSet && !currentPassword) {
+        this.setData({ passwordError: '请输入当前密码' })
+        return
+      }
       if (!password) {
         this.setData({ passwordError: '请输入新密码' })
         return
       }
       this.setData({ savingPassword: true, passwordError: '' })
       try {
-        await api.request('/api/v1/me/password', { method: 'PUT', data: { password } })
-        this.setData({ password: '', passwordSet: true })
+        const proof = passwordSet ? { current_password: currentPassword } : { wechat_code: await api.wxCode() }
+        await api.request('/api/v1/me/password', { method: 'PUT', data: { password, ...proof } })
+        this.setData({ password: '', currentPassword: '', passwordSet: true })
         wx.showToast({ title: '密码已设置', icon: 'success' })
       } catch (err) {
         const known = /** @type {any} */ (err)
