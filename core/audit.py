@@ -85,7 +85,30 @@ def record(actor, action: str, obj_type: str, obj_id, *, before: dict | None = N
     raise RuntimeError("audit log: could not append after repeated concurrent appends")
 
 
+def _entries(after_id: int = 0, batch: int = 1000):
+    """The rows after `after_id` in id order, read a batch at a time (the session is emptied
+    between batches, so a long log never sits in memory)."""
+    while True:
+        rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.id > after_id)
+                                  .order_by(AuditEntry.id).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        after_id = rows[-1].id
+        db.session.expunge_all()
+
+
 # -- the checkpoint -----------------------------------------------------------------------------
+# Its body: the newest row it vouches for (`last_id`, `last_hash`) and the number of rows up to it.
+
+def _position(mark: dict | None) -> tuple[int, str, int]:
+    """(last id, last hash, row count) of a checkpoint; the chain's start without one."""
+    return (mark["last_id"], mark["last_hash"], mark["count"]) if mark else (0, GENESIS, 0)
+
+
+def _mark(last_id: int, last_hash: str, count: int) -> dict:
+    return {"last_id": last_id, "last_hash": last_hash, "count": count}
+
 # Moved forward after each commit that appended rows (a read and a write of one small record,
 # under a millisecond: docs/security.md), and by the `checkpoint-audit` job, which also catches up
 # after a missed move.
@@ -114,13 +137,12 @@ def _checkpoint_committed(session) -> None:
     def advance(current: dict | None) -> dict | None:
         # Move only along the chain: the stored newest row must be the first new row's predecessor.
         # Otherwise another writer's move is still to come (or was missed): the job catches up.
-        last_id, head, count = (current["last_id"], current["last_hash"], current["count"]) if current \
-            else (0, GENESIS, 0)
+        last_id, head, count = _position(current)
         moved = False
         for entry_id, entry_hash, prev_hash in appended:
             if prev_hash == head:
                 last_id, head, count, moved = entry_id, entry_hash, count + 1, True
-        return {"last_id": last_id, "last_hash": head, "count": count} if moved else None
+        return _mark(last_id, head, count) if moved else None
 
     try:
         checkpoint.update(CHECKPOINT, advance)
@@ -138,24 +160,17 @@ def checkpoint_log(batch: int = 1000) -> dict | None:
     key = checkpoint.key()
 
     def advance(current: dict | None) -> dict | None:
-        last_id, head, count = (current["last_id"], current["last_hash"], current["count"]) if current \
-            else (0, GENESIS, 0)
+        last_id, head, count = _position(current)
         if current is not None:
             stored = db.session.scalar(sa.select(AuditEntry.hash).where(AuditEntry.id == last_id))
             if stored != head:
                 raise checkpoint.Mismatch(f"audit row {last_id} of the checkpoint is "
                                           f"{'missing' if stored is None else 'altered'}")
-        while True:
-            rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.id > last_id)
-                                      .order_by(AuditEntry.id).limit(batch)).all()
-            if not rows:
-                break
-            for entry in rows:
-                if entry.prev_hash != head or chain_hash(chain_fields(entry), key) != entry.hash:
-                    raise checkpoint.Mismatch(f"audit row {entry.id} does not chain onto the checkpoint under the key")
-                last_id, head, count = entry.id, entry.hash, count + 1
-            db.session.expunge_all()
-        return {"last_id": last_id, "last_hash": head, "count": count} if count else None
+        for entry in _entries(last_id, batch):
+            if entry.prev_hash != head or chain_hash(chain_fields(entry), key) != entry.hash:
+                raise checkpoint.Mismatch(f"audit row {entry.id} does not chain onto the checkpoint under the key")
+            last_id, head, count = entry.id, entry.hash, count + 1
+        return _mark(last_id, head, count) if count else None
 
     return checkpoint.update(CHECKPOINT, advance)
 
@@ -170,34 +185,28 @@ class Broken:
 
 def verify(batch: int = 1000) -> tuple[int, list[Broken]]:
     """Walk the chain in id order and compare it with the checkpoint; returns (rows checked, problems)."""
-    problems, checked, prev, last_id, key = [], 0, GENESIS, 0, checkpoint.key()
+    problems, checked, prev, key = [], 0, GENESIS, checkpoint.key()
     try:
         mark = checkpoint.load(CHECKPOINT)  # read before the rows: it never claims more than they show
     except checkpoint.Problem as exc:
         mark = None
         problems.append(Broken(None, str(exc)))
     seen = False
-    while True:
-        rows = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.id > last_id)
-                                  .order_by(AuditEntry.id).limit(batch)).all()
-        if not rows:
-            break
-        for entry in rows:
-            checked += 1
-            if entry.prev_hash != prev:
-                problems.append(Broken(entry.id, "prev_hash does not match the previous row's hash"))
-            if chain_hash(chain_fields(entry), key) != entry.hash:
-                problems.append(Broken(entry.id, "hash does not match the row's contents under the key "
-                                                 "(altered, or chained without AUDIT_HMAC_KEY)"))
-            if mark is not None and entry.id == mark["last_id"]:
-                seen = True
-                if entry.hash != mark["last_hash"]:
-                    problems.append(Broken(entry.id, "not the row the checkpoint recorded (replaced)"))
-                if checked != mark["count"]:
-                    problems.append(Broken(entry.id, f"{checked} rows up to here, the checkpoint counted "
-                                                     f"{mark['count']} (rows deleted or inserted)"))
-            prev, last_id = entry.hash, entry.id
-        db.session.expunge_all()
+    for entry in _entries(0, batch):
+        checked += 1
+        if entry.prev_hash != prev:
+            problems.append(Broken(entry.id, "prev_hash does not match the previous row's hash"))
+        if chain_hash(chain_fields(entry), key) != entry.hash:
+            problems.append(Broken(entry.id, "hash does not match the row's contents under the key "
+                                             "(altered, or chained without AUDIT_HMAC_KEY)"))
+        if mark is not None and entry.id == mark["last_id"]:
+            seen = True
+            if entry.hash != mark["last_hash"]:
+                problems.append(Broken(entry.id, "not the row the checkpoint recorded (replaced)"))
+            if checked != mark["count"]:
+                problems.append(Broken(entry.id, f"{checked} rows up to here, the checkpoint counted "
+                                                 f"{mark['count']} (rows deleted or inserted)"))
+        prev = entry.hash
     if mark is not None and not seen:
         problems.append(Broken(mark["last_id"], f"missing: the checkpoint counted {mark['count']} rows up to this "
                                                 "one (the newest rows were deleted, or the table emptied)"))

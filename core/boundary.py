@@ -70,9 +70,12 @@ def _check_pairs(pairs, location: str) -> None:
             raise invalid(_printable(name) or location, BAD_TEXT_MESSAGE)
 
 
+def _too_deep() -> BadRequest:
+    return BadRequest("请求体的 JSON 嵌套过深", code="invalid_json")
+
+
 def _check_json(document) -> None:
     """Walk the document without recursion: the first bad string (or key) names its field."""
-    too_deep = BadRequest("请求体的 JSON 嵌套过深", code="invalid_json")
     stack = [(document, "", 1)]
     while stack:
         value, path, depth = stack.pop()
@@ -81,7 +84,7 @@ def _check_json(document) -> None:
                 raise invalid(path or "json", BAD_TEXT_MESSAGE)
         elif isinstance(value, (dict, list)):
             if depth > JSON_DEPTH_MAX:
-                raise too_deep
+                raise _too_deep()
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 key = str(key)
@@ -105,7 +108,7 @@ def check_request() -> None:
         try:
             document = json.loads(data)
         except RecursionError:
-            raise BadRequest("请求体的 JSON 嵌套过深", code="invalid_json") from None
+            raise _too_deep() from None
         except ValueError:
             return  # malformed: the view's parser answers 400 invalid_json, as it always has
         _check_json(document)

@@ -130,6 +130,21 @@ def owner_db(database_url, database_template):
     engine.dispose()
 
 
+def rewrite_as_owner(owner_db, *statements: str) -> None:
+    """Run `statements` against append-only rows as the owner of the tables could: the triggers
+    out of the way for the one transaction (PostgreSQL: the replica role, as a superuser; SQLite:
+    the refusing triggers dropped from the test's file)."""
+    with owner_db.begin() as conn:
+        if ON_POSTGRES:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        else:
+            for name in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars():
+                if name.endswith(("_no_update", "_no_delete")):
+                    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
 # The app's restricted role's URL, per owner URL of a PostgreSQL test database.
 _APP_URLS: dict[str, str] = {}
 

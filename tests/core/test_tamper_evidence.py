@@ -12,7 +12,7 @@ from core import audit, checkpoint
 from core.extensions import db
 from core.models import AuditEntry
 from core.scheduler import run_job
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _app_config, _postgres_admin_url, _truncate_all
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _app_config, _postgres_admin_url, _truncate_all, rewrite_as_owner
 
 APPEND_ONLY = ("points_transactions", "points_postings", "points_lot_uses", "points_redemption_events", "audit_log",
                "ambassador_level_changes")
@@ -26,20 +26,6 @@ def _records(app, n: int) -> list[int]:
             audit.record(None, "test.action", "estate", i, after={"n": i})
             db.session.commit()
         return db.session.scalars(sa.select(AuditEntry.id).order_by(AuditEntry.id)).all()
-
-
-def _as_owner(owner_db, *statements: str) -> None:
-    """Rewrite append-only rows as the owner of the tables could: triggers off for the transaction
-    (PostgreSQL: the replica role, as a superuser; SQLite: the triggers dropped)."""
-    with owner_db.begin() as conn:
-        if ON_POSTGRES:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        else:
-            for table in APPEND_ONLY:
-                for verb in ("update", "delete"):
-                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
-        for statement in statements:
-            conn.exec_driver_sql(statement)
 
 
 def _job(name: str):
@@ -136,7 +122,7 @@ def test_an_edited_row_with_the_chain_recomputed_without_the_key_is_detected(app
         statements.append(f"UPDATE audit_log SET after = '{json.dumps(rows[index]['after'])}', "
                           f"prev_hash = '{rows[index]['prev_hash']}', hash = '{rows[index]['hash']}' "
                           f"WHERE id = {ids[index]}")
-    _as_owner(owner_db, *statements)
+    rewrite_as_owner(owner_db, *statements)
     result = _audit_verify(app)
     assert result.exit_code == 1
     assert f"audit row {ids[1]}: hash does not match the row's contents under the key" in result.output
@@ -145,7 +131,7 @@ def test_an_edited_row_with_the_chain_recomputed_without_the_key_is_detected(app
 
 def test_deleting_the_newest_rows_is_detected(app, owner_db):
     ids = _records(app, 4)
-    _as_owner(owner_db, f"DELETE FROM audit_log WHERE id >= {ids[2]}")
+    rewrite_as_owner(owner_db, f"DELETE FROM audit_log WHERE id >= {ids[2]}")
     result = _audit_verify(app)
     assert result.exit_code == 1
     assert f"audit row {ids[3]}: missing: the checkpoint counted 4 rows" in result.output
@@ -155,7 +141,7 @@ def test_deleting_the_newest_rows_is_detected(app, owner_db):
 def test_emptying_the_log_is_detected(app, owner_db):
     _records(app, 3)
     # PostgreSQL: TRUNCATE, its trigger lifted by the replica role; SQLite has no TRUNCATE: DELETE all.
-    _as_owner(owner_db, "TRUNCATE audit_log" if ON_POSTGRES else "DELETE FROM audit_log")
+    rewrite_as_owner(owner_db, "TRUNCATE audit_log" if ON_POSTGRES else "DELETE FROM audit_log")
     result = _audit_verify(app)
     assert result.exit_code == 1
     assert "missing: the checkpoint counted 3 rows" in result.output and "0 audit rows checked" in result.output
@@ -210,7 +196,7 @@ def test_the_checkpoint_job_catches_up_and_will_not_hide_a_deletion(app, owner_d
     assert run_job(app, job) == 3
     with app.app_context():
         assert checkpoint.load("audit")["last_id"] == ids[-1]
-    _as_owner(owner_db, f"DELETE FROM audit_log WHERE id = {ids[-1]}")
+    rewrite_as_owner(owner_db, f"DELETE FROM audit_log WHERE id = {ids[-1]}")
     with pytest.raises(checkpoint.Mismatch, match=f"audit row {ids[-1]} of the checkpoint is missing"):
         run_job(app, job)
     result = _audit_verify(app, "--checkpoint")

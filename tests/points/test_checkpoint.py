@@ -12,22 +12,9 @@ from core.db import utcnow
 from core.extensions import db
 from core.scheduler import run_job
 from points import jobs, ledger, services
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, rewrite_as_owner
 
 LEDGER = ("points_lot_uses", "points_postings", "points_lots", "points_holds", "points_transactions")
-
-
-def _as_owner(owner_db, *statements: str) -> None:
-    """Rewrite the ledger as the owner of the tables could: the append-only triggers off."""
-    with owner_db.begin() as conn:
-        if ON_POSTGRES:
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        else:
-            for table in LEDGER:
-                for verb in ("update", "delete"):
-                    conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
-        for statement in statements:
-            conn.exec_driver_sql(statement)
 
 
 def _ledger(app) -> int:
@@ -65,7 +52,7 @@ def test_emptying_the_ledger_and_zeroing_the_balances_is_detected(app, owner_db)
         emptied = ["TRUNCATE points_transactions CASCADE"]
     else:  # SQLite has no TRUNCATE: the same rows, deleted
         emptied = [f"DELETE FROM {table}" for table in LEDGER]
-    _as_owner(owner_db, *emptied, "UPDATE points_accounts SET balance = 0")
+    rewrite_as_owner(owner_db, *emptied, "UPDATE points_accounts SET balance = 0")
     result = _verify(app)
     assert result.exit_code == 1
     assert "the newest when the checkpoint was taken, is missing" in result.output
@@ -77,7 +64,7 @@ def test_deleting_the_newest_transactions_is_detected(app, owner_db):
         newest = ledger.grant(user_id, 40, "test", "late", "发放").transaction_id
         db.session.commit()
     assert _verify(app, "--checkpoint").exit_code == 0
-    _as_owner(owner_db, *_delete_transaction(newest, user_id, 40))
+    rewrite_as_owner(owner_db, *_delete_transaction(newest, user_id, 40))
     with app.app_context():
         assert [p for p in services.verify() if "checkpoint" not in p] == []  # every invariant holds
     result = _verify(app)
@@ -94,7 +81,7 @@ def test_a_transaction_deleted_below_the_settled_boundary_is_detected(app, owner
         assert mark["settled"]["sums"] == {"issuance": -300, "redeemed": 30, "user": 270}  # held: back to 0
         ledger.grant(user_id, 5, "test", "after", "发放")
         db.session.commit()
-    _as_owner(owner_db, *_delete_transaction(untouched, user_id, 100))
+    rewrite_as_owner(owner_db, *_delete_transaction(untouched, user_id, 100))
     result = _verify(app)
     assert result.exit_code == 1
     assert "5 transactions up to" in result.output and "the checkpoint counted 6" in result.output
@@ -125,7 +112,7 @@ def test_the_checkpoint_job_moves_forward_and_will_not_hide_a_deletion(app, owne
         newer = ledger.grant(user_id, 7, "test", "newer", "发放").transaction_id
         db.session.commit()
     assert run_job(app, job) == newer > head
-    _as_owner(owner_db, *_delete_transaction(newer, user_id, 7))
+    rewrite_as_owner(owner_db, *_delete_transaction(newer, user_id, 7))
     with pytest.raises(checkpoint.Mismatch, match=f"transaction {newer}"):
         run_job(app, job)
     with app.app_context():
