@@ -117,6 +117,7 @@ def load_config() -> dict:
         "WECHAT_TEMPLATE_REDEMPTION": _env("WECHAT_TEMPLATE_REDEMPTION", "tmpl_redemption_status"),
         "WECHAT_TEMPLATE_MAINTENANCE": _env("WECHAT_TEMPLATE_MAINTENANCE", "tmpl_maintenance_due"),
         "WECHAT_TEMPLATE_OFFER": _env("WECHAT_TEMPLATE_OFFER", "tmpl_offer_notice"),
+        "WECHAT_TEMPLATE_STEWARD": _env("WECHAT_TEMPLATE_STEWARD", "tmpl_steward_change"),
         "NOTIFY_BATCH_SIZE": _int("NOTIFY_BATCH_SIZE", 100),
         # WeChat's message push (消息推送配置): the token, and the EncodingAESKey for security mode
         "WECHAT_PUSH_TOKEN": required("WECHAT_PUSH_TOKEN", "linli-dev-push-token"),
@@ -130,6 +131,14 @@ def load_config() -> dict:
         "BINDING_CODE_TTL_SECONDS": _int("BINDING_CODE_TTL_SECONDS", 7200),
         "BINDING_CODE_MAX_USES": _int("BINDING_CODE_MAX_USES", 10),
         "STEWARD_PROTECTION_DAYS": _int("STEWARD_PROTECTION_DAYS", 180),
+        # Fake households (community.trust, docs/community.md): binding points wait this long for a
+        # sign of life; more bindings than max(MIN, PERCENT % of households) by one engineer in one
+        # estate within HOURS are flagged, as is a binding sent from farther than FAR_METERS
+        "BINDING_POINTS_LAPSE_DAYS": _int("BINDING_POINTS_LAPSE_DAYS", 30),
+        "BINDING_BURST_HOURS": _int("BINDING_BURST_HOURS", 24),
+        "BINDING_BURST_MIN": _int("BINDING_BURST_MIN", 5),
+        "BINDING_BURST_PERCENT": _int("BINDING_BURST_PERCENT", 2),
+        "BINDING_FAR_METERS": _int("BINDING_FAR_METERS", 3000),
         # Estate community
         "RANKING_WINDOW_DAYS": _int("RANKING_WINDOW_DAYS", 90),
         # Due care: items are generated this many days before their due date

@@ -131,6 +131,17 @@ def upsert_add(table: sa.Table, key: dict, deltas: dict, **also) -> None:
     db.session.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=set_))
 
 
+def starts_with(column, prefix: str) -> sa.ColumnElement:
+    """`column` starts with `prefix`, in a form each database answers from a plain index on the
+    column: PostgreSQL LIKE 'prefix%' (the index must use varchar_pattern_ops unless the collation
+    is C), SQLite a range (its LIKE is case-insensitive and skips a case-sensitive index)."""
+    from core.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column.startswith(prefix, autoescape=True)
+    return sa.and_(column >= prefix, column < prefix + "\U0010ffff")
+
+
 def make_immutable(op, table: str) -> None:
     """In a migration: triggers that make the database itself refuse UPDATE, DELETE and TRUNCATE
     on `table` (ledgers and logs are append-only; corrections are new rows)."""

@@ -6,7 +6,9 @@ any error (ours, werkzeug's, webargs validation, IntegrityError, rate limits) in
 from __future__ import annotations
 
 import logging
+import re
 import time
+from urllib.parse import urlsplit
 
 import psycopg
 from flask import current_app, g, jsonify, render_template, request
@@ -17,6 +19,29 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+FALLBACK_FIELD_MESSAGE = "取值无效"
+
+
+def chinese(message, fallback: str = FALLBACK_FIELD_MESSAGE):
+    """`message` when it is Chinese, else `fallback`: the safety net under every text a person
+    reads (a library's default or a check written in English), logged so it gets its own words."""
+    if not isinstance(message, str) or CJK.search(message):
+        return message
+    log.warning("English message shown as %r: %r", fallback, message)
+    return fallback
+
+
+def chinese_fields(fields):
+    """Field errors (marshmallow's nesting: lists of messages, dicts by field name or index) with
+    every message in Chinese."""
+    if isinstance(fields, dict):
+        return {name: chinese_fields(value) for name, value in fields.items()}
+    if isinstance(fields, (list, tuple)):
+        return [chinese_fields(value) for value in fields]
+    return chinese(fields)
+
+
 class APIError(Exception):
     status = 400
     code = "bad_request"
@@ -25,10 +50,12 @@ class APIError(Exception):
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  status: int | None = None, details: dict | None = None,
                  headers: dict | None = None):
-        self.message = message or self.message
+        self.message = chinese(message or self.message, type(self).message)
         self.code = code or self.code
         self.status = status or self.status
         self.details = details or {}
+        if "fields" in self.details:
+            self.details = {**self.details, "fields": chinese_fields(self.details["fields"])}
         self.headers = headers or {}
         super().__init__(self.message)
 
@@ -105,10 +132,30 @@ def _wants_html() -> bool:
     return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
 
 
+# The heading of an error page, by status (the page shows no codes: they are for programs).
+PAGE_TITLES = {
+    400: "请求无效", 401: "请先登录", 403: "没有权限", 404: "页面不存在", 405: "不支持该操作",
+    409: "操作冲突", 410: "内容已失效", 413: "内容过大", 415: "不支持的内容", 422: "填写有误",
+    429: "操作太频繁", 500: "服务器出错了", 502: "外部服务暂时不可用", 503: "服务暂时不可用",
+}
+
+
+def _page_back() -> str | None:
+    """The page the visitor came from, when it is on this site and not the failing page itself."""
+    from core.pages import safe_next  # pages stand on this module
+
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(path) if path != request.full_path.rstrip("?") else None
+
+
 def _respond(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
     if _wants_html():
+        title = PAGE_TITLES.get(status, "出错了" if status >= 500 else "无法完成请求")
         resp = current_app.make_response(
-            (render_template("error.html", status=status, code=code, message=message, details=details or {}), status))
+            (render_template("error.html", status=status, title=title, message=message, back=_page_back()), status))
     else:
         resp = jsonify(error_body(status, code, message, details))
         resp.status_code = status
@@ -133,6 +180,7 @@ def _retry_after() -> int:
 def _from_http_exception(exc: HTTPException):
     status = exc.code or 500
     code, message = _HTTP_CODES.get(status, (exc.name.lower().replace(" ", "_"), exc.description or exc.name))
+    message = chinese(message, "请求无法处理" if status < 500 else "服务器内部错误")
     details: dict = {}
     headers: dict = {}
     if isinstance(exc, CSRFError):
@@ -150,7 +198,7 @@ def _from_http_exception(exc: HTTPException):
                     fields.update(errs)
                 else:
                     fields[location] = errs
-            details["fields"] = fields
+            details["fields"] = chinese_fields(fields)
     allowed = getattr(exc, "valid_methods", None)
     if status == 405 and allowed:
         headers["Allow"] = ", ".join(allowed)

@@ -10,8 +10,18 @@ from flask import current_app, has_request_context, request, url_for
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 
+def business_today():
+    """Today's date in Asia/Shanghai (the business day), whatever the server's zone."""
+    return datetime.now(BUSINESS_TZ).date()
+
+
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(BUSINESS_TZ).strftime(fmt) if value else ""
+
+
+def iso_time(value: datetime | None) -> str | None:
+    """ISO 8601 in Beijing time (+08:00), as every API time is written (core.schemas)."""
+    return value.astimezone(BUSINESS_TZ).isoformat() if value else None
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -54,7 +64,25 @@ def role_name(role: str) -> str:
     return ROLE_NAMES.get(role, role)
 
 
+# Codes people read as names, by family: "points" (earning rules and ledger kinds), "role", … A
+# feature names its own codes where it defines them (`name_codes`); pages print them through one
+# filter, `{{ code|code_name("points") }}`, and API schemas add `<field>_label` from `code_name`.
+CODE_NAMES: dict[str, dict[str, str]] = {"role": ROLE_NAMES}
+
+
+def name_codes(family: str, names: dict[str, str]) -> None:
+    CODE_NAMES.setdefault(family, {}).update(names)
+
+
+def code_name(code: str | None, family: str) -> str:
+    """The Chinese name of a code of that family; an unnamed code is shown as it is."""
+    if code is None:
+        return ""
+    return CODE_NAMES.get(family, {}).get(code, code)
+
+
 def register_template_helpers(app) -> None:
+    app.add_template_filter(code_name, "code_name")
     app.add_template_filter(role_name, "role_name")
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(mask_phone, "mask_phone")

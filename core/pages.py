@@ -105,6 +105,30 @@ def id_arg(name: str) -> int | None:
     return value if value is not None and 0 < value <= MAX_ID else None
 
 
+def picked(name: str, get: Callable[[int], object], resolve: Callable[[str], object], source=None):
+    """What a console picker chose (the `picker` macro, static/js/autocomplete.js): the hidden
+    `<name>_id` its script filled, else the typed `<name>` text as the service resolves it (a code,
+    a phone, an exact name: the page works without the script); None when both are empty. The
+    services' refusals (not found, ambiguous) propagate, in Chinese."""
+    source = request.form if source is None else source
+    raw = (source.get(f"{name}_id") or "").strip()
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return get(int(raw))
+    text = (source.get(name) or "").strip()
+    return resolve(text) if text else None
+
+
+def picked_arg(name: str, get: Callable[[int], object], resolve: Callable[[str], object]):
+    """A list filter's picker, from the query string: the chosen object, or None (a text that
+    names nothing, or several, is flashed)."""
+    try:
+        return picked(name, get, resolve, source=request.args)
+    except APIError as exc:
+        fields = exc.details.get("fields") or {}
+        flash(next(iter(fields.values()))[0] if fields else exc.message, "error")
+        return None
+
+
 def cursor() -> str | None:
     return request.args.get("cursor") or None
 
@@ -149,6 +173,15 @@ class Checkboxes(SelectMultipleField):
 # -- bulk decisions with a confirmation step ------------------------------------------------------
 
 @dataclass(frozen=True)
+class WorkQueue:
+    """One kind of work waiting on the dashboard (core.signals.work_waiting): what, how many, where."""
+
+    label: str  # Chinese, as staff read it: "待审核兑换"
+    count: int
+    url: str
+
+
+@dataclass(frozen=True)
 class BulkPage:
     """One queue's bulk approve/reject: its words, its rows and its services. The view
     (`bulk_decide`) and the template (`_bulk_confirm.html`) are shared by every queue."""
@@ -167,6 +200,7 @@ class BulkPage:
     nav: str
     queue: str  # endpoint of the queue page (where the decision returns to)
     context: Callable[[list], dict] = field(default=lambda items: {})  # extra context for the rows
+    pending: str = "pending"  # the status of an item still to decide (binding flags: open)
 
 
 def bulk_decide(page: BulkPage):
@@ -193,7 +227,7 @@ def bulk_decide(page: BulkPage):
                 pass
         return render_template("_bulk_confirm.html", nav=page.nav, page=page, items=items, action=action,
                                verb=verb, reason=reason, back=target, endpoint=request.endpoint,
-                               decidable=sum(item.status == "pending" for item in items), **page.context(items))
+                               decidable=sum(item.status == page.pending for item in items), **page.context(items))
     else:
         done, outcome = apply(lambda: page.decide_many(ids, action, current_user, reason))
         if done:

@@ -32,6 +32,8 @@ class PageArgsSchema(ma.Schema):
 class Page:
     items: list
     next_cursor: str | None
+    # The page before this one (pass it as `before`): set when rows may precede the first item.
+    prev_cursor: str | None = None
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -85,7 +87,7 @@ def decode_cursor(cursor: str, arity: int, types: Sequence[type | None] | None =
     if not isinstance(values, list) or len(values) != arity or not all(
             isinstance(v, (int, str)) and not isinstance(v, bool) for v in values) or (
             types is not None and not all(_fits(v, t) for v, t in zip(values, types))):
-        raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
+        raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["分页游标无效"]}})
     if types is not None:
         values = [_as_time(v, t) if t in (date, datetime) else v for v, t in zip(values, types)]
     return values
@@ -93,28 +95,41 @@ def decode_cursor(cursor: str, arity: int, types: Sequence[type | None] | None =
 
 def paginate(stmt: sa.Select, keys: Sequence[sa.ColumnElement], *, limit: int, cursor: str | None,
              descending: bool = True, key_of: Callable[[Any], Sequence[Any]] | None = None,
-             scalars: bool = True) -> Page:
+             scalars: bool = True, before: str | None = None) -> Page:
     """Run `stmt` ordered by `keys` (the last one unique, e.g. the id) and cut one page.
 
     `key_of(row)` returns the key values of a row (default: the attributes named like `keys`).
     Keys may be integers, text, dates or times.
+
+    Forwards, `cursor` (a page's `next_cursor`) starts strictly after a row; backwards, `before`
+    (a page's `prev_cursor`) ends strictly before one: the same index range read the other way,
+    then put back in the list's order. `prev_cursor` is set when rows may precede the page (a
+    forward page that started from a cursor, or a backward page with more before it).
     """
-    if cursor:
-        after = decode_cursor(cursor, len(keys), [_python_type(k) for k in keys])
+    backwards = bool(before)
+    mark = before if backwards else cursor
+    if mark:
+        after = decode_cursor(mark, len(keys), [_python_type(k) for k in keys])
         after = [sa.literal(v, k.type) for v, k in zip(after, keys)]  # bound as the column binds (UTC times)
         row_key = sa.tuple_(*keys) if len(keys) > 1 else keys[0]
         bound = sa.tuple_(*after) if len(keys) > 1 else after[0]
-        stmt = stmt.where(row_key < bound if descending else row_key > bound)
-    stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
+        stmt = stmt.where(row_key < bound if descending != backwards else row_key > bound)
+    reading_down = descending != backwards
+    stmt = stmt.order_by(*[k.desc() if reading_down else k.asc() for k in keys]).limit(limit + 1)
     result = db.session.execute(stmt)
     rows = list(result.scalars() if scalars else result)
     more = len(rows) > limit
     rows = rows[:limit]
+    if backwards:
+        rows.reverse()
     if key_of is None:
         names = [k.key for k in keys]
         key_of = lambda row: [getattr(row, n) for n in names]  # noqa: E731
-    next_cursor = encode_cursor(key_of(rows[-1])) if more and rows else None
-    return Page(rows, next_cursor)
+    if backwards:
+        return Page(rows, encode_cursor(key_of(rows[-1])) if rows else None,
+                    encode_cursor(key_of(rows[0])) if more and rows else None)
+    return Page(rows, encode_cursor(key_of(rows[-1])) if more and rows else None,
+                encode_cursor(key_of(rows[0])) if cursor and rows else None)
 
 
 _schemas: dict[str, type[ma.Schema]] = {}

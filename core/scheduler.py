@@ -39,6 +39,32 @@ class Job:
     trigger_args: dict = field(default_factory=lambda: {"minutes": 10})
 
 
+def in_batches(step: Callable[[], int]) -> int:
+    """Run `step` (one batch; returns how many rows it did) and commit, until a batch does nothing:
+    a crash loses at most the batch in flight, and the next run goes on (resumable jobs)."""
+    total = 0
+    while True:
+        done = step()
+        db.session.commit()
+        total += done
+        if not done:
+            return total
+
+
+def in_counted_batches(step: Callable[[], dict], keys: tuple[str, ...], max_batches: int) -> dict:
+    """Like `in_batches` for a step that returns counts per kind (`claimed` ends the run when 0),
+    at most `max_batches` per run; the totals of `keys` are returned."""
+    totals = dict.fromkeys(keys, 0)
+    for _ in range(max_batches):
+        counts = step()
+        db.session.commit()
+        for key in totals:
+            totals[key] += counts.get(key, 0)
+        if not counts["claimed"]:
+            break
+    return totals
+
+
 def all_jobs() -> list[Job]:
     """Every area's `jobs.JOBS`, feature by feature."""
     return [job for module in area_modules("jobs") for job in module.JOBS]

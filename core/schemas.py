@@ -1,9 +1,11 @@
 """Field helpers and shapes shared by every feature's schemas."""
+from datetime import datetime
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from core.db import MAX_ID
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, absolute_url
 
 # Ids are positive BIGINTs: a larger number is a validation error here, not a database error later.
 ID_RANGE = validate.Range(1, MAX_ID)
@@ -14,17 +16,53 @@ def id_field(**kwargs) -> fields.Integer:
 
 
 def upload_url(name: str | None) -> str | None:
-    """Where an uploaded image is served (core.uploads): the path the clients prefix with the API's origin."""
-    return f"/api/v1/uploads/{name}" if name else None
+    """Where an uploaded image is served (core.uploads), absolute on PUBLIC_BASE_URL like every
+    URL the API returns (docs/decisions.md "API field conventions")."""
+    return absolute_url("uploads.image", name=name) if name else None
 
 
 def upload_urls(names) -> list[str]:
-    return [f"/api/v1/uploads/{name}" for name in names or []]
+    return [absolute_url("uploads.image", name=name) for name in names or []]
+
+
+def _serialize_in_business_time(self, value, attr, obj, **kwargs):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(BUSINESS_TZ)
+    return _serialize_datetime(self, value, attr, obj, **kwargs)
+
+
+# Every time a response carries reads in Beijing time: aware UTC is written as 2026-12-05T09:30:00+08:00
+# by every DateTime field of every schema (the instant is unchanged; people and the mini-program
+# read the wall-clock time without converting). Set once here, under every feature's schemas.
+_serialize_datetime = fields.DateTime._serialize
+if fields.DateTime._serialize.__name__ != _serialize_in_business_time.__name__:  # a reload keeps one layer
+    fields.DateTime._serialize = _serialize_in_business_time
 
 
 def local_datetime(**kwargs) -> fields.AwareDateTime:
     """ISO 8601; a time without an offset is read as Asia/Shanghai (the business time zone)."""
     return fields.AwareDateTime(default_timezone=BUSINESS_TZ, **kwargs)
+
+
+class PersonSchema(ma.Schema):
+    """A person as every response names one: an object, never a bare `*_id` beside a `*_name`."""
+    id = fields.Integer()
+    name = fields.String()
+
+
+class PersonField(fields.Nested):
+    """`{id, name}` from the item's `<role>_id` and `<role>_name` (attributes or keys); null without an id."""
+
+    def __init__(self, role: str = "author", **kwargs):
+        self.role = role
+        kwargs.setdefault("allow_none", True)
+        super().__init__(PersonSchema, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        def get(name):
+            return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        person_id = get(f"{self.role}_id")
+        return None if person_id is None else {"id": person_id, "name": get(f"{self.role}_name")}
 
 
 # -- bulk decisions (approve or reject many at once: redemptions, applications, submissions) ----
@@ -43,7 +81,7 @@ class BulkDecisionSchema(ma.Schema):
     @ma.validates_schema
     def _reason_to_reject(self, data, **kwargs):
         if data.get("action") == "reject" and not (data.get("reason") or "").strip():
-            raise ma.ValidationError({"reason": ["required to reject"]})
+            raise ma.ValidationError({"reason": ["拒绝时必须填写原因"]})
 
     @ma.post_load
     def _once_each(self, data, **kwargs):

@@ -63,6 +63,27 @@ kwargs: resident_id (int), engineer_id (int), estate_id (int), first (bool: the 
 steward before). Sent by community.stewards.services.bind; received by activation.coupons (the
 first-binding coupon, when `first`).""")
 
+binding_recorded = _signals.signal("binding-recorded", doc="""\
+A binding call finished with the resident bound to the code's engineer (a new binding, a takeover,
+or a repeated call of the same binding, which may have added the rating and its points).
+kwargs: binding_id, resident_id, engineer_id, estate_id (int), result (created | switched |
+unchanged), visit_ref (str | None: the code's work-order number), latitude, longitude (float |
+None: where the client said it was), points_key (str | None: the key of the pending binding points
+promised by this call). Sent by community.stewards.services.bind; received by community.trust
+(through community.init_app: the binding is watched for a sign of life and checked for flags).""")
+
+user_active = _signals.signal("user-active", doc="""\
+A user opened a session: a WeChat login, or the first bearer-token request of an Asia/Shanghai day.
+kwargs: user_id (int). Sent by core.accounts.services (login_with_wechat, principal_for_token at
+most once a day per user); received by community.trust (a session on another day than the binding
+is a sign of life).""")
+
+product_registered = _signals.signal("product-registered", doc="""\
+An appliance was put on a household's record for the first time (not a repeat, not a conflict).
+kwargs: product_id (int), owner_id (int | None), source (resident | engineer | integration | import).
+Sent by community.products.services.register_product; received by community.trust (through
+community.init_app: a product the resident or the manufacturer registered is a sign of life).""")
+
 estate_profiles_changed = _signals.signal("estate-profiles-changed", doc="""\
 What targeting rules read of some estates changed: their figures were refreshed, or their tags
 were edited (one by one, or by the CSV import).
@@ -118,8 +139,28 @@ kwargs: code (str). Answer: True when an approved partner has that code.
 Asked by ambassador.orders when a paid order names a partner; answered by activation.partners.
 Without an answer no code is known, and an order naming one is refused.""")
 
+visit_ref_refusal = _signals.signal("visit-ref-refusal", doc="""\
+May an engineer mint a binding code naming this work-order number (`visit_ref`)?
+kwargs: engineer_id (int), visit_ref (str). Answer: None when they may, else the APIError to raise
+(the order integration knows this engineer's orders and none has that number).
+Asked by community.stewards.services.mint_binding_code; answered by community.trust (through
+community.init_app). Without an answer any number is accepted.""")
+
+
+work_waiting = _signals.signal("work-waiting", doc="""\
+What work is waiting for the staff of the console's dashboard (待办)? Every feature answers.
+kwargs: who (core.accounts.services.Principal: the admin or agent looking).
+Answer: a list of core.pages.WorkQueue (label, count, url) for the queues that actor may work,
+each count read from an index (a pending status), never a scan. Collected with `collect()` by the
+dashboard; answered by points (redemptions), community (complaints, held posts, flagged
+bindings, handovers), ambassador (applications, task submissions).""")
 
 def ask(query: Signal, default=None, **kwargs):
     """The answer of the feature that answers `query`, or `default` when none is connected."""
     answers = query.send(None, **kwargs)
     return answers[0][1] if answers else default
+
+
+def collect(query: Signal, **kwargs) -> list:
+    """Every connected feature's answer to `query`, flattened (for queries all features answer)."""
+    return [item for _receiver, answer in query.send(None, **kwargs) for item in (answer or [])]

@@ -1,10 +1,16 @@
-"""Marshmallow's built-in messages in Simplified Chinese, for every field and validator.
+"""The libraries' built-in validation messages in Simplified Chinese: marshmallow's (every field
+and validator of the API) and WTForms'/Flask-WTF's (every console form), in one place, so a
+schema or form written without its own messages still answers in Chinese.
 
 Fields collect their messages when they are created, that is when a schema class is defined; so
 this module runs first, from core/__init__.py, before any schema exists. A schema's own message
-(`error=` / `error_messages=`) still wins over these.
+(`error=` / `error_messages=`) still wins over these; likewise a form validator's `message=`.
 """
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from marshmallow import Schema, fields, validate
+from wtforms import ValidationError
+from wtforms.i18n import get_translations
 
 FIELD_MESSAGES = {
     fields.Field: {"required": "必填", "null": "不能为空", "validator_failed": "取值无效"},
@@ -61,4 +67,90 @@ def use_chinese_messages() -> None:
     Schema._default_error_messages = {**Schema._default_error_messages, **SCHEMA_MESSAGES}
 
 
+# -- WTForms and Flask-WTF ----------------------------------------------------------------------
+# WTForms asks the form's Meta for a translations object and passes every built-in message through
+# it; Flask-WTF's Meta would ask Flask-Babel, which we do not use. Ours answers from this table,
+# worded like the API's, then from WTForms' own zh catalogue, then leaves the text as it is.
+
+FORM_MESSAGES = {
+    "This field is required.": "请填写此项",
+    "Invalid input.": "格式不对",
+    "Not a valid integer value.": "请输入整数",
+    "Not a valid decimal value.": "请输入数字",
+    "Not a valid float value.": "请输入数字",
+    "Not a valid date value.": "请输入日期，例如 2026-12-31",
+    "Not a valid datetime value.": "请输入日期和时间，例如 2026-12-31 18:00",
+    "Not a valid time value.": "请输入时间，例如 09:30",
+    "Not a valid week value.": "请输入周，例如 2026-W05",
+    "Not a valid choice.": "请从列表中选择",
+    "Invalid Choice: could not coerce.": "请从列表中选择",
+    "Invalid choice(s): one or more data inputs could not be coerced.": "请从列表中选择",
+    "'%(value)s' is not a valid choice for this field.": "“%(value)s”不是可选的选项",
+    "Choices cannot be None.": "没有可选的选项",
+    "Field must be at least %(min)d character long.": "至少 %(min)d 个字",
+    "Field cannot be longer than %(max)d character.": "最多 %(max)d 个字",
+    "Field must be exactly %(max)d character long.": "应为 %(max)d 个字",
+    "Field must be between %(min)d and %(max)d characters long.": "应为 %(min)d 到 %(max)d 个字",
+    "Number must be at least %(min)s.": "不能小于 %(min)s",
+    "Number must be at most %(max)s.": "不能大于 %(max)s",
+    "Number must be between %(min)s and %(max)s.": "应在 %(min)s 到 %(max)s 之间",
+    "Date must be at least %(min)s.": "不能早于 %(min)s",
+    "Date must be at most %(max)s.": "不能晚于 %(max)s",
+    "Date must be between %(min)s and %(max)s.": "应在 %(min)s 到 %(max)s 之间",
+    "Field must be equal to %(other_name)s.": "与“%(other_name)s”不一致",
+    "Invalid email address.": "邮箱格式不对",
+    "Invalid URL.": "网址格式不对",
+    "Invalid IP address.": "IP 地址格式不对",
+    "Invalid Mac address.": "MAC 地址格式不对",
+    "Invalid UUID.": "格式不对",
+    "Invalid value, must be one of: %(values)s.": "应为以下之一：%(values)s",
+    "Invalid value, can't be any of: %(values)s.": "不能是以下任何一个：%(values)s",
+    "This field cannot be edited.": "此项不能修改",
+    "This field is disabled and cannot have a value.": "此项已停用，不能填写",
+    "Invalid CSRF Token.": "页面已过期，请刷新后重试",
+    "CSRF token missing.": "页面已过期，请刷新后重试",
+    "CSRF failed.": "页面已过期，请刷新后重试",
+    "CSRF token expired.": "页面已过期，请刷新后重试",
+}
+# Flask-WTF raises its CSRF messages without a translation step.
+CSRF_MESSAGE = "页面已过期或来源无效，请刷新后重试"
+
+
+class ChineseTranslations:
+    """The translations object of every form (WTForms' gettext/ngettext protocol)."""
+
+    def __init__(self):
+        self.catalogue = get_translations(["zh"])
+
+    def gettext(self, string: str) -> str:
+        return FORM_MESSAGES.get(string) or self.catalogue.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return FORM_MESSAGES.get(singular) or self.catalogue.ngettext(singular, plural, n)
+
+
+FORM_TRANSLATIONS = ChineseTranslations()
+
+
+class ChineseCSRF(_FlaskFormCSRF):
+    """A form's own CSRF check (pages outside CSRFProtect, e.g. tests or exempt views), in Chinese."""
+
+    def validate_csrf_token(self, form, field):
+        try:
+            super().validate_csrf_token(form, field)
+        except ValidationError as exc:
+            raise ValidationError(CSRF_MESSAGE) from exc
+
+
+def _form_translations(meta, form):
+    return FORM_TRANSLATIONS
+
+
+def use_chinese_form_messages() -> None:
+    """Every FlaskForm (their Meta classes inherit FlaskForm.Meta) speaks Chinese."""
+    FlaskForm.Meta.get_translations = _form_translations
+    FlaskForm.Meta.csrf_class = ChineseCSRF
+
+
 use_chinese_messages()
+use_chinese_form_messages()

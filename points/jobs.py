@@ -1,31 +1,20 @@
 """Scheduled points jobs: thin calls of the services, committing batch by batch (resumable)."""
-from core.extensions import db
-from core.scheduler import Job
+from core.scheduler import Job, in_batches
 from points import services
-
-
-def _in_batches(step) -> int:
-    total = 0
-    while True:
-        done = step()
-        db.session.commit()
-        total += done
-        if not done:
-            return total
 
 
 def expire_points() -> int:
     """Expire due lots, 500 at a time; a crash loses nothing (each lot's expiry has its own key)."""
-    return _in_batches(lambda: services.expire_due(limit=500))
+    return in_batches(lambda: services.expire_due(limit=500))
 
 
 def release_pending_points() -> int:
     """Make due pending grants spendable, 500 at a time (each is granted under its own key)."""
-    return _in_batches(lambda: services.release_pending(limit=500))
+    return in_batches(lambda: services.release_pending(limit=500))
 
 
 def void_stale_redemptions() -> int:
-    return _in_batches(lambda: services.void_stale(limit=200))
+    return in_batches(lambda: services.void_stale(limit=200))
 
 
 def checkpoint_ledger() -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.formatting import name_codes
+
 
 @dataclass(frozen=True)
 class RuleDefault:
@@ -42,6 +44,12 @@ DEFAULTS = {rule.kind: rule for rule in (
 TASK = "task"  # an approved ambassador task submission: the task's points × the level multiplier
 ACTIVITY = "activity"  # checked in at a community activity: the activity's points_reward (activation.activities)
 GRANT_NAMES = {TASK: "代言人任务奖励", ACTIVITY: "参加社区活动"}
+# The ledger's own transaction kinds, as people read them.
+LEDGER_NAMES = {"hold": "兑换冻结", "release": "兑换退回", "settle": "兑换结算", "spend": "消费",
+                "adjustment": "人工调整", "reverse": "冲正", "expiry": "积分过期"}
+# `{{ kind|code_name("points") }}` and the API's `kind_label`: the default names (an admin may
+# rename a rule; the rules page shows that name beside this one).
+name_codes("points", {**{kind: rule.name for kind, rule in DEFAULTS.items()}, **GRANT_NAMES, **LEDGER_NAMES})
 
 
 def seed_rows(*kinds: str) -> list[dict]:

@@ -4,6 +4,7 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.formatting import code_name
 from core.pagination import PageArgsSchema, list_schema, page_schema
 from core.schemas import id_field, local_datetime
 from points.models import REDEMPTION_STATUSES
@@ -14,7 +15,7 @@ MAX_POINTS = 10**9
 
 def _image_url(value: str) -> None:
     if value and not value.startswith(("https://", "http://", "/")):
-        raise ma.ValidationError("must be an http(s) URL or a path starting with /")
+        raise ma.ValidationError("须为 http(s) 网址或以 / 开头的路径")
 
 
 # -- balance and history ----------------------------------------------------------------------
@@ -45,6 +46,8 @@ class EntrySchema(ma.Schema):
     amount = fields.Integer(metadata={"description": "signed: > 0 credited, < 0 debited"})
     kind = fields.String(metadata={"description": "grant kind (e.g. binding_rating), hold, release, "
                                                   "adjustment, reverse, expiry"})
+    kind_label = fields.Function(lambda e: code_name(e["kind"] if isinstance(e, dict) else e.kind, "points"),
+                                 metadata={"description": "the kind as people read it: 完成管家绑定并评价服务, 兑换冻结, …"})
     reason = fields.String(metadata={"description": "human-readable reason"})
     created_at = fields.DateTime()
     transaction_id = fields.Integer()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import current_app
@@ -77,7 +77,7 @@ def update_rule(kind: str, data: dict, actor: User) -> EarningRule:
     for field in ("points", "daily_cap", "lifetime_cap"):
         value = getattr(rule, field)
         if value is not None and value < 0:
-            raise ValidationFailed("积分规则有误", details={"fields": {field: ["must be ≥ 0"]}})
+            raise ValidationFailed("积分规则有误", details={"fields": {field: ["不能小于 0"]}})
     db.session.flush()
     audit.record(actor, "points.rule.update", "earning_rule", kind, before=before,
                  after={f: getattr(rule, f) for f in RULE_FIELDS})
@@ -168,9 +168,9 @@ def adjust(user_id: int, amount: int, reason: str, actor: User, key: str | None 
     """Grant (amount > 0) or deduct (amount < 0) with a mandatory reason; audited."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("调整积分必须填写原因", details={"fields": {"reason": ["required"]}})
+        raise ValidationFailed("调整积分必须填写原因", details={"fields": {"reason": ["必填"]}})
     if amount == 0:
-        raise ValidationFailed("调整数量不能为 0", details={"fields": {"amount": ["must not be 0"]}})
+        raise ValidationFailed("调整数量不能为 0", details={"fields": {"amount": ["不能为 0"]}})
     if db.session.get(User, user_id) is None:
         raise NotFound("用户不存在", code="user_not_found")
     posted = ledger.adjust(user_id, amount, _adjust_key(actor, key), reason, actor_id=actor.id)
@@ -183,7 +183,7 @@ def adjust(user_id: int, amount: int, reason: str, actor: User, key: str | None 
 def reverse_transaction(transaction_id: int, reason: str, actor: User) -> Posted:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("冲正必须填写原因", details={"fields": {"reason": ["required"]}})
+        raise ValidationFailed("冲正必须填写原因", details={"fields": {"reason": ["必填"]}})
     posted = reverse(transaction_id, reason, actor_id=actor.id)
     if posted.created:
         audit.record(actor, "points.reverse", "points_transaction", transaction_id,
@@ -241,15 +241,15 @@ REWARD_FIELDS = ("name", "description", "image_url", "cost", "stock", "per_user_
 def _check_reward(reward: Reward) -> None:
     errors = {}
     if not (reward.name or "").strip():
-        errors["name"] = ["required"]
+        errors["name"] = ["必填"]
     if reward.cost is None or reward.cost <= 0:
-        errors["cost"] = ["must be > 0"]
+        errors["cost"] = ["应大于 0"]
     if reward.stock is not None and reward.stock < 0:
-        errors["stock"] = ["must be ≥ 0"]
+        errors["stock"] = ["不能小于 0"]
     if reward.per_user_limit is not None and reward.per_user_limit <= 0:
-        errors["per_user_limit"] = ["must be > 0"]
+        errors["per_user_limit"] = ["应大于 0"]
     if reward.starts_at and reward.ends_at and reward.ends_at <= reward.starts_at:
-        errors["ends_at"] = ["must be after starts_at"]
+        errors["ends_at"] = ["应晚于开始时间"]
     if errors:
         raise ValidationFailed("奖品信息有误", details={"fields": errors})
 
@@ -329,7 +329,7 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
     """Hold the points and reserve the stock in one transaction: a pending redemption (approved at
     once for trusted users when the reward allows it)."""
     if quantity < 1:
-        raise ValidationFailed("数量至少为 1", details={"fields": {"quantity": ["must be ≥ 1"]}})
+        raise ValidationFailed("数量至少为 1", details={"fields": {"quantity": ["至少为 1"]}})
     reward = get_reward(reward_id)
     now = utcnow()
     on_offer = reward.active and (reward.starts_at is None or reward.starts_at <= now) and (
@@ -451,7 +451,7 @@ def approve(redemption_id: int, actor: User) -> Redemption:
 def reject(redemption_id: int, actor: User, reason: str) -> Redemption:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("拒绝必须填写原因", details={"fields": {"reason": ["required"]}})
+        raise ValidationFailed("拒绝必须填写原因", details={"fields": {"reason": ["必填"]}})
     redemption = _decide(get_redemption(redemption_id), "rejected", actor, reason)
     audit.record(actor, "points.redemption.reject", "redemption", redemption_id,
                  before={"status": "pending"}, after={"status": "rejected", "reason": reason})
@@ -462,7 +462,7 @@ def reject(redemption_id: int, actor: User, reason: str) -> Redemption:
 def fulfil(redemption_id: int, actor: User, note: str) -> Redemption:
     note = (note or "").strip()
     if not note:
-        raise ValidationFailed("请填写发货单号、券码或备注", details={"fields": {"note": ["required"]}})
+        raise ValidationFailed("请填写发货单号、券码或备注", details={"fields": {"note": ["必填"]}})
     redemption = _decide(get_redemption(redemption_id), "fulfilled", actor, note)
     audit.record(actor, "points.redemption.fulfil", "redemption", redemption_id,
                  before={"status": "approved"}, after={"status": "fulfilled", "note": note})
@@ -725,20 +725,33 @@ def release_pending(limit: int = 500, now: datetime | None = None) -> int:
     due = db.session.scalars(sa.select(PendingGrant.id).where(
         PendingGrant.status == "pending", PendingGrant.release_at <= now).order_by(
         PendingGrant.release_at, PendingGrant.id).limit(limit)).all()
-    count = 0
-    for grant_id in due:
-        row = db.session.scalars(sa.update(PendingGrant).where(
-            PendingGrant.id == grant_id, PendingGrant.status == "pending").values(status="released")
-            .returning(PendingGrant), execution_options={"populate_existing": True}).first()
-        if row is None:  # cancelled or released meanwhile
-            continue
-        posted = grant(row.user_id, row.amount, row.kind, row.idempotency_key, row.reason)
-        row.transaction_id = posted.transaction_id
-        db.session.flush()
-        signals.points_released.send(user_id=row.user_id, kind=row.kind, amount=row.amount,
-                                     key=row.idempotency_key)
-        count += 1
-    return count
+    return sum(_release(grant_id) for grant_id in due)
+
+
+def _release(grant_id: int) -> bool:
+    row = db.session.scalars(sa.update(PendingGrant).where(
+        PendingGrant.id == grant_id, PendingGrant.status == "pending").values(status="released")
+        .returning(PendingGrant), execution_options={"populate_existing": True}).first()
+    if row is None:  # cancelled or released meanwhile
+        return False
+    posted = grant(row.user_id, row.amount, row.kind, row.idempotency_key, row.reason)
+    row.transaction_id = posted.transaction_id
+    db.session.flush()
+    signals.points_released.send(user_id=row.user_id, kind=row.kind, amount=row.amount,
+                                 key=row.idempotency_key)
+    return True
+
+
+# A promise that waits on a condition, not a date (binding points wait for a sign of life,
+# community.trust): `release_pending` never reaches it; `release_now` or `cancel_pending` settle it.
+ON_CONDITION = datetime(2999, 12, 31, tzinfo=timezone.utc)
+
+
+def release_now(key: str) -> bool:
+    """Release the promise under `key` now, whatever its release_at (the condition it waited on
+    was met); False when nothing is pending under that key."""
+    row = pending_by_key(key)
+    return row is not None and row.status == "pending" and _release(row.id)
 
 
 def cancel_pending(key: str, reason: str) -> bool:
@@ -826,3 +839,8 @@ def verify_pending() -> list[str]:
         elif tx_amount != amount:
             problems.append(f"pending grant {grant_id}: released {amount} but its key posted {tx_amount}")
     return problems
+
+
+def pending_redemptions_count() -> int:
+    """Redemptions waiting for an admin's decision (the dashboard): the (status, id) index."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Redemption).where(Redemption.status == "pending"))

@@ -26,8 +26,7 @@ from points.schemas import MAX_POINTS
 
 bp = Blueprint("points_pages", __name__)
 # Ledger kinds as admins read them; earning-rule kinds are labelled with the rule's name.
-KIND_LABELS = {"hold": "兑换冻结", "release": "兑换退回", "settle": "兑换结算", "spend": "消费",
-               "adjustment": "人工调整", "reverse": "冲正", "expiry": "积分过期", **rules.GRANT_NAMES}
+KIND_LABELS = {**rules.LEDGER_NAMES, **rules.GRANT_NAMES}
 NOT_REVERSIBLE = frozenset({"hold", "release", "settle", "reverse"})
 REFUSALS = {"redemption_already_decided": "已被处理", "redemption_not_found": "不存在",
             "validation_error": "信息不完整", "insufficient_points": "积分不足"}
@@ -128,6 +127,8 @@ class AdjustForm(FlaskForm):
 def user_lookup():
     q = (request.args.get("q") or "").strip()
     found = []
+    if (user_id := pages.id_arg("user_id")) is not None:  # chosen in the picker
+        return redirect(url_for(".user_ledger", user_id=user_id))
     if q:
         found = accounts.search_users(q=q[:64], limit=20).items
         if len(found) == 1:

@@ -1,22 +1,13 @@
 """Activity jobs: the day-before reminder, a thin call of the service."""
 from activation.activities import services
-from core.extensions import db
-from core.scheduler import Job
+from core.scheduler import Job, in_counted_batches
 
 MAX_BATCHES = 50  # per run; the next run (an hour later) goes on
 
 
 def remind_activities() -> dict:
     """Remind the confirmed sign-ups of tomorrow's activities, batch by batch, each batch committed."""
-    totals = {"claimed": 0, "subscribe": 0, "inbox": 0}
-    for _ in range(MAX_BATCHES):
-        counts = services.remind_due()
-        db.session.commit()
-        for key in totals:
-            totals[key] += counts.get(key, 0)
-        if not counts["claimed"]:
-            break
-    return totals
+    return in_counted_batches(services.remind_due, ("claimed", "subscribe", "inbox"), MAX_BATCHES)
 
 
 JOBS = [

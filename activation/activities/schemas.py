@@ -71,7 +71,7 @@ class ActivityCheckInSchema(ma.Schema):
     @ma.validates_schema
     def _one_of_them(self, data, **kwargs):
         if (data.get("code") is None) == (data.get("token") is None):
-            raise ma.ValidationError({"code": ["give code or token, not both"]})
+            raise ma.ValidationError({"code": ["请提供签到码或二维码中的一个"]})
 
 
 class ActivityAudiencePreviewSchema(ma.Schema):

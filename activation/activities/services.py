@@ -57,9 +57,10 @@ from core.csvimport import csv_text
 from core.db import MAX_ID, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, iso_time
 from core.notifications import services as notifications
 from core.pagination import Page, paginate
+from core.schemas import upload_urls
 from core.uploads import services as uploads
 from points import rules, services as points
 
@@ -795,7 +796,7 @@ def check_in(activity_id: int, actor, *, code: str | None = None, token: str | N
     opens, closes = checkin_window(activity)
     if not opens <= now <= closes:
         raise Conflict(f"签到时间为 {local(opens)} 至 {local(closes)}", code="checkin_closed",
-                       details={"opens_at": opens.isoformat(), "closes_at": closes.isoformat()})
+                       details={"opens_at": iso_time(opens), "closes_at": iso_time(closes)})
     if signup.status != "confirmed":
         raise Conflict("您在候补中，未获得名额，不能签到" if signup.status == "waitlisted" else "报名已取消，不能签到",
                        code="not_confirmed")
@@ -1013,7 +1014,7 @@ def activity_views(activities, user_id: int | None = None, *, organizer: bool = 
         state = state_of(a, now)
         view = {
             "id": a.id, "title": a.title, "description": a.description,
-            "photos": [f"/api/v1/uploads/{p}" for p in a.photos or []], "place": a.place,
+            "photos": upload_urls(a.photos), "place": a.place,
             "starts_at": a.starts_at, "ends_at": a.ends_at, "signup_deadline": a.signup_deadline,
             "capacity": a.capacity, "confirmed": a.confirmed, "waitlisted": a.waitlisted, "checked_in": a.checked_in,
             "seats_left": max(0, a.capacity - a.confirmed), "status": a.status, "state": state,

@@ -38,7 +38,7 @@ from core.csvimport import csv_text
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import APIError, Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, iso_time
 from core.notifications import services as notifications
 from core.pagination import Page, paginate
 
@@ -885,7 +885,7 @@ def refund(data: dict, *, today: date | None = None, now: datetime | None = None
     days = current_app.config["COUPON_REFUND_DAYS"]
     if now > use.used_at + timedelta(days=days):
         raise Conflict(f"已超过 {days} 天的退款恢复期，优惠券不再恢复", code="refund_window_passed",
-                       details={"used_at": use.used_at.isoformat()})
+                       details={"used_at": iso_time(use.used_at)})
     use.refunded_at = now
     coupon.status = "available" if coupon.expires_on >= today else "expired"
     coupon.used_at = None

@@ -5,6 +5,7 @@ from marshmallow import fields, validate
 
 from activation.partners import services
 from activation.partners.models import LEAD_STATUSES, LISTING_KINDS, PARTNER_STATUSES, REVIEW_STATUSES, SIGNUP_MODES
+from core.formatting import iso_time
 from core.pagination import PageArgsSchema
 from core.schemas import ID_RANGE, local_datetime, upload_url, upload_urls
 
@@ -108,7 +109,7 @@ class PartnerStaffSchema(ma.Schema):
     display_name = fields.Function(lambda row: row[1].display_name)
     status = fields.Function(lambda row: row[1].status)
     owner = fields.Function(lambda row: row[0].owner)
-    created_at = fields.Function(lambda row: row[0].created_at.isoformat())
+    created_at = fields.Function(lambda row: iso_time(row[0].created_at))
 
 
 class PartnerMeSchema(ma.Schema):

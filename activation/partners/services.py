@@ -47,6 +47,7 @@ from core.db import MAX_ID, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, invalid
 from core.extensions import db
 from core.pagination import Page, paginate
+from core.schemas import upload_url, upload_urls
 from core.uploads import services as uploads
 
 STATUS_LABELS = {"pending": "待审核", "approved": "合作中", "rejected": "已拒绝", "suspended": "已暂停"}
@@ -588,12 +589,12 @@ def listing_view(listing: PartnerListing, partner: Partner | None = None) -> dic
     """What a resident (and an offer) shows of a listing."""
     partner = partner or db.session.get(Partner, listing.partner_id)
     return {"id": listing.id, "kind": listing.kind, "title": listing.title, "body": listing.body,
-            "photos": [f"/api/v1/uploads/{name}" for name in listing.photos or []],
+            "photos": upload_urls(listing.photos),
             "price_fen": listing.price_fen, "price_note": listing.price_note, "signup_mode": listing.signup_mode,
             "link_url": listing.link_url, "status": listing.status,
             "partner": {"id": partner.id, "name": partner.name, "category": partner.category,
                         "description": partner.description,
-                        "logo": f"/api/v1/uploads/{partner.logo}" if partner.logo else None}}
+                        "logo": upload_url(partner.logo)}}
 
 
 def offer_window(listing: PartnerListing, now: datetime | None = None) -> tuple[datetime, datetime]:

@@ -82,10 +82,10 @@ def _validate(level: Level) -> None:
     others = db.session.execute(sa.select(Level.id, Level.code, Level.position, Level.threshold, Level.name)
                                 .where(Level.id != level.id if level.id is not None else sa.true())).all()
     if any(o.code == level.code for o in others):
-        raise Conflict("等级代码已被使用", code="level_code_taken", details={"fields": {"code": ["already used"]}})
+        raise Conflict("等级代码已被使用", code="level_code_taken", details={"fields": {"code": ["已被使用"]}})
     if any(o.position == level.position for o in others):
         raise Conflict("该顺序已有等级，请先调整原等级的顺序", code="level_position_taken",
-                       details={"fields": {"position": ["already used"]}})
+                       details={"fields": {"position": ["已被使用"]}})
     # A higher level must ask for more: otherwise the lower of two levels could never be reached.
     for other in others:
         lower, higher = (other, level) if other.position < level.position else (level, other)
@@ -449,7 +449,7 @@ def _scope_key(ambassador: Ambassador, scope: str, estate_id: int | None) -> str
     if scope == "city":
         if not ambassador.city:
             raise ValidationFailed("您还没有所在城市，无法查看城市排行", code="no_city",
-                                   details={"fields": {"scope": ["no city"]}})
+                                   details={"fields": {"scope": ["还没有所在城市"]}})
         return f"city:{ambassador.city}"
     estates = list(db.session.scalars(sa.select(AmbassadorEstate.estate_id)
                                       .where(AmbassadorEstate.user_id == ambassador.user_id)
@@ -457,11 +457,11 @@ def _scope_key(ambassador: Ambassador, scope: str, estate_id: int | None) -> str
     if estate_id is None:
         if not estates:
             raise ValidationFailed("您还没有服务的小区，无法查看小区排行", code="no_estate",
-                                   details={"fields": {"scope": ["no estate"]}})
+                                   details={"fields": {"scope": ["还没有服务的小区"]}})
         estate_id = estates[0]
     elif estate_id not in estates:
         raise ValidationFailed("只能查看您服务的小区的排行", code="not_your_estate",
-                               details={"fields": {"estate_id": ["not one of your estates"]}})
+                               details={"fields": {"estate_id": ["不是您服务的小区"]}})
     return f"estate:{estate_id}"
 
 

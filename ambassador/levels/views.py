@@ -5,7 +5,7 @@ Pages call the same services as the levels API; each POST commits once or shows 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -17,7 +17,9 @@ from ambassador.access import PERMISSION_LABELS
 from ambassador.levels import services
 from ambassador.models import PERMISSIONS, Ambassador
 from core import pages
+from core.accounts import services as accounts
 from core.db import MAX_ID
+from core.errors import APIError
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
 
@@ -104,8 +106,13 @@ def level_delete(level_id):
 @bp.route("/admin/ambassador/levels/override")
 @pages.admin_only
 def override_page():
-    user_id = pages.id_arg("user_id")
+    user_id, text = pages.id_arg("user_id"), (request.args.get("user") or "").strip()
     ambassador = history = None
+    if user_id is None and text:  # typed without the picker's script: a phone, a username, a unique name
+        try:
+            user_id = accounts.resolve_user(text).id
+        except APIError as exc:
+            flash(exc.details.get("fields", {}).get("user", [exc.message])[0], "error")
     if user_id is not None:
         ambassador = access.ambassador_of(user_id)
         if ambassador is None:
@@ -116,7 +123,7 @@ def override_page():
     form = OverrideForm(data={"user_id": user_id, "level_id": ambassador.level_id if ambassador else None})
     return render_template("admin/ambassador/levels/levels_override.html", nav="ambassador_levels", ambassador=ambassador,
                            history=history or [], levels=all_levels, by_id={lv.id: lv for lv in all_levels},
-                           kinds=KIND_LABELS, form=form, unpin=UnpinForm(data={"user_id": user_id}),
+                           kinds=KIND_LABELS, form=form, unpin=UnpinForm(data={"user_id": user_id}), text=text,
                            default_days=current_app.config["AMBASSADOR_OVERRIDE_DAYS"])
 
 

@@ -6,6 +6,7 @@ from ambassador.levels.schemas import HistoryLevelSchema, LevelViewSchema, NextL
 from ambassador.members import services
 from ambassador.models import AMBASSADOR_STATUSES, APPLICATION_STATUSES, CHANNELS
 from community.estates.schemas import EstateBriefSchema
+from core.formatting import iso_time
 from core.pagination import PageArgsSchema
 from core.schemas import ID_RANGE
 
@@ -37,7 +38,7 @@ class AmbassadorApplicationSchema(ma.Schema):
 
     def _reapply_after(self, application):
         value = application["reapply_after"] if isinstance(application, dict) else services.reapply_after(application)
-        return value.isoformat() if value else None
+        return iso_time(value)
 
 
 class MyAmbassadorSchema(ma.Schema):

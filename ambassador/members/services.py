@@ -26,7 +26,7 @@ from core.accounts.models import User
 from core.db import MAX_ID, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from core.formatting import BUSINESS_TZ
+from core.formatting import BUSINESS_TZ, iso_time
 from core.pagination import Page, paginate
 from points import services as points
 
@@ -59,9 +59,9 @@ def _invalid(fields: dict[str, str], message: str = "提交的数据有误") -> 
 def _reason(reason: str | None, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise _invalid({"reason": "required"}, f"{what}必须填写原因")
+        raise _invalid({"reason": "必填"}, f"{what}必须填写原因")
     if len(reason) > REASON_MAX:
-        raise _invalid({"reason": f"at most {REASON_MAX} characters"}, f"原因最多 {REASON_MAX} 个字")
+        raise _invalid({"reason": f"最多 {REASON_MAX} 个字"}, f"原因最多 {REASON_MAX} 个字")
     return reason
 
 
@@ -104,7 +104,7 @@ def set_membership(user_id: int, tier: str | None, actor: User | None, source: s
         raise ValueError(f"unknown membership source {source!r}")
     tier = (tier or "").strip().lower() or None
     if tier is not None and tier not in known_tiers():
-        raise _invalid({"tier": f"must be one of {', '.join(known_tiers())} or null"}, "会员等级无效")
+        raise _invalid({"tier": f"须为 {'、'.join(known_tiers())} 之一，或留空"}, "会员等级无效")
     require_user(user_id)
     membership = db.session.get(Membership, user_id)
     before = membership.tier if membership else None
@@ -134,15 +134,15 @@ def clean_estate_ids(estate_ids) -> list[int]:
     """1–5 distinct existing active estates, in the order given (the first one sets the city)."""
     if not isinstance(estate_ids, (list, tuple)) or not all(
             isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in estate_ids):
-        raise _invalid({"estate_ids": "must be a list of estate ids"}, "请选择服务的小区")
+        raise _invalid({"estate_ids": "须为小区编号的列表"}, "请选择服务的小区")
     ids = list(dict.fromkeys(estate_ids))
     if not 1 <= len(ids) <= MAX_ESTATES:
-        raise _invalid({"estate_ids": f"choose 1 to {MAX_ESTATES} estates"}, f"请选择 1 到 {MAX_ESTATES} 个小区")
+        raise _invalid({"estate_ids": f"请选择 1 到 {MAX_ESTATES} 个小区"}, f"请选择 1 到 {MAX_ESTATES} 个小区")
     found = {i for i, estate in estates.estates_by_id(ids).items() if estate.status == "active"}
     missing = [i for i in ids if i not in found]
     if missing:
         raise ValidationFailed("所选小区不存在或已停用", code="estate_not_found",
-                               details={"fields": {"estate_ids": [f"unknown or inactive estates: {missing}"]},
+                               details={"fields": {"estate_ids": [f"小区不存在或已停用：{'、'.join(map(str, missing))}"]},
                                         "estate_ids": missing})
     return ids
 
@@ -172,21 +172,21 @@ def _clean_application(data: dict) -> dict:
     errors = {}
     channel = data.get("channel")
     if channel not in CHANNELS:
-        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+        errors["channel"] = f"应为 {'、'.join(CHANNELS)} 之一"
     real_name = (data.get("real_name") or "").strip() if isinstance(data.get("real_name"), str) else ""
     if not REAL_NAME_LENGTH[0] <= len(real_name) <= REAL_NAME_LENGTH[1]:
-        errors["real_name"] = "2 to 32 characters"
+        errors["real_name"] = "2 到 32 个字"
     phone = normalise_phone(data.get("phone")) if isinstance(data.get("phone"), str) else ""
     if not PHONE_RE.match(phone):
-        errors["phone"] = "a mainland China mobile number (11 digits starting with 13–19)"
+        errors["phone"] = "应为 11 位手机号（13–19 开头）"
     statement = data.get("statement")
     statement = statement.strip() if isinstance(statement, str) else ""
     if len(statement) > STATEMENT_MAX:
-        errors["statement"] = f"at most {STATEMENT_MAX} characters"
+        errors["statement"] = f"最多 {STATEMENT_MAX} 个字"
     invite_code = data.get("invite_code")
     invite_code = invite_code.strip().upper() if isinstance(invite_code, str) and invite_code.strip() else None
     if channel == "referral" and invite_code is None:
-        errors["invite_code"] = "required for channel referral"
+        errors["invite_code"] = "通过邀请申请时必填"
     if errors:
         raise _invalid(errors, "申请信息有误")
     return {"channel": channel, "real_name": real_name, "phone": phone, "statement": statement,
@@ -200,12 +200,12 @@ def _inviter_for(code: str, applicant_id: int) -> Ambassador:
     own = access.ambassador_of(applicant_id)
     if own is not None and own.invite_code == referrals.parse_code(code):
         raise ValidationFailed("不能使用自己的邀请码", code="self_referral",
-                               details={"fields": {"invite_code": ["your own invite code"]}})
+                               details={"fields": {"invite_code": ["不能使用自己的邀请码"]}})
     try:
         return referrals.inviter_by_code(code)
     except BadRequest:
         raise ValidationFailed("邀请码无效或邀请人暂不能推荐新代言人", code="invalid_invite_code",
-                               details={"fields": {"invite_code": ["unknown, or its ambassador may not recruit"]}}
+                               details={"fields": {"invite_code": ["邀请码无效，或邀请人暂不能推荐"]}}
                                ) from None
 
 
@@ -251,7 +251,7 @@ def submit_application(user: User, data: dict) -> Application:
     until = reapply_after(last_rejected) if last_rejected is not None else None
     if until is not None and until > utcnow():
         raise Conflict(f"申请未通过，{until.astimezone(BUSINESS_TZ).strftime('%Y-%m-%d')} 后可再次申请",
-                       code="reapply_cooldown", details={"reapply_after": until.isoformat()})
+                       code="reapply_cooldown", details={"reapply_after": iso_time(until)})
     _check_qualified(user.id, clean["channel"])
     application = Application(user_id=user.id, channel=clean["channel"], invite_code=clean["invite_code"],
                               inviter_id=inviter.user_id if inviter else None, real_name=clean["real_name"],
@@ -396,7 +396,7 @@ def decide_many(ids: list[int], action: str, actor: User, reason: str | None = N
     """Approve or reject several applications, each on its own (one refusal does not undo the
     others). Returns id → "ok" or the refusal's code."""
     if action not in ("approve", "reject"):
-        raise _invalid({"action": "approve or reject"})
+        raise _invalid({"action": "须为通过（approve）或拒绝（reject）"})
     if action == "reject":
         reason = _reason(reason, "批量拒绝")
     outcome = {}
@@ -517,7 +517,7 @@ def change_status(user_id: int, action: str, reason: str | None, actor: User) ->
     """Suspend, reinstate or remove an ambassador with a reason: a LevelChange row and an audit row;
     nothing is deleted. A removed ambassador cannot be reinstated (they may apply again)."""
     if action not in STATUS_ACTIONS:
-        raise _invalid({"action": "suspend, reinstate or remove"})
+        raise _invalid({"action": "须为暂停（suspend）、恢复（reinstate）或移除（remove）"})
     reason = _reason(reason, f"{ACTION_LABELS[action]}服务代言人")
     ambassador = get_ambassador(user_id)
     to, allowed_from = STATUS_ACTIONS[action]
@@ -560,3 +560,8 @@ def set_estates(user_id: int, estate_ids, actor: User) -> Ambassador:
     audit.record(actor, "ambassador.estates.set", "ambassador", user_id, before=before,
                  after={"estate_ids": sorted(ids), "city": ambassador.city})
     return ambassador
+
+
+def pending_applications_count() -> int:
+    """Applications waiting for a decision (the dashboard): the (status, id) index."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Application).where(Application.status == "pending"))

@@ -16,6 +16,7 @@ from ambassador.members import services
 from ambassador.models import AMBASSADOR_STATUSES, APPLICATION_STATUSES, CHANNELS
 from community.estates import services as estates
 from core import pages
+from core.errors import invalid
 
 bp = Blueprint("ambassador_members_pages", __name__)
 
@@ -90,13 +91,13 @@ def application_reject(application_id):
 @bp.route("/admin/ambassador/ambassadors")
 @pages.staff_only
 def ambassadors():
-    filters = {"level_id": pages.id_arg("level_id"), "estate_id": pages.id_arg("estate_id"),
+    estate = pages.picked_arg("estate", estates.get_estate, estates.resolve_estate)
+    filters = {"level_id": pages.id_arg("level_id"), "estate_id": estate.id if estate else None,
                "city": (request.args.get("city") or "").strip()[:32] or None,
                "status": request.args.get("status") if request.args.get("status") in AMBASSADOR_STATUSES else None,
                "q": (request.args.get("q") or "").strip()[:64] or None}
     page = services.list_ambassadors(**filters, limit=20, cursor=pages.cursor())
     all_levels = levels.list_levels()
-    estate = estates.estates_by_id([filters["estate_id"]]).get(filters["estate_id"])
     return render_template("admin/ambassador/members/ambassadors.html", nav="ambassadors", page=page, filters=filters,
                            pager_args={k: v for k, v in filters.items() if v},
                            levels=all_levels, level_names={lv.id: lv.name for lv in all_levels}, estate=estate,
@@ -130,10 +131,20 @@ def ambassador_status(user_id):
 @bp.route("/admin/ambassador/ambassadors/<int:user_id>/estates", methods=["POST"])
 @pages.admin_only
 def ambassador_estates(user_id):
-    raw = request.form.get("estate_ids", "")
-    parts = [p for p in re.split(r"[\s,，、;；]+", raw) if p]
-    if not parts or not all(p.isdigit() and len(p) < 19 for p in parts):
-        flash("请填写小区 ID，多个用逗号分隔，例如 12, 34", "error")
-    else:
-        pages.apply(lambda: services.set_estates(user_id, [int(p) for p in parts], current_user), "服务小区已更新")
+    # The estates kept (checkboxes of the current ones) and one added with the picker.
+    parts = [p for raw in request.form.getlist("estate_ids") for p in re.split(r"[\s,，、;；]+", raw) if p]
+    if not all(p.isdigit() and len(p) < 19 for p in parts):
+        flash("服务小区无效，请重新选择", "error")
+        return redirect(url_for(".ambassador_detail", user_id=user_id))
+
+    def save():
+        ids = [int(p) for p in parts]
+        added = pages.picked("estate", estates.get_estate, estates.resolve_estate)
+        if added is not None and added.id not in ids:
+            ids.append(added.id)
+        if not ids:
+            raise invalid("estate", "请至少保留或添加一个服务小区")
+        return services.set_estates(user_id, ids, current_user)
+
+    pages.apply(save, "服务小区已更新")
     return redirect(url_for(".ambassador_detail", user_id=user_id))

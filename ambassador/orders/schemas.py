@@ -29,7 +29,7 @@ class ResidentRefSchema(ma.Schema):
     @ma.validates_schema
     def _one_at_least(self, data, **kwargs):
         if not any(data.get(k) for k in ("phone", "openid", "unionid")):
-            raise ma.ValidationError("give at least one of phone, openid, unionid", "_schema")
+            raise ma.ValidationError("请至少提供手机号、openid、unionid 之一", "_schema")
 
 
 class OrderMessageSchema(ma.Schema):
@@ -47,17 +47,17 @@ class OrderMessageSchema(ma.Schema):
     @ma.validates("items")
     def _items_size(self, value, **kwargs):
         if len(json.dumps(value, ensure_ascii=False)) > ITEMS_MAX_CHARS:
-            raise ma.ValidationError(f"items are stored as given: at most {ITEMS_MAX_CHARS} characters of JSON")
+            raise ma.ValidationError(f"商品明细过长：JSON 最多 {ITEMS_MAX_CHARS} 个字符")
 
     @ma.validates("paid_at")
     def _paid_at_range(self, value, **kwargs):
         if not PAID_AT_RANGE[0] <= value < PAID_AT_RANGE[1]:
-            raise ma.ValidationError("must be between 2000-01-01 and 2100-01-01")
+            raise ma.ValidationError("须在 2000-01-01 到 2100-01-01 之间")
 
     @ma.validates("amount")
     def _amount(self, value, **kwargs):
         if not _AMOUNT.fullmatch(value):
-            raise ma.ValidationError("a decimal string ≥ 0 with at most 2 decimals, e.g. \"199.00\"")
+            raise ma.ValidationError("须为不小于 0、最多两位小数的金额文字，例如 \"199.00\"")
 
     @ma.post_load
     def _to_fen(self, data, **kwargs):

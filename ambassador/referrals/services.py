@@ -435,9 +435,9 @@ def retry_withheld(limit: int = 200, after: int = 0, now: datetime | None = None
 def _reason(reason: str | None, verb: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed(f"{verb}必须填写原因", details={"fields": {"reason": ["required"]}})
+        raise ValidationFailed(f"{verb}必须填写原因", details={"fields": {"reason": ["必填"]}})
     if len(reason) > 255:
-        raise ValidationFailed("原因不能超过 255 字", details={"fields": {"reason": ["at most 255 characters"]}})
+        raise ValidationFailed("原因不能超过 255 字", details={"fields": {"reason": ["最多 255 个字"]}})
     return reason
 
 

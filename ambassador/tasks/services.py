@@ -61,7 +61,7 @@ def _ids(values, field: str, errors: dict) -> list[int]:
         return []
     if not isinstance(values, (list, tuple)) or not all(
             isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_ID for v in values):
-        errors[field] = ["must be a list of ids"]
+        errors[field] = ["应为编号的列表"]
         return []
     return sorted(set(values))
 
@@ -73,22 +73,22 @@ def _normalise(task: Task, errors: dict) -> None:
     if task.audience_level_ids:
         known = set(db.session.scalars(sa.select(Level.id).where(Level.id.in_(task.audience_level_ids))))
         if missing := [i for i in task.audience_level_ids if i not in known]:
-            errors["audience_level_ids"] = [f"unknown level ids: {missing}"]
+            errors["audience_level_ids"] = [f"等级不存在：{'、'.join(map(str, missing))}"]
     if task.audience_estate_ids:
         known = set(estates.estates_by_id(task.audience_estate_ids))
         if missing := [i for i in task.audience_estate_ids if i not in known]:
-            errors["audience_estate_ids"] = [f"unknown estate ids: {missing}"]
+            errors["audience_estate_ids"] = [f"小区不存在：{'、'.join(map(str, missing))}"]
     cities = task.audience_cities or []
     if not isinstance(cities, (list, tuple)) or not all(isinstance(c, str) for c in cities):
-        errors["audience_cities"] = ["must be a list of city names"]
+        errors["audience_cities"] = ["应为城市名称的列表"]
         cities = []
     cities = sorted({c.strip() for c in cities if c.strip()})
     if any(len(c) > 32 for c in cities):
-        errors["audience_cities"] = ["a city name has at most 32 characters"]
+        errors["audience_cities"] = ["城市名称最多 32 个字"]
     task.audience_cities = cities
     proof = task.proof_required or []
     if not isinstance(proof, (list, tuple)) or not set(proof) <= set(PROOF_KINDS):
-        errors["proof_required"] = [f"a subset of {list(PROOF_KINDS)}"]
+        errors["proof_required"] = [f"只能从 {'、'.join(PROOF_KINDS)} 中选择"]
         proof = []
     task.proof_required = [p for p in PROOF_KINDS if p in proof]
 
@@ -98,24 +98,24 @@ def _check(task: Task, *, deadline_changed: bool) -> None:
     task.title = (task.title or "").strip()
     task.description = (task.description or "").strip()
     if not task.title:
-        errors["title"] = ["required"]
+        errors["title"] = ["必填"]
     elif len(task.title) > 64:
-        errors["title"] = ["at most 64 characters"]
+        errors["title"] = ["最多 64 个字"]
     if len(task.description) > 2000:
-        errors["description"] = ["at most 2000 characters"]
+        errors["description"] = ["最多 2000 个字"]
     if task.kind not in TASK_KINDS:
-        errors["kind"] = [f"one of {list(TASK_KINDS)}"]
+        errors["kind"] = [f"应为 {'、'.join(TASK_KINDS)} 之一"]
     if not isinstance(task.points, int) or isinstance(task.points, bool) or not 0 <= task.points <= MAX_POINTS:
-        errors["points"] = [f"an integer from 0 to {MAX_POINTS}"]
+        errors["points"] = [f"应为 0 到 {MAX_POINTS} 的整数"]
     if not isinstance(task.deadline, datetime) or task.deadline.tzinfo is None:
-        errors["deadline"] = ["required (a time with its offset)"]
+        errors["deadline"] = ["必填（带时区的时间）"]
     elif deadline_changed and task.deadline <= utcnow():
-        errors["deadline"] = ["must be in the future"]
+        errors["deadline"] = ["须晚于当前时间"]
     if task.total_limit is not None and (not isinstance(task.total_limit, int) or
                                          not 1 <= task.total_limit <= MAX_LIMIT):
-        errors["total_limit"] = [f"empty (no limit) or 1 to {MAX_LIMIT}"]
+        errors["total_limit"] = [f"留空（不限）或 1 到 {MAX_LIMIT}"]
     if not isinstance(task.per_person_limit, int) or not 1 <= task.per_person_limit <= MAX_LIMIT:
-        errors["per_person_limit"] = [f"1 to {MAX_LIMIT}"]
+        errors["per_person_limit"] = [f"应为 1 到 {MAX_LIMIT}"]
     _normalise(task, errors)
     if errors:
         raise ValidationFailed("任务信息有误", details={"fields": errors})
@@ -158,15 +158,15 @@ def _published_refusals(task: Task, data: dict) -> dict[str, list[str]]:
             continue
         if field == "deadline":
             if new is None or new < old:
-                refused[field] = ["may only be extended after publishing"]
+                refused[field] = ["发布后只能延后"]
         elif field == "total_limit":
             if new is not None and (old is None or new < old):
-                refused[field] = ["may only be raised (or removed) after publishing"]
+                refused[field] = ["发布后只能提高或取消上限"]
         elif field == "per_person_limit":
             if new is None or new < old:
-                refused[field] = ["may only be raised after publishing"]
+                refused[field] = ["发布后只能提高"]
         else:
-            refused[field] = ["cannot change after publishing"]
+            refused[field] = ["发布后不能修改"]
     return refused
 
 
@@ -188,7 +188,7 @@ def update_task(task_id: int, data: dict, actor: User) -> Task:
     for field, value in data.items():
         setattr(task, field, value)
     if task.total_limit is not None and task.total_limit < task.approved_count:
-        raise ValidationFailed("任务信息有误", details={"fields": {"total_limit": ["below the completions approved"]}})
+        raise ValidationFailed("任务信息有误", details={"fields": {"total_limit": ["不能低于已通过的次数"]}})
     _check(task, deadline_changed="deadline" in data and data["deadline"] != before["deadline"])
     db.session.flush()
     audit.record(actor, "ambassador.task.update", "ambassador_task", task.id, before=before, after=_state(task))
@@ -212,7 +212,7 @@ def publish_task(task_id: int, actor: User) -> Task:
     task = get_task(task_id)
     if task.status == "draft" and task.deadline <= utcnow():
         raise ValidationFailed("截止时间已过，请先修改截止时间",
-                               details={"fields": {"deadline": ["must be in the future"]}})
+                               details={"fields": {"deadline": ["须晚于当前时间"]}})
     return _move(task, "published", ("draft",), actor, "task_not_draft", "只有草稿状态的任务可以发布")
 
 
@@ -380,22 +380,22 @@ def _check_proof(task: Task, text, link, photos, user_id: int | None = None) -> 
     link = (link or "").strip() or None
     photos = list(photos or [])
     if text is not None and len(text) > 2000:
-        errors["text"] = ["at most 2000 characters"]
+        errors["text"] = ["最多 2000 个字"]
     if link is not None and (len(link) > 500 or not HTTP_URL.match(link)):
-        errors["link"] = ["must be an http(s) URL (at most 500 characters)"]
+        errors["link"] = ["应为 http(s) 网址（最多 500 个字符）"]
     if photos:
         if len(photos) > MAX_PHOTOS:
-            errors["photos"] = [f"1 to {MAX_PHOTOS} photos"]
+            errors["photos"] = [f"1 到 {MAX_PHOTOS} 张照片"]
         elif not all(isinstance(p, str) and (UPLOAD_ID.match(p) or (len(p) <= 500 and HTTP_URL.match(p)))
                      for p in photos):
-            errors["photos"] = ["each photo is an upload id, its /api/v1/uploads/ path or an http(s) URL"]
+            errors["photos"] = ["每张照片应为上传编号、其 /api/v1/uploads/ 路径或 http(s) 网址"]
         elif user_id is not None and (bad := uploads.not_owned(
                 user_id, [p.rsplit("/", 1)[-1] for p in photos if UPLOAD_ID.match(p)])):
-            errors["photos"] = [f"not an upload of yours: {', '.join(bad)}"]
+            errors["photos"] = [f"不是您上传的图片：{'、'.join(bad)}"]
     present = {"text": text is not None, "link": link is not None, "photos": bool(photos)}
     for kind in task.proof_required or []:
         if not present[kind] and kind not in errors:
-            errors[kind] = ["required by this task"]
+            errors[kind] = ["此任务要求提供"]
     if errors:
         raise ValidationFailed("提交的证明材料不完整或有误", details={"fields": errors})
     return {"text": text, "link": link, "photos": photos}
@@ -537,9 +537,9 @@ def _approve(submission_id: int, actor: User) -> tuple[TaskSubmission, dict]:
 def _reject(submission_id: int, actor: User, reason: str) -> tuple[TaskSubmission, dict]:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("驳回必须填写原因", details={"fields": {"reason": ["required"]}})
+        raise ValidationFailed("驳回必须填写原因", details={"fields": {"reason": ["必填"]}})
     if len(reason) > 255:
-        raise ValidationFailed("驳回原因过长", details={"fields": {"reason": ["at most 255 characters"]}})
+        raise ValidationFailed("驳回原因过长", details={"fields": {"reason": ["最多 255 个字"]}})
     submission = get_submission(submission_id)
     _decide(submission, "rejected", actor, reason=reason)
     db.session.refresh(submission)
@@ -619,3 +619,9 @@ def stats(task_id: int) -> dict:
         "pending": by_status.get("pending", 0),
         "points_paid": int(paid),
     }
+
+
+def pending_submissions_count() -> int:
+    """Task submissions waiting for review (the dashboard): the (status, id) index."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(TaskSubmission)
+                             .where(TaskSubmission.status == "pending"))

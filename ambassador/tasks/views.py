@@ -30,20 +30,6 @@ REFUSALS = {"already_decided": "已被处理", "submission_not_found": "不存�
             "ambassador_not_active": "代言人资格已暂停或取消", "validation_error": "信息不完整"}
 
 
-FIELD_MESSAGES = {"required": "必填", "must be in the future": "须晚于当前时间",
-                  "may only be extended after publishing": "发布后只能延后",
-                  "may only be raised (or removed) after publishing": "发布后只能提高或取消上限",
-                  "may only be raised after publishing": "发布后只能提高",
-                  "cannot change after publishing": "发布后不能修改",
-                  "below the completions approved": "不能低于已通过的次数"}
-
-
-def _field_message(message: str) -> str:
-    if message.startswith("unknown"):
-        return "编号不存在：" + message.partition(":")[2].strip()
-    return FIELD_MESSAGES.get(message, message)
-
-
 def _levels() -> list[Level]:
     return list(db.session.scalars(sa.select(Level).order_by(Level.position)))
 
@@ -134,8 +120,7 @@ def tasks():
 def task_new():
     form = TaskForm()
     if form.validate_on_submit():
-        done, task = pages.apply(lambda: services.create_task(form.task_data(), current_user), "任务已保存为草稿", form,
-                                 translate=_field_message)
+        done, task = pages.apply(lambda: services.create_task(form.task_data(), current_user), "任务已保存为草稿", form)
         if done:
             return redirect(url_for(".task_detail", task_id=task.id))
     return _render_form(form, None)
@@ -154,7 +139,7 @@ def task_edit(task_id):
             del form[name]
     if form.validate_on_submit():
         data = form.task_data()
-        done, _ = pages.apply(lambda: services.update_task(task.id, data, current_user), "任务已保存", form, translate=_field_message)
+        done, _ = pages.apply(lambda: services.update_task(task.id, data, current_user), "任务已保存", form)
         if done:
             return redirect(url_for(".task_detail", task_id=task.id))
     return _render_form(form, task)

@@ -7,7 +7,7 @@ from community.book.models import BANDS
 from community.estates.schemas import EstateBriefSchema
 from community.stewards.schemas import CustomerDetailSchema, CustomerQueryArgsSchema, CustomerSchema
 from core.pagination import PageArgsSchema
-from core.schemas import id_field
+from core.schemas import PersonField, id_field
 
 
 class HealthReasonSchema(ma.Schema):
@@ -54,8 +54,7 @@ class CustomerNoteSchema(ma.Schema):
     id = fields.Integer()
     resident_id = fields.Integer()
     text = fields.String()
-    author_id = fields.Integer()
-    author_name = fields.String()
+    author = PersonField(metadata={"description": "who wrote it: {id, name}"})
     created_at = fields.DateTime()
 
 
@@ -81,8 +80,7 @@ class CustomerFollowUpSchema(ma.Schema):
     engineer_id = fields.Integer(allow_none=True, metadata={"description": "the steward when it was written"})
     due_on = fields.Date()
     text = fields.String()
-    author_id = fields.Integer()
-    author_name = fields.String()
+    author = PersonField(metadata={"description": "who wrote it: {id, name}"})
     overdue = fields.Boolean()
     done = fields.Function(lambda f: f.done_at is not None)
     done_at = fields.DateTime(allow_none=True)

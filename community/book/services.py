@@ -321,7 +321,7 @@ def _date_page(stmt: sa.Select, day: sa.ColumnElement, id_: sa.ColumnElement, *,
             after_day = date.fromisoformat(raw_day)
         except ValueError:
             raise BadRequest("分页游标无效", code="invalid_cursor",
-                             details={"fields": {"cursor": ["invalid cursor"]}}) from None
+                             details={"fields": {"cursor": ["分页游标无效"]}}) from None
         if descending:
             stmt = stmt.where(sa.or_(day < after_day, sa.and_(day == after_day, id_ < after_id)))
         else:
@@ -341,8 +341,10 @@ TIMELINE_KINDS = {
     "product": "登记产品", "care_generated": "保养提醒", "care_booked": "保养预约", "care_outcome": "保养结果",
     "note": "备注", "follow_up": "跟进计划", "follow_up_done": "跟进完成", "health_alert": "健康预警",
 }
-START_REASONS = {"scan": "上门扫码", "takeover": "上门扫码（接管）", "reassigned": "管理员转交"}
-END_REASONS = {"takeover": "被其他工程师接管", "reassigned": "管理员转交", "engineer_left": "工程师离职"}
+START_REASONS = {"scan": "上门扫码", "takeover": "上门扫码（接管）", "reassigned": "管理员转交", "handover": "离职交接",
+                 "requested": "住户申请更换"}
+END_REASONS = {"takeover": "被其他工程师接管", "reassigned": "管理员转交", "engineer_left": "工程师离职",
+               "refused": "住户拒绝交接", "dropped": "住户解除", "changed": "住户申请更换"}
 CARE_OUTCOMES = {"done": "已完成", "done_elsewhere": "已在别处完成", "declined": "客户婉拒", "snoozed": "暂缓",
                  "cancelled": "已取消", "open": "待处理", "booked": "已预约"}
 
@@ -408,7 +410,7 @@ def timeline(who: Principal, resident_id: int, *, limit: int = 20, cursor: str |
         except ValueError:
             after_at = None
         if after_at is None or after_at.tzinfo is None:
-            raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["invalid cursor"]}})
+            raise BadRequest("分页游标无效", code="invalid_cursor", details={"fields": {"cursor": ["分页游标无效"]}})
         at = sa.literal(after_at, UTCDateTime())
         stmt = stmt.where(sa.or_(events.c.at < at, sa.and_(events.c.at == at, sa.or_(
             events.c.kind < after_kind, sa.and_(events.c.kind == after_kind, events.c.id < after_id)))))

@@ -1,7 +1,6 @@
 """Due-care jobs: the daily generation (with its reconciliation) and the notices, thin calls of the services."""
 from community.care import services
-from core.extensions import db
-from core.scheduler import Job
+from core.scheduler import Job, in_counted_batches
 
 MAX_NOTICE_BATCHES = 50  # per run; the next run (half an hour later) goes on
 
@@ -13,15 +12,7 @@ def generate_service_reminders() -> dict:
 
 def notify_service_reminders() -> dict:
     """Notify households of the items whose day has come, batch by batch, each batch committed."""
-    totals = {"claimed": 0, "subscribe": 0, "inbox": 0}
-    for _ in range(MAX_NOTICE_BATCHES):
-        counts = services.notify_due()
-        db.session.commit()
-        for key in totals:
-            totals[key] += counts[key]
-        if not counts["claimed"]:
-            break
-    return totals
+    return in_counted_batches(services.notify_due, ("claimed", "subscribe", "inbox"), MAX_NOTICE_BATCHES)
 
 
 JOBS = [

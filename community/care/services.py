@@ -392,7 +392,7 @@ def _by_due(stmt: sa.Select, *, limit: int, cursor: str | None) -> Page:
             day = date.fromisoformat(day)
         except ValueError:
             raise BadRequest("分页游标无效", code="invalid_cursor",
-                             details={"fields": {"cursor": ["invalid cursor"]}}) from None
+                             details={"fields": {"cursor": ["分页游标无效"]}}) from None
         stmt = stmt.where(sa.or_(CareItem.due_on > day, sa.and_(CareItem.due_on == day, CareItem.id > last_id)))
     return paginate(stmt, [CareItem.due_on, CareItem.id], limit=limit, cursor=None, descending=False,
                     key_of=lambda item: [item.due_on.isoformat(), item.id])

@@ -87,12 +87,13 @@ def admin_report():
 @bp.route("/admin/care/queue")
 @pages.staff_only
 def admin_queue():
-    estate_id = pages.id_arg("estate_id")
+    estate = pages.picked_arg("estate", estates.get_estate, estates.resolve_estate)
+    estate_id = estate.id if estate else None
     who = pages.principal()
     page = services.view_page(services.agent_queue(who, estate_id=estate_id, **pages.cursor_args()), who)
     estate_ids = {i["estate"]["id"] for i in page.items if i["estate"]}
     return render_template("admin/community/care/queue.html", nav="care_queue", page=page, estate_id=estate_id,
-                           coverers=estates.covering_engineers(estate_ids))
+                           estate=estate, coverers=estates.covering_engineers(estate_ids))
 
 
 @bp.route("/admin/care/items/<int:item_id>/assign", methods=["POST"])

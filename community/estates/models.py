@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.accounts.models import User
+from core.accounts.models import PHONE_TAIL_SQL, User
 from core.db import BigID, utcnow
 from core.extensions import db
 
@@ -39,7 +39,8 @@ class Estate(db.Model):
         sa.CheckConstraint("status in ('active', 'inactive')", name="status"),
         sa.CheckConstraint("households >= 0", name="households"),
         sa.Index("ix_estates_city_name", "city", "name"),
-        sa.Index("ix_estates_name", "name"),
+        # Name prefixes (the console's pickers): LIKE 'q%' on PostgreSQL whatever the collation.
+        sa.Index("ix_estates_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         # The nearby search's bounding box (community.estates.services.nearby_estates): a range on lat.
         sa.Index("ix_estates_lat_lng", "lat", "lng"),
     )
@@ -54,6 +55,7 @@ class Engineer(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(64))
     phone: Mapped[str] = mapped_column(sa.String(20))
+    phone_tail: Mapped[str | None] = mapped_column(sa.String(4), sa.Computed(PHONE_TAIL_SQL), index=True)
     employee_no: Mapped[str] = mapped_column(sa.String(32), unique=True)
     photo: Mapped[str | None] = mapped_column(sa.String(48))  # an upload's name, on the public profile
     intro: Mapped[str] = mapped_column(sa.String(500), default="")  # the engineer's own words to residents
@@ -67,7 +69,10 @@ class Engineer(db.Model):
     user: Mapped[User | None] = relationship()
     estates: Mapped[list[Estate]] = relationship(secondary="engineer_estates", order_by="Estate.id")
 
-    __table_args__ = (sa.CheckConstraint("status in ('invited', 'active', 'left')", name="status"),)
+    __table_args__ = (
+        sa.CheckConstraint("status in ('invited', 'active', 'left')", name="status"),
+        sa.Index("ix_engineers_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    )
 
 
 class EngineerEstate(db.Model):

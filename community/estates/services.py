@@ -21,7 +21,7 @@ from community.estates.models import Address, AgentDuty, Engineer, EngineerEstat
 from core import audit, crypto
 from core.accounts import services as accounts
 from core.accounts.models import User
-from core.db import insert_or_nothing, utcnow
+from core.db import insert_or_nothing, starts_with, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, Gone, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.pagination import Page, decode_cursor, encode_cursor, paginate
@@ -49,23 +49,23 @@ def clean_estate(data: dict, *, partial: bool = False) -> dict:
         if name in data or not partial:
             value = (data.get(name) or "").strip()
             if not value:
-                errors[name] = ["required"]
+                errors[name] = ["必填"]
             elif len(value) > (128 if name == "name" else 32):
-                errors[name] = ["too long"]
+                errors[name] = [f"最多 {128 if name == 'name' else 32} 个字"]
             out[name] = value
     if "address" in data or not partial:
         out["address"] = (data.get("address") or "").strip()
         if len(out["address"]) > 255:
-            errors["address"] = ["too long"]
+            errors["address"] = ["最多 255 个字"]
     if "code" in data:
         code = (data.get("code") or "").strip() or None
         if code is not None and len(code) > 64:
-            errors["code"] = ["too long"]
+            errors["code"] = ["最多 64 个字"]
         out["code"] = code
     for name in ("code", "name", "province", "city", "district", "address"):
         # PostgreSQL refuses NUL in text: caught here, it is one bad field, not a failed batch.
         if out.get(name) and "\x00" in out[name]:
-            errors.setdefault(name, []).append("must not contain NUL characters")
+            errors.setdefault(name, []).append("含有无效字符")
     for name, limit in (("lat", 90), ("lng", 180)):
         if name in data or not partial:
             raw = data.get(name)
@@ -75,10 +75,10 @@ def clean_estate(data: dict, *, partial: bool = False) -> dict:
             try:
                 value = Decimal(str(raw)).quantize(Decimal("0.000001"))
             except InvalidOperation:
-                errors[name] = ["not a number"]
+                errors[name] = ["应为数字"]
                 continue
             if not -limit <= value <= limit:
-                errors[name] = [f"must be between -{limit} and {limit}"]
+                errors[name] = [f"应在 -{limit} 到 {limit} 之间"]
             out[name] = value
     if "households" in data or not partial:
         raw = data.get("households")
@@ -88,14 +88,14 @@ def clean_estate(data: dict, *, partial: bool = False) -> dict:
                 raise ValueError
             out["households"] = households
         except (TypeError, ValueError):
-            errors["households"] = ["must be a whole number ≥ 0"]
+            errors["households"] = ["应为不小于 0 的整数"]
         else:
             if households > HOUSEHOLDS_MAX:  # the column is a 32-bit INTEGER on PostgreSQL
-                errors["households"] = [f"must be at most {HOUSEHOLDS_MAX}"]
+                errors["households"] = [f"不能大于 {HOUSEHOLDS_MAX}"]
     if "status" in data or not partial:
         status = (data.get("status") or "active").strip()
         if status not in ("active", "inactive"):
-            errors["status"] = ["must be active or inactive"]
+            errors["status"] = ["须为 active（启用）或 inactive（停用）"]
         out["status"] = status
     if errors:
         raise ValidationFailed("小区信息有误", details={"fields": errors})
@@ -184,6 +184,33 @@ def estates_where(*, q: str | None = None, province: str | None = None, city: st
     and name contains or exact code), for a report to join its figures with."""
     return sa.select(Estate.id, Estate.name, Estate.province, Estate.city, Estate.district).where(
         *_estate_filters(q=q, province=province, city=city, district=district, status=None))
+
+
+def pick_estates(q: str, *, limit: int = accounts.PICK_LIMIT) -> list[Estate]:
+    """A picker's suggestions: the estate whose code `q` is, then estates whose name starts with
+    it (the name index: a range with a limit, however many estates share the prefix)."""
+    q = (q or "").strip()[:128]
+    if not q:
+        return []
+    found = {e.id: e for e in db.session.scalars(sa.select(Estate).where(Estate.code == q))}
+    for estate in db.session.scalars(sa.select(Estate).where(starts_with(Estate.name, q)).limit(limit)):
+        found.setdefault(estate.id, estate)
+    return sorted(found.values(), key=lambda e: (e.code != q and e.name != q, e.status != "active", e.name, e.id))[:limit]
+
+
+def resolve_estate(text: str, *, field: str = "estate") -> Estate:
+    """The one estate a typed text names (a form without its picker's script): its code, its
+    exact name when no other estate bears it, or the only suggestion."""
+    q = (text or "").strip()
+    if not q:
+        raise invalid(field, "请选择小区")
+    found = pick_estates(q)
+    exact = [e for e in found if e.code == q] or [e for e in found if e.name == q]
+    if len(exact) == 1 or len(found) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise invalid(field, f"没有找到小区“{q}”，请输入小区名称或编码")
+    raise invalid(field, f"“{q}”匹配到多个小区，请从列表中选择或输入小区编码")
 
 
 # -- estates near a point ---------------------------------------------------------------------
@@ -338,17 +365,17 @@ def _clean_engineer(data: dict, *, partial: bool = False) -> dict:
     if "name" in data or not partial:
         name = (data.get("name") or "").strip()
         if not name or len(name) > 64:
-            errors["name"] = ["required, at most 64 characters"]
+            errors["name"] = ["必填，最多 64 个字"]
         out["name"] = name
     if "phone" in data or not partial:
         phone = re.sub(r"[\s-]", "", data.get("phone") or "")
         if not PHONE_RE.match(phone):
-            errors["phone"] = ["must be an 11-digit mainland mobile number"]
+            errors["phone"] = ["应为 11 位手机号"]
         out["phone"] = phone
     if not partial:
         employee_no = (data.get("employee_no") or "").strip()
         if not EMPLOYEE_NO_RE.match(employee_no):
-            errors["employee_no"] = ["1–32 letters, digits, - or _"]
+            errors["employee_no"] = ["1–32 位字母、数字、- 或 _"]
         out["employee_no"] = employee_no
     if errors:
         raise ValidationFailed("工程师信息有误", details={"fields": errors})
@@ -508,9 +535,42 @@ def list_engineers(*, q: str | None = None, status: str | None = None, estate_id
         stmt = stmt.where(Engineer.id.in_(sa.select(EngineerEstate.engineer_id).where(
             EngineerEstate.estate_id == estate_id)))
     if q:
-        stmt = stmt.where(sa.or_(Engineer.name.contains(q, autoescape=True),
-                                 Engineer.employee_no == q, Engineer.phone == q))
+        phone = accounts.phone_match(Engineer.phone, Engineer.phone_tail, q)
+        stmt = stmt.where(sa.or_(Engineer.name.contains(q, autoescape=True), Engineer.employee_no == q,
+                                 *([phone] if phone is not None else [])))
     return paginate(stmt.options(sa.orm.selectinload(Engineer.estates)), [Engineer.id], limit=limit, cursor=cursor)
+
+
+def pick_engineers(q: str, *, limit: int = accounts.PICK_LIMIT) -> list[Engineer]:
+    """A picker's suggestions: by employee number (exact), name prefix or phone (whole or its last
+    4+ digits), each an index range with a limit; exact matches first."""
+    q = (q or "").strip()[:64]
+    if not q:
+        return []
+    conditions = [Engineer.employee_no == q, starts_with(Engineer.name, q)]
+    if (phone := accounts.phone_match(Engineer.phone, Engineer.phone_tail, q)) is not None:
+        conditions.append(phone)
+    found: dict[int, Engineer] = {}
+    for condition in conditions:
+        for engineer in db.session.scalars(sa.select(Engineer).where(condition).limit(limit)):
+            found.setdefault(engineer.id, engineer)
+    return sorted(found.values(), key=lambda e: (q not in (e.employee_no, e.name, e.phone), e.status == "left",
+                                                 e.name, e.id))[:limit]
+
+
+def resolve_engineer(text: str, *, field: str = "engineer") -> Engineer:
+    """The one engineer a typed text names (a form without its picker's script): an employee
+    number or phone, or the only suggestion."""
+    q = (text or "").strip()
+    if not q:
+        raise invalid(field, "请选择工程师")
+    found = pick_engineers(q)
+    exact = [e for e in found if q in (e.employee_no, e.phone)]
+    if len(exact) == 1 or len(found) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise invalid(field, f"没有找到工程师“{q}”，请输入姓名、工号或手机号")
+    raise invalid(field, f"“{q}”匹配到多位工程师，请从列表中选择或输入工号")
 
 
 def engineers_by_id(ids) -> dict[int, Engineer]:
@@ -538,7 +598,7 @@ def set_engineer_estates(engineer: Engineer, estate_ids: list[int], *, actor: Us
     found = set(db.session.scalars(sa.select(Estate.id).where(Estate.id.in_(wanted))))
     missing = sorted(wanted - found)
     if missing:
-        raise ValidationFailed("部分小区不存在", details={"fields": {"estate_ids": [f"unknown estate {i}" for i in missing]}})
+        raise ValidationFailed("部分小区不存在", details={"fields": {"estate_ids": [f"小区 {i} 不存在" for i in missing]}})
     current = set(db.session.scalars(sa.select(EngineerEstate.estate_id).where(
         EngineerEstate.engineer_id == engineer.id)))
     if current - wanted:
@@ -864,3 +924,149 @@ def is_on_duty(user_id: int, estate_id: int) -> bool:
 def active_agents() -> list[User]:
     """Every active agent account (for choosing who goes on duty)."""
     return list(db.session.scalars(sa.select(User).where(_is_active_agent()).order_by(User.id)))
+
+
+# -- engineers in bulk (flask engineers import, the console's upload) -----------------------------
+
+ENGINEER_COLUMNS = ("employee_no", "name", "phone", "estate_codes")
+ENGINEER_REQUIRED = ("employee_no", "name", "phone")
+ESTATE_CODE_SEPARATORS = re.compile(r"[;；|｜]")
+ENGINEER_BATCH = 1000
+IN_CHUNK = 1000  # values per IN list
+
+
+def clean_engineer_row(data: dict) -> dict:
+    """One line of an engineers file, checked, with Chinese reasons: employee number, name, phone,
+    and the estate codes (`;` or `|` between them)."""
+    errors = {}
+    employee_no = (data.get("employee_no") or "").strip()
+    if not EMPLOYEE_NO_RE.match(employee_no):
+        errors["employee_no"] = ["工号须为 1–32 位字母、数字、- 或 _"]
+    name = (data.get("name") or "").strip()
+    if not name or len(name) > 64 or _has_control_characters(name):
+        errors["name"] = ["姓名不能为空，最多 64 个字"]
+    phone = re.sub(r"[\s-]", "", data.get("phone") or "")
+    if not PHONE_RE.match(phone):
+        errors["phone"] = ["手机号须为 11 位大陆手机号"]
+    codes = list(dict.fromkeys(c.strip() for c in ESTATE_CODE_SEPARATORS.split(data.get("estate_codes") or "") if c.strip()))
+    if any(len(c) > 64 for c in codes):
+        errors["estate_codes"] = ["小区编码最长 64 个字符"]
+    if errors:
+        raise ValidationFailed("工程师信息有误", details={"fields": errors})
+    return {"employee_no": employee_no, "name": name, "phone": phone, "estate_codes": codes}
+
+
+def _in_chunks(column, values):
+    values = list(values)
+    for i in range(0, len(values), IN_CHUNK):
+        yield column.in_(values[i:i + IN_CHUNK])
+
+
+def import_engineers(rows: dict[str, tuple[int, dict]]) -> dict:
+    """Create or update a batch of cleaned rows keyed by employee number (line, row), in a few
+    set-based statements whatever the batch size: the estates of every code, the engineers of
+    every number and their coverage are each read once. A new engineer is created `invited`
+    (its invite code is made on its page when it is handed over); a known one gets the file's
+    name, phone and exactly the file's estates. Returns the counts and the bad lines
+    [(line, employee number, reason)]: unknown estate codes, engineers who left."""
+    out = {"created": 0, "updated": 0, "unchanged": 0, "bad": []}
+    if not rows:
+        return out
+    codes = {c for _, row in rows.values() for c in row["estate_codes"]}
+    estate_ids: dict[str, int] = {}
+    for condition in _in_chunks(Estate.code, codes):
+        estate_ids.update(db.session.execute(sa.select(Estate.code, Estate.id).where(condition)).all())
+    found: dict[str, Engineer] = {}
+    for condition in _in_chunks(Engineer.employee_no, rows):
+        found.update({e.employee_no: e for e in db.session.scalars(sa.select(Engineer).where(condition))})
+    coverage: dict[int, set[int]] = {}
+    for condition in _in_chunks(EngineerEstate.engineer_id, [e.id for e in found.values()]):
+        for engineer_id, estate_id in db.session.execute(
+                sa.select(EngineerEstate.engineer_id, EngineerEstate.estate_id).where(condition)):
+            coverage.setdefault(engineer_id, set()).add(estate_id)
+
+    wanted: dict[str, set[int]] = {}
+    new: list[dict] = []
+    for employee_no, (line, row) in rows.items():
+        unknown = [c for c in row["estate_codes"] if c not in estate_ids]
+        if unknown:
+            out["bad"].append((line, employee_no, "小区编码不存在：" + "、".join(unknown[:5]) + ("等" if len(unknown) > 5 else "")))
+            continue
+        engineer = found.get(employee_no)
+        if engineer is not None and engineer.status == "left":
+            out["bad"].append((line, employee_no, "该工程师已离职，未更新（请在工程师页面处理）"))
+            continue
+        wanted[employee_no] = {estate_ids[c] for c in row["estate_codes"]}
+        if engineer is None:
+            new.append({"employee_no": employee_no, "name": row["name"], "phone": row["phone"], "status": "invited",
+                        "intro": "", "created_at": utcnow()})
+            out["created"] += 1
+        elif (engineer.name, engineer.phone, coverage.get(engineer.id, set())) == (row["name"], row["phone"],
+                                                                                    wanted[employee_no]):
+            out["unchanged"] += 1
+        else:
+            engineer.name, engineer.phone = row["name"], row["phone"]
+            out["updated"] += 1
+    db.session.flush()  # the updates, as executemany
+    ids = {no: e.id for no, e in found.items()}
+    if new:  # one multi-row INSERT … RETURNING, not a statement per engineer
+        table = Engineer.__table__
+        ids.update({no: i for i, no in db.session.execute(
+            sa.insert(table).returning(table.c.id, table.c.employee_no), new)})
+
+    removed = [(ids[no], estate_id) for no, wants in wanted.items() for estate_id in coverage.get(ids[no], set()) - wants]
+    added = [{"engineer_id": ids[no], "estate_id": estate_id, "assigned_at": utcnow()}
+             for no, wants in wanted.items() for estate_id in wants - coverage.get(ids[no], set())]
+    for i in range(0, len(removed), IN_CHUNK):
+        db.session.execute(sa.delete(EngineerEstate).where(
+            sa.tuple_(EngineerEstate.engineer_id, EngineerEstate.estate_id).in_(removed[i:i + IN_CHUNK])))
+    if added:
+        db.session.execute(sa.insert(EngineerEstate), added)
+    db.session.flush()
+    return out
+
+
+def import_engineers_file(path: str, *, encoding: str = "utf-8-sig", report, batch_size: int = ENGINEER_BATCH,
+                          actor: User | None = None, progress=lambda position: None) -> dict:
+    """Stream an engineers CSV (columns ENGINEER_COLUMNS; core.csvimport reads it) and import it a
+    batch at a time, one commit per batch, so memory stays flat and a failure keeps the batches
+    before it (running the file again completes it, changing nothing twice). Bad lines go to
+    `report.add(line, key, reason)`; `progress(bytes read)` follows the file. One audit row per run.
+    Raises core.csvimport.ImportAborted when the file cannot be read."""
+    from core.csvimport import format_fields, open_csv, read_header, records
+
+    totals = {"read": 0, "created": 0, "updated": 0, "unchanged": 0, "bad": 0}
+    labels = {"employee_no": "工号", "name": "姓名", "phone": "手机号", "estate_codes": "小区编码"}
+    with open_csv(path, encoding) as (reader, raw, size):
+        index, width = read_header(reader, ENGINEER_COLUMNS, ENGINEER_REQUIRED)
+        batch: dict[str, tuple[int, dict]] = {}
+
+        def flush():
+            outcome = import_engineers(batch)
+            db.session.commit()
+            for key in ("created", "updated", "unchanged"):
+                totals[key] += outcome[key]
+            for line, employee_no, reason in sorted(outcome["bad"]):
+                report.add(line, employee_no, reason)
+            batch.clear()
+            progress(raw.tell())
+
+        for line, data in records(reader, index, width, report, "employee_no"):
+            totals["read"] += 1
+            try:
+                row = clean_engineer_row(data)
+            except ValidationFailed as exc:
+                fields = {labels[k]: v for k, v in exc.details["fields"].items()}
+                report.add(line, data.get("employee_no", ""), format_fields(fields, tuple(labels.values())))
+                continue
+            batch.pop(row["employee_no"], None)  # a number twice in a batch: the later line wins
+            batch[row["employee_no"]] = (line, row)
+            if len(batch) >= batch_size:
+                flush()
+        if batch:
+            flush()
+        progress(size)
+    totals["bad"] = report.count
+    audit.record(actor, "engineer.import", "engineer_file", path.rsplit("/", 1)[-1][:64], after=totals)
+    db.session.commit()
+    return totals

@@ -1,7 +1,9 @@
 """Admin console: estates, and the agents on duty for them."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import tempfile
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
@@ -10,6 +12,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from community.estates import services
 from core import pages
+from core.csvimport import ImportAborted, printable
+from core.extensions import db
+from core.formatting import mask_phone
 
 bp = Blueprint("community_estates_pages", __name__)
 
@@ -56,6 +61,73 @@ def estate_edit(estate_id):
             return redirect(url_for(".estate_edit", estate_id=estate.id))
     engineers = services.list_engineers(estate_id=estate.id, limit=100).items
     return render_template("admin/community/estates/estate_form.html", nav="estates", form=form, estate=estate, engineers=engineers)
+
+
+# -- pickers: the console's search boxes (static/js/autocomplete.js) ---------------------------------
+
+@bp.route("/admin/api/autocomplete/estates")
+@pages.staff_only
+def autocomplete_estates():
+    """A picker's suggestions: the estate of a code, estates whose name starts with the text."""
+    return {"items": [{"id": e.id, "label": e.name,
+                       "detail": " ".join(filter(None, [e.city, e.district, e.code, "（停用）" if e.status != "active" else ""]))}
+                      for e in services.pick_estates(request.args.get("q", ""))]}
+
+
+ENGINEER_STATUS = {"invited": "待激活", "active": "在职", "left": "已离职"}
+
+
+@bp.route("/admin/api/autocomplete/engineers")
+@pages.staff_only
+def autocomplete_engineers():
+    """A picker's suggestions: employee number, name prefix, phone or its last 4+ digits."""
+    return {"items": [{"id": e.id, "label": e.name,
+                       "detail": f"工号 {e.employee_no} · {mask_phone(e.phone)} · {ENGINEER_STATUS.get(e.status, e.status)}"}
+                      for e in services.pick_engineers(request.args.get("q", ""))]}
+
+
+# -- engineers in bulk --------------------------------------------------------------------------
+
+class ErrorLines:
+    """The bad lines of a console import, for its result page (the first SHOWN of them)."""
+
+    SHOWN = 500
+
+    def __init__(self):
+        self.count, self.lines = 0, []
+
+    def add(self, line: int, key: str, error: str) -> None:
+        self.count += 1
+        if len(self.lines) < self.SHOWN:
+            self.lines.append((line, printable(key or "")[:100], printable(error)))
+
+
+@bp.route("/admin/engineers/import", methods=["GET", "POST"])
+@pages.admin_only
+def engineers_import():
+    """The same import as `flask engineers import`, from an uploaded file: streamed to a temporary
+    file, imported in batches (one commit each), its counts and bad lines shown."""
+    form = FlaskForm()
+    result = errors = None
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("请选择要导入的 CSV 文件", "error")
+        else:
+            errors = ErrorLines()
+            with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+                upload.save(tmp)  # copied in chunks, never held whole in memory
+                tmp.flush()
+                encoding = "gb18030" if request.form.get("encoding") == "gb18030" else "utf-8-sig"
+                try:
+                    result = services.import_engineers_file(tmp.name, encoding=encoding, report=errors,
+                                                            actor=current_user)
+                except ImportAborted as exc:
+                    db.session.rollback()
+                    flash(f"无法导入：{exc}", "error")
+                    errors = None
+    return render_template("admin/community/estates/engineers_import.html", nav="engineers", form=form,
+                           result=result, errors=errors, columns=services.ENGINEER_COLUMNS)
 
 
 # -- agents on duty -----------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class Answer(db.Model):
     __table_args__ = (
         sa.CheckConstraint("status in ('published', 'held', 'hidden')", name="status"),
         sa.Index("ix_post_answers_post", "post_id", "id"),
+        # The moderation queue and the dashboard's count of held items: the few held rows only.
+        sa.Index("ix_post_answers_held", "id", sqlite_where=sa.text("status = 'held'"),
+                 postgresql_where=sa.text("status = 'held'")),
     )
 
 
@@ -89,6 +92,9 @@ class Comment(db.Model):
     __table_args__ = (
         sa.CheckConstraint("status in ('published', 'held', 'hidden')", name="status"),
         sa.Index("ix_post_comments_post", "post_id", "id"),
+        # The moderation queue and the dashboard's count of held items: the few held rows only.
+        sa.Index("ix_post_comments_held", "id", sqlite_where=sa.text("status = 'held'"),
+                 postgresql_where=sa.text("status = 'held'")),
     )
 
 

@@ -121,7 +121,6 @@ class CommentCreateSchema(ma.Schema):
 class AnswerSchema(ma.Schema):
     id = fields.Integer()
     post_id = fields.Integer()
-    author_id = fields.Integer()
     author = AuthorField()
     text = fields.String()
     status = fields.String()
@@ -133,7 +132,6 @@ class AnswerSchema(ma.Schema):
 class CommentSchema(ma.Schema):
     id = fields.Integer()
     post_id = fields.Integer()
-    author_id = fields.Integer()
     author = AuthorField()
     text = fields.String()
     status = fields.String()

@@ -165,7 +165,7 @@ def _check_photos(post: Post, who: Principal) -> str | None:
     for name in post.photos:
         try:
             if openid is None:
-                raise APIError("no openid", code="no_openid")
+                raise APIError("作者没有微信身份，无法送审", code="no_openid")
             trace_id = gateway.media_check_async(absolute_url("uploads.image", name=name), openid, scene=3)
         except APIError as exc:
             why = "no_openid" if openid is None else f"{exc.code}({exc.details.get('errcode')})"
@@ -539,3 +539,10 @@ def posts_by_id(ids) -> dict[int, Post]:
     """Posts by id (the moderation page shows the question an answer or comment belongs to)."""
     ids = set(ids)
     return {p.id: p for p in db.session.scalars(sa.select(Post).where(Post.id.in_(ids)))} if ids else {}
+
+
+def held_counts() -> dict[str, int]:
+    """Held posts, answers and comments waiting for a moderator (the dashboard): each kind's
+    index on its held rows."""
+    return {kind: db.session.scalar(sa.select(sa.func.count()).select_from(model).where(model.status == "held"))
+            for kind, model in MODERATED.items()}

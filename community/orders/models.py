@@ -63,6 +63,9 @@ class ServiceOrder(db.Model):
         sa.Index("ix_service_orders_engineer_status", "engineer_id", "status", "id"),
         sa.Index("ix_service_orders_resident", "resident_id", "id"),
         sa.Index("ix_service_orders_product_id", "product_id"),
+        # The console's list filtered by status (newest first) and its per-estate total.
+        sa.Index("ix_service_orders_status_id", "status", "id"),
+        sa.Index("ix_service_orders_estate_id_id", "estate_id", "id"),
         sa.Index("ix_service_orders_engineer_resident_done", "engineer_id", "resident_id",
                  sqlite_where=sa.text("status = 'completed'"), postgresql_where=sa.text("status = 'completed'")),
     )

@@ -27,6 +27,7 @@ from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ, localtime, mask_name, mask_phone
+from core.models import AuditEntry
 from core.notifications import services as notifications
 from core.pagination import Page, paginate
 from core.uploads import services as uploads
@@ -113,12 +114,12 @@ def order_view(order: ServiceOrder, who: Principal | User | None) -> OrderView:
 
 
 def view_page(page: Page, who: Principal | User | None) -> Page:
-    return Page(order_views(page.items, who), page.next_cursor)
+    return Page(order_views(page.items, who), page.next_cursor, page.prev_cursor)
 
 
 def best_engineer(estate_id: int) -> int | None:
     """Dispatch: the best-ranked active engineer covering the estate (the ranking's order)."""
-    ranked = stats.ranking(estate_id, limit=1)
+    ranked = stats.ranking(estate_id, limit=1, activated_only=True)
     return ranked[0]["engineer"]["id"] if ranked else None
 
 
@@ -181,6 +182,11 @@ def request_service(user: User, estate_id: int, service_type: str, description: 
     engineer = None
     if preferred_engineer_id is not None:
         engineer = db.session.get(Engineer, preferred_engineer_id)
+        if engineer is not None and engineer.status == "invited" and estates.covers(engineer, estate_id):
+            # In the ranking by their imported history, but nobody can serve through an account not yet claimed.
+            message = "该工程师尚未激活账号，暂不能预约，请选择其他工程师"
+            raise Conflict(message, code="engineer_not_activated",
+                           details={"fields": {"preferred_engineer_id": [message]}})
         allowed = engineer is not None and engineer.status == "active" and (
             estates.covers(engineer, estate_id) or stewards.steward_engineer_id(user.id) == engineer.id)
         if not allowed:
@@ -528,14 +534,84 @@ def open_order_counts(user_id: int) -> dict[str, int]:
     return {"assigned": counts.get("assigned", 0), "scheduled": counts.get("scheduled", 0)}
 
 
+def _order_filters(estate_id: int | None, status: str | None) -> list:
+    return [c for c in (ServiceOrder.estate_id == estate_id if estate_id else None,
+                        ServiceOrder.status == status if status else None) if c is not None]
+
+
 def all_orders(*, estate_id: int | None = None, status: str | None = None, limit: int = 20,
-               cursor: str | None = None) -> Page:
-    stmt = sa.select(ServiceOrder)
-    if estate_id:
-        stmt = stmt.where(ServiceOrder.estate_id == estate_id)
-    if status:
-        stmt = stmt.where(ServiceOrder.status == status)
-    return paginate(stmt, [ServiceOrder.id], limit=limit, cursor=cursor)
+               cursor: str | None = None, before: str | None = None) -> Page:
+    """The console's order list, newest first, paged both ways by id (indexes: estate, status)."""
+    stmt = sa.select(ServiceOrder).where(*_order_filters(estate_id, status))
+    return paginate(stmt, [ServiceOrder.id], limit=limit, cursor=cursor, before=before)
+
+
+def count_orders(*, estate_id: int | None = None, status: str | None = None) -> int | None:
+    """How many orders the list holds, when that is cheap: within one estate (its range of the
+    (estate_id, id) index). The whole network or one status across it: None (not counted)."""
+    if not estate_id:
+        return None
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)
+                             .where(*_order_filters(estate_id, status)))
+
+
+SOURCE_LABELS = {"app": "小程序", "import": "历史导入", "integration": "服务系统", "booking": "接续排期"}
+
+
+def order_timeline(order_id: int, who: Principal) -> tuple[OrderView, list[dict]]:
+    """An order as `who` sees it and what happened to it, oldest first: its own times (request,
+    assignment, appointment, completion or cancellation), staff assignments from the audit log,
+    the review and the complaint. Five statements by key."""
+    order = order_view(visible_order(order_id, who), who)
+    events = [{"at": order.requested_at, "title": "提交服务请求",
+               "detail": f"来源：{SOURCE_LABELS.get(order.source, order.source)}"}]
+    engineer_ids = {order.engineer_id, order.preferred_engineer_id}
+    staff_assigns = list(db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.object_type == "service_order", AuditEntry.object_id == str(order.id),
+        AuditEntry.action == "service_order.assign").order_by(AuditEntry.id)))
+    engineer_ids |= {(e.after or {}).get("engineer_id") for e in staff_assigns}
+    engineer_ids |= {(e.before or {}).get("engineer_id") for e in staff_assigns[:1]}
+    names = {i: e.name for i, e in estates.engineers_by_id(i for i in engineer_ids if i).items()}
+    actors = {u.id: u for u in db.session.scalars(sa.select(User).where(
+        User.id.in_({e.actor_id for e in staff_assigns if e.actor_id})))} if staff_assigns else {}
+    if order.preferred_engineer_id:
+        events[0]["detail"] += f"；指定工程师：{names.get(order.preferred_engineer_id, '—')}"
+    if staff_assigns:
+        dispatched = (staff_assigns[0].before or {}).get("engineer_id")  # by the ranking, before staff changed it
+        if dispatched:
+            events.append({"at": order.requested_at, "title": "自动派单", "detail": names.get(dispatched, "—")})
+        for entry in staff_assigns:
+            actor = actors.get(entry.actor_id)
+            who_did = (actor.display_name or actor.username) if actor else "系统"
+            # the audit log keeps whole seconds: never before the request it follows
+            events.append({"at": max(_utc(entry.created_at), _utc(order.requested_at)), "title": "客服派单",
+                           "detail": f"{who_did} 派给 {names.get((entry.after or {}).get('engineer_id'), '—')}"})
+    elif order.assigned_at:
+        events.append({"at": order.assigned_at, "title": "已派单", "detail": names.get(order.engineer_id, "—")})
+    if order.scheduled_at:
+        detail = f"上门时间：{localtime(order.scheduled_for)}" if order.scheduled_for else ""
+        events.append({"at": order.scheduled_at, "title": "已预约上门", "detail": detail})
+    if order.completed_at:
+        events.append({"at": order.completed_at, "title": "服务完成", "detail": names.get(order.engineer_id, "")})
+    if order.cancelled_at:
+        events.append({"at": order.cancelled_at, "title": "已取消", "detail": order.cancel_reason or ""})
+    review = db.session.scalars(sa.select(ServiceReview).where(ServiceReview.order_id == order.id)).first()
+    if review is not None:
+        events.append({"at": review.created_at, "title": "住户评价",
+                       "detail": "★" * review.rating + (f" {review.text}" if review.text else "")})
+    elif order.rating and not order.completed_at:
+        events.append({"at": order.requested_at, "title": "评分", "detail": "★" * order.rating})
+    complaint = db.session.scalars(sa.select(Complaint).where(Complaint.order_id == order.id)).first()
+    if complaint is not None:
+        events.append({"at": complaint.created_at, "title": "住户投诉", "detail": complaint.text, "bad": True})
+        if complaint.resolved_at:
+            events.append({"at": complaint.resolved_at, "title": "投诉已处理", "detail": complaint.resolution or ""})
+    events.sort(key=lambda e: _utc(e["at"]))
+    return order, events
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
 
 # -- visit announcements and slot booking (接续排期) ----------------------------------------------
@@ -822,4 +898,10 @@ def rebuild_stats(*, today: date | None = None) -> dict:
     o = ServiceOrder.__table__.c
     rows = db.session.execute(sa.select(o.estate_id, o.engineer_id, o.status, o.requested_at, o.completed_at,
                                         o.rating, o.complained).execution_options(yield_per=5000))
-    return stats.rebuild(rows, today=today)
+    return stats.rebuild(rows, bindings=stewards.binding_rows(), bound_by_estate=stewards.bound_by_estate(),
+                         today=today)
+
+
+def open_complaints_count() -> int:
+    """Complaints waiting for an agent (the dashboard): the (status, id) index."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Complaint).where(Complaint.status == "open"))

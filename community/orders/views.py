@@ -104,17 +104,30 @@ def engineer_visits():
 @pages.staff_only
 def admin_orders():
     status = request.args.get("status") or None
-    estate_id = request.args.get("estate_id", type=int)
+    estate = pages.picked_arg("estate", estates.get_estate, estates.resolve_estate)  # the console's picker
+    estate_id = estate.id if estate else None
     if status and status not in services.STATUS_LABELS:
         abort(404)
-    page = services.view_page(services.all_orders(estate_id=estate_id, status=status, **pages.cursor_args()),
-                              pages.principal())
+    page = services.view_page(services.all_orders(estate_id=estate_id, status=status, **pages.cursor_args(),
+                                                  before=request.args.get("before") or None), pages.principal())
     estate_ids = {o.estate_id for o in page.items}
     return render_template("admin/community/orders/service_orders.html", nav="service_orders", page=page, status=status,
-                           estate_id=estate_id, estates=estates.estates_by_id(estate_ids),
+                           estate_id=estate_id, estate=estate,
+                           total=services.count_orders(estate_id=estate_id, status=status), estates=estates.estates_by_id(estate_ids),
                            engineers=estates.engineers_by_id(o.engineer_id for o in page.items),
                            coverers=estates.covering_engineers(estate_ids),
                            choices=STATUS_CHOICES, types=services.SERVICE_TYPES, labels=services.STATUS_LABELS)
+
+
+@bp.route("/admin/service-orders/<int:order_id>")
+@pages.staff_only
+def admin_order(order_id):
+    """One order: customer, contact, address, and its timeline."""
+    order, events = services.order_timeline(order_id, pages.principal())
+    return render_template("admin/community/orders/service_order.html", nav="service_orders", order=order,
+                           events=events, estate=estates.get_estate(order.estate_id), types=services.SERVICE_TYPES,
+                           labels=services.STATUS_LABELS, sources=services.SOURCE_LABELS,
+                           coverers=estates.covering_engineers([order.estate_id]).get(order.estate_id, []))
 
 
 @bp.route("/admin/service-orders/<int:order_id>/assign", methods=["POST"])

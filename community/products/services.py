@@ -25,7 +25,7 @@ from community.estates.models import Engineer, Estate
 from community.products.models import CATEGORIES, PRODUCT_SOURCES, MaintenancePlan, Product, ProductModel, ProductSchedule, SerialConflict
 from community.service_types import SERVICE_TYPES
 from community.stewards import services as stewards
-from core import audit
+from core import audit, signals
 from core.accounts.models import User
 from core.accounts.services import Principal
 from core.db import MAX_ID, dialect_insert, insert_or_nothing, utcnow
@@ -927,6 +927,7 @@ def register_product(data: dict, actor, *, owner: User | None, source: str, owne
         rows = _new_schedule_rows([{"id": product.id, "model_id": model.id, **dates, "created_at": product.created_at}],
                                   _plans_by_model({model.id: model.category}), on)
         _upsert_schedules(rows)
+        signals.product_registered.send(product_id=product.id, owner_id=product.owner_id, source=source)
         return Registration(product, created=True)
     existing = db.session.scalars(sa.select(Product).where(Product.model_id == model.id, Product.serial == serial)
                                   .with_for_update(of=Product)).one()

@@ -66,3 +66,49 @@ class EstateMonthStat(db.Model):
     complaints: Mapped[int] = mapped_column(default=0)
     ratings_count: Mapped[int] = mapped_column(default=0)
     ratings_sum: Mapped[int] = mapped_column(default=0)
+
+
+# -- region rollups: the console's charts read a few hundred rows, never the 500k estates ---------
+# Keyed by the estate's (city, district) at the time of the event; the rebuild re-attributes
+# everything by the estates' current regions (docs/community.md, "The console's dashboard").
+
+class RegionDayStat(db.Model):
+    """New steward bindings made by a resident's scan, per region and Asia/Shanghai day (kept up to
+    date by the binding call; a binding confirmed fake is taken back out)."""
+
+    __tablename__ = "region_day_stats"
+
+    city: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    bindings: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.Index("ix_region_day_stats_day", "day"),)
+
+
+class RegionMonthStat(db.Model):
+    """Orders and complaints per region and Asia/Shanghai month of request (EstateMonthStat summed)."""
+
+    __tablename__ = "region_month_stats"
+
+    city: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM
+    orders: Mapped[int] = mapped_column(default=0)
+    complaints: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.Index("ix_region_month_stats_month", "month"),)
+
+
+class RegionStat(db.Model):
+    """Per region: its active estates, their households and the residents with an active steward,
+    refreshed set-based daily and by the rebuild (estates change by edits and imports, bindings by
+    scans, handovers, departures and fraud checks: one daily count instead of a hook in each)."""
+
+    __tablename__ = "region_stats"
+
+    city: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    bound: Mapped[int] = mapped_column(default=0)
+    estates: Mapped[int] = mapped_column(default=0)
+    households: Mapped[int] = mapped_column(default=0)

@@ -26,6 +26,8 @@ class RankedEngineerNameSchema(EngineerNameSchema):
 class RankedEngineerSchema(ma.Schema):
     rank = fields.Integer()
     engineer = fields.Nested(RankedEngineerNameSchema)
+    activated = fields.Boolean(metadata={"description": "false: covers the estate but has not activated their "
+                                                        "account yet (ranked by imported history; cannot be requested)"})
     score = fields.Float()
     first_service_at = fields.DateTime(allow_none=True)
     components = fields.Nested(RankingComponentsSchema)

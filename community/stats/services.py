@@ -26,13 +26,23 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from community.estates import services as estates
 from community.estates.models import Engineer, EngineerEstate, Estate
-from community.stats.models import EngineerEstateDay, EngineerEstateStat, EngineerLike, EstateMonthStat
+from community.stats.models import (
+    EngineerEstateDay,
+    EngineerEstateStat,
+    EngineerLike,
+    EstateMonthStat,
+    RegionDayStat,
+    RegionMonthStat,
+    RegionStat,
+)
 from core.csvimport import csv_text
 from core.db import dialect_insert, insert_or_nothing, upsert_add, utcnow
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
+from core.pagination import Page, paginate
 
 PRIOR_RATING, PRIOR_WEIGHT = 4.5, 10
 LIKES_HALF, COMPLAINT_PRIOR, VOLUME_HALF = 10, 5, 20
@@ -112,6 +122,7 @@ def _stat(engineer_id: int, estate_id: int, *, first_service_at: datetime | None
 
 def on_requested(order) -> None:
     _add(EstateMonthStat, {"estate_id": order.estate_id, "month": month_of(order.requested_at)}, orders=1)
+    _add_region(RegionMonthStat, order.estate_id, month=month_of(order.requested_at), orders=1)
 
 
 def on_completed(order) -> None:
@@ -131,6 +142,7 @@ def on_rated(order, rating: int) -> None:
 
 def on_complaint(order) -> None:
     _add(EstateMonthStat, {"estate_id": order.estate_id, "month": month_of(order.requested_at)}, complaints=1)
+    _add_region(RegionMonthStat, order.estate_id, month=month_of(order.requested_at), complaints=1)
     if order.engineer_id is not None:
         _stat(order.engineer_id, order.estate_id, complaints=1)
 
@@ -171,16 +183,23 @@ def roll_window(today: date | None = None) -> int:
 
 # -- reads ------------------------------------------------------------------------------------
 
-def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
-    """The estate's active covering engineers, best first, with the score's components: one query."""
+RANKED_STATUSES = ("active", "invited")  # invited: not yet activated, their imported history counts
+
+
+def ranking(estate_id: int, *, limit: int = 50, activated_only: bool = False) -> list[dict]:
+    """The estate's covering engineers, best first, with the score's components: one query (the
+    estate's coverage rows by index, each engineer by primary key). Engineers who have not yet
+    activated their account (status invited) rank by the history the manufacturer imported,
+    marked `activated: False`; `activated_only` leaves them out (dispatch)."""
     s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
+    statuses = ("active",) if activated_only else RANKED_STATUSES
     rows = db.session.execute(
-        sa.select(g.id, g.name, g.photo, g.user_id, s.completed, s.recent_completed, s.ratings_count, s.ratings_sum,
-                  s.complaints, s.likes, s.first_service_at, s.score)
+        sa.select(g.id, g.name, g.photo, g.user_id, g.status, s.completed, s.recent_completed, s.ratings_count,
+                  s.ratings_sum, s.complaints, s.likes, s.first_service_at, s.score)
         .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
                      .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
                                                                       s.estate_id == c.estate_id)))
-        .where(c.estate_id == estate_id, g.status == "active")
+        .where(c.estate_id == estate_id, g.status.in_(statuses))
         .order_by(sa.func.coalesce(s.score, components(0, 0, 0, 0, 0, 0)["score"]).desc(),
                   s.first_service_at.asc().nulls_last(), g.id.asc())
         .limit(limit)).all()
@@ -192,7 +211,7 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
         parts = components(**figures)
         ranked.append({
             "rank": position, "engineer": {"id": row.id, "name": row.name, "photo": row.photo},
-            "score": parts["score"], "first_service_at": row.first_service_at,
+            "activated": row.status == "active", "score": parts["score"], "first_service_at": row.first_service_at,
             "components": {
                 "bayes_rating": parts["bayes_rating"], "quality": parts["quality"], "volume": parts["volume"],
                 "ratings_count": figures["ratings_count"],
@@ -208,21 +227,23 @@ def ranking(estate_id: int, *, limit: int = 50) -> list[dict]:
 def ranks_of(engineer_id: int) -> dict[int, dict]:
     """The engineer's place in the ranking of every estate they cover, {estate_id: {"rank",
     "score"}}, exactly as `ranking` orders and scores it: one statement (a window over the
-    coverers of those estates). An engineer who is not active is in no ranking: {}."""
+    coverers of those estates, invited ones included as `ranking` includes them). An engineer
+    who is not active is given no place: {}."""
     s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
     default = components(0, 0, 0, 0, 0, 0)["score"]
     position = sa.func.row_number().over(
         partition_by=c.estate_id,
         order_by=(sa.func.coalesce(s.score, default).desc(), s.first_service_at.asc().nulls_last(), g.id.asc()))
-    ranked = (sa.select(c.estate_id, c.engineer_id, position.label("rank"), s.completed, s.recent_completed,
+    ranked = (sa.select(c.estate_id, c.engineer_id, g.status, position.label("rank"), s.completed, s.recent_completed,
                         s.ratings_count, s.ratings_sum, s.complaints, s.likes)
               .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
                            .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
                                                                             s.estate_id == c.estate_id)))
-              .where(g.status == "active",
+              .where(g.status.in_(RANKED_STATUSES),
                      c.estate_id.in_(sa.select(EngineerEstate.estate_id).where(EngineerEstate.engineer_id == engineer_id)))
               .subquery())
-    rows = db.session.execute(sa.select(ranked).where(ranked.c.engineer_id == engineer_id)).all()
+    rows = db.session.execute(sa.select(ranked).where(ranked.c.engineer_id == engineer_id,
+                                                      ranked.c.status == "active")).all()
     return {row.estate_id: {"rank": row.rank, "score": components(
         row.completed or 0, row.recent_completed or 0, row.ratings_count or 0, row.ratings_sum or 0,
         row.complaints or 0, row.likes or 0)["score"]} for row in rows}
@@ -282,6 +303,7 @@ def apply_history(orders) -> None:
     months, days, stats = _tally(orders, window_start())
     for (estate_id, month), v in months.items():
         _add(EstateMonthStat, {"estate_id": estate_id, "month": month}, **v)
+        _add_region(RegionMonthStat, estate_id, month=month, orders=v["orders"], complaints=v["complaints"])
     for (engineer_id, estate_id, day), n in days.items():
         _add(EngineerEstateDay, {"engineer_id": engineer_id, "estate_id": estate_id, "day": day}, completed=n)
     for (engineer_id, estate_id), v in stats.items():
@@ -289,11 +311,14 @@ def apply_history(orders) -> None:
         _stat(engineer_id, estate_id, first_service_at=first, **v)
 
 
-def rebuild(orders: Iterable, *, today: date | None = None) -> dict:
+def rebuild(orders: Iterable, *, bindings: Iterable | None = None, bound_by_estate: sa.Select | None = None,
+            today: date | None = None) -> dict:
     """Recompute every statistic from all the orders given (rows as `_tally` reads them; the
-    orders area streams its table: community.orders.services.rebuild_stats) and the likes. The
-    incremental rows must equal these. Returns row counts."""
-    for model in (EngineerEstateStat, EngineerEstateDay, EstateMonthStat):
+    orders area streams its table: community.orders.services.rebuild_stats), the likes and, when
+    given, the steward bindings (rows as `_rebuild_bindings` reads them) and the residents with a
+    steward per estate (for `refresh_regions`). The incremental rows must equal these. Returns
+    row counts."""
+    for model in (EngineerEstateStat, EngineerEstateDay, EstateMonthStat, RegionMonthStat):
         db.session.execute(sa.delete(model))
     likes = dict(db.session.execute(sa.select(EngineerLike.engineer_id, sa.func.count())
                                     .group_by(EngineerLike.engineer_id)).all())
@@ -310,7 +335,18 @@ def rebuild(orders: Iterable, *, today: date | None = None) -> dict:
         rows.append({"engineer_id": engineer_id, "estate_id": estate_id, **v, "likes": like_count, "score": score,
                      "updated_at": now})
     _insert_many(EngineerEstateStat, rows)
-    return {"engineer_estate_stats": len(rows), "engineer_estate_days": len(days), "estate_month_stats": len(months)}
+    m, e = EstateMonthStat.__table__.c, Estate.__table__.c
+    db.session.execute(sa.insert(RegionMonthStat.__table__).from_select(
+        ["city", "district", "month", "orders", "complaints"],
+        sa.select(e.city, e.district, m.month, sa.func.sum(m.orders), sa.func.sum(m.complaints))
+        .select_from(EstateMonthStat.__table__.join(Estate.__table__, e.id == m.estate_id))
+        .group_by(e.city, e.district, m.month)))
+    counts = {"engineer_estate_stats": len(rows), "engineer_estate_days": len(days), "estate_month_stats": len(months)}
+    if bindings is not None:
+        counts["region_day_stats"] = _rebuild_bindings(bindings)
+    if bound_by_estate is not None:
+        counts["region_stats"] = refresh_regions(bound_by_estate)
+    return counts
 
 
 def _aware(value: datetime) -> datetime:
@@ -441,3 +477,252 @@ def kpis_csv(data: dict) -> str:
     """The KPIs as CSV text with a BOM (Excel opens UTF-8 correctly then); empty cells for nulls."""
     return csv_text(CSV_HEADER, (["" if month[f] is None else month[f] for f in ("month", *KPI_FIELDS)]
                                  for month in data["months"]))
+
+
+# -- region rollups: bindings per day, residents with a steward, orders and complaints -------------
+# The console's charts read these few hundred rows per scope, never the estates or the orders.
+
+SCAN_REASONS = ("scan", "takeover")  # a resident scanned a code; reassignments and handovers are not new bindings
+
+
+def _region_of(estate_id: int) -> tuple[str, str]:
+    estate = db.session.get(Estate, estate_id)  # usually in the session already
+    return estate.city, estate.district
+
+
+def _add_region(model, estate_id: int, **values) -> None:
+    """Add counters to the row of the estate's region (values: the extra key column, then deltas)."""
+    city, district = _region_of(estate_id)
+    extra = {k: values.pop(k) for k in ("day", "month") if k in values}
+    upsert_add(model.__table__, {"city": city, "district": district, **extra}, values)
+
+
+def on_bound(estate_id: int, at: datetime) -> None:
+    """A resident's scan made a new steward binding (created or switched): one more that day."""
+    _add_region(RegionDayStat, estate_id, day=business_day(at), bindings=1)
+
+
+def on_binding_voided(binding) -> None:
+    """A binding confirmed fake (community.trust) leaves the bindings of the day it was made."""
+    if binding.start_reason in SCAN_REASONS:
+        _add_region(RegionDayStat, binding.estate_id, day=business_day(_aware(binding.started_at)), bindings=-1)
+
+
+def refresh_regions(bound_by_estate: sa.Select) -> int:
+    """Per region: active estates, their households, and residents with a steward (the caller's
+    SELECT of estate_id, bound: community.stewards.services.bound_by_estate), set-based. Daily
+    (estates change by edits and imports, bindings by many paths), and by the rebuild. Returns
+    the regions written."""
+    e = Estate.__table__.c
+    bound = bound_by_estate.subquery()
+    homes = sa.select(e.city, e.district, sa.literal(0).label("bound"), sa.literal(1).label("estates"),
+                      e.households).where(e.status == "active")
+    residents = (sa.select(e.city, e.district, bound.c[1], sa.literal(0), sa.literal(0))
+                 .select_from(bound.join(Estate.__table__, e.id == bound.c[0])))
+    parts = sa.union_all(homes, residents).subquery()
+    db.session.execute(sa.delete(RegionStat))
+    return db.session.execute(sa.insert(RegionStat.__table__).from_select(
+        ["city", "district", "bound", "estates", "households"],
+        sa.select(parts.c.city, parts.c.district, sa.func.sum(parts.c.bound), sa.func.sum(parts.c.estates),
+                  sa.func.sum(parts.c.households)).group_by(parts.c.city, parts.c.district))
+        .execution_options(preserve_rowcount=True)).rowcount
+
+
+def _regions_of(estate_ids) -> dict[int, tuple[str, str]]:
+    wanted, regions = sorted(estate_ids), {}
+    for i in range(0, len(wanted), 5000):
+        regions.update({row.id: (row.city, row.district) for row in db.session.execute(
+            sa.select(Estate.id, Estate.city, Estate.district).where(Estate.id.in_(wanted[i:i + 5000])))})
+    return regions
+
+
+def _rebuild_bindings(bindings: Iterable) -> int:
+    """Bindings per region and day from the bindings' history (rows with estate_id, started_at,
+    start_reason, end_reason), confirmed fakes left out."""
+    days: dict[tuple[int, date], int] = {}
+    for row in bindings:
+        if row.start_reason in SCAN_REASONS and row.end_reason != "fake":
+            key = (row.estate_id, business_day(_aware(row.started_at)))
+            days[key] = days.get(key, 0) + 1
+    regions = _regions_of({e for e, _ in days})
+    region_days: dict[tuple[str, str, date], int] = {}
+    for (estate_id, day), n in days.items():
+        key = (*regions[estate_id], day)
+        region_days[key] = region_days.get(key, 0) + n
+    db.session.execute(sa.delete(RegionDayStat))
+    _insert_many(RegionDayStat, [{"city": c, "district": d, "day": day, "bindings": n}
+                                 for (c, d, day), n in region_days.items()])
+    return len(region_days)
+
+
+# -- scopes: where a reader of the console looks -----------------------------------------------
+
+def _in_scope(model, city: str | None, district: str | None) -> list:
+    return [column == value for column, value in ((model.city, city), (model.district, district)) if value]
+
+
+def scope_for(who, city: str | None, district: str | None) -> dict:
+    """Where `who` may look, from what they asked: admins anywhere (the network when no city); an
+    agent on duty within their duties (community.estates AgentDuty: a city, or one district of
+    it), the first duty when they asked for something else; an agent on duty nowhere watches
+    every estate (a city nobody is on duty for is every agent's), so the network too."""
+    city, district = (city or "").strip()[:32] or None, (district or "").strip()[:32] or None
+    if city is None:
+        district = None
+    duties = [] if who.has_role("admin") else [d for d in estates.agent_duties() if d.user_id == who.id]
+    if duties and not any(d.city == city and (d.district is None or d.district == district) for d in duties):
+        city, district = duties[0].city, duties[0].district
+    return {"city": city, "district": district,
+            "duties": [(d.city, d.district) for d in duties]}
+
+
+def default_city() -> str | None:
+    """The city with the most active estates (the league's and the dashboard's first scope):
+    from the region rollup, or, before its first refresh, an index-only count per city."""
+    r = RegionStat
+    city = db.session.scalar(sa.select(r.city).group_by(r.city).having(sa.func.sum(r.estates) > 0)
+                             .order_by(sa.func.sum(r.estates).desc(), r.city).limit(1))
+    if city is None:
+        city = db.session.scalar(sa.select(Estate.city).group_by(Estate.city)
+                                 .order_by(sa.func.count().desc(), Estate.city).limit(1))
+    return city
+
+
+def cities() -> list[str]:
+    """Every city with estates (a few hundred: the scope picker), from the region rollup."""
+    return list(db.session.scalars(sa.select(RegionStat.city).where(RegionStat.estates > 0)
+                                   .group_by(RegionStat.city).order_by(RegionStat.city)))
+
+
+# -- the console's charts ------------------------------------------------------------------------
+
+CHART_DAYS, CHART_MONTHS, EXTREMES = 30, 12, 5
+
+
+def overview(*, city: str | None = None, district: str | None = None, today: date | None = None) -> dict:
+    """The network (or a city, or a district) at a glance, read from the rollups only: bindings
+    per day (last 30 days), steward coverage (residents with a steward / households), orders and
+    complaints per 1,000 households per month (last 12, this one included; the denominator is
+    today's households), and the best and worst estates of the last full month (of the city; on
+    the network, of its largest city)."""
+    today = today or business_day(utcnow())
+    first_day = today - timedelta(days=CHART_DAYS - 1)
+    per_day = dict(db.session.execute(
+        sa.select(RegionDayStat.day, sa.func.sum(RegionDayStat.bindings))
+        .where(RegionDayStat.day >= first_day, *_in_scope(RegionDayStat, city, district))
+        .group_by(RegionDayStat.day)).all())
+    bindings = [{"label": d.strftime("%m-%d"), "value": int(per_day.get(d, 0))}
+                for d in (first_day + timedelta(days=i) for i in range(CHART_DAYS))]
+    bound, estates_count, households = db.session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(RegionStat.bound), 0), sa.func.coalesce(sa.func.sum(RegionStat.estates), 0),
+                  sa.func.coalesce(sa.func.sum(RegionStat.households), 0))
+        .where(*_in_scope(RegionStat, city, district))).one()
+    months = [label(*shift(today.year, today.month, i)) for i in range(-(CHART_MONTHS - 1), 1)]
+    per_month = {row.month: row for row in db.session.execute(
+        sa.select(RegionMonthStat.month, sa.func.sum(RegionMonthStat.orders).label("orders"),
+                  sa.func.sum(RegionMonthStat.complaints).label("complaints"))
+        .where(RegionMonthStat.month >= months[0], *_in_scope(RegionMonthStat, city, district))
+        .group_by(RegionMonthStat.month))}
+    monthly = [{"label": m, "orders": int(per_month[m].orders) if m in per_month else 0,
+                "complaints": int(per_month[m].complaints) if m in per_month else 0} for m in months]
+    for month in monthly:
+        month["orders_per_1000"] = _per_1000(month["orders"], int(households)) or 0.0
+        month["complaints_per_1000"] = _per_1000(month["complaints"], int(households)) or 0.0
+    last_full = label(*shift(today.year, today.month, -1))
+    extremes_city = city or default_city()  # the network: its largest city's estates
+    return {
+        "city": city, "district": district, "bindings_per_day": bindings,
+        "bindings_30d": sum(b["value"] for b in bindings),
+        "bound": int(bound), "estates": int(estates_count), "households": int(households),
+        "coverage": round(min(int(bound) / int(households), 1.0), 4) if households else None,
+        "months": monthly, "extremes_month": last_full, "extremes_city": extremes_city,
+        "best": extremes(last_full, city=extremes_city, district=district, worst=False) if extremes_city else [],
+        "worst": extremes(last_full, city=extremes_city, district=district, worst=True) if extremes_city else [],
+    }
+
+
+def extremes(month: str, *, city: str, district: str | None = None, worst: bool, limit: int = EXTREMES) -> list[dict]:
+    """The best (fewest complaints per 1,000 households, then most orders) or worst estates of a
+    city in a month among those with orders: the city's estates by index, each month row by key."""
+    s, e = EstateMonthStat.__table__.c, Estate.__table__.c
+    complaints = s.complaints * 1000.0 / e.households
+    orders = s.orders * 1000.0 / e.households
+    order = (complaints.desc(), orders.asc(), e.id) if worst else (complaints.asc(), orders.desc(), e.id)
+    stmt = (sa.select(e.id, e.name, e.district, e.households, s.orders, s.complaints)
+            .select_from(Estate.__table__.join(EstateMonthStat.__table__, sa.and_(s.estate_id == e.id, s.month == month)))
+            .where(e.city == city, e.status == "active", e.households > 0, s.orders > 0))
+    if district:
+        stmt = stmt.where(e.district == district)
+    return [{"estate": {"id": r.id, "name": r.name, "district": r.district}, "households": r.households,
+             "orders": r.orders, "complaints": r.complaints,
+             "orders_per_1000": _per_1000(r.orders, r.households),
+             "complaints_per_1000": _per_1000(r.complaints, r.households)}
+            for r in db.session.execute(stmt.order_by(*order).limit(limit))]
+
+
+# -- the league: every estate of a scope, with or without orders --------------------------------
+
+NULL_LAST = 2**62
+
+
+def _league_value(kpi: str, s, e):
+    """The KPI as an integer (ratios in thousandths) so that the keyset cursor compares exactly
+    on both databases; NULL where it has no meaning (no households, no ratings)."""
+    orders, complaints = sa.func.coalesce(s.orders, 0), sa.func.coalesce(s.complaints, 0)
+    def div(numerator, scale, denominator):  # integer division, as both databases do it on integers
+        return (sa.cast(numerator, sa.BigInteger) * scale).op("/", return_type=sa.BigInteger)(
+            sa.func.nullif(denominator, 0))
+
+    return {
+        "orders": orders, "complaints": complaints,
+        "orders_per_1000": div(orders, 1000000, e.households),
+        "complaints_per_1000": div(complaints, 1000000, e.households),
+        "avg_rating": div(s.ratings_sum, 1000, s.ratings_count),
+    }[kpi]
+
+
+def league_page(kpi: str, month: str, *, city: str, district: str | None = None, ascending: bool = False,
+                limit: int = 20, cursor: str | None = None, before: str | None = None) -> Page:
+    """Every active estate of a city (or district), those without orders in the month included,
+    ranked by one KPI of the month, with the change from the month before: estates of the scope
+    by index LEFT JOIN their two month rows by key, keyset-paginated both ways. Never the whole
+    network: a city is required."""
+    if kpi not in LEAGUE_KPIS:
+        raise ValidationFailed("不支持的指标", details={"fields": {"kpi": [f"须为 {', '.join(LEAGUE_KPIS)} 之一"]}})
+    year, mon = parse_month(month, "month")
+    if not city:
+        raise ValidationFailed("请选择城市", details={"fields": {"city": ["请选择城市"]}})
+    e = Estate.__table__.c
+    now, prev = EstateMonthStat.__table__.alias("now"), EstateMonthStat.__table__.alias("prev")
+    value = _league_value(kpi, now.c, e)
+    key = sa.func.coalesce(value, NULL_LAST if ascending else -1).label("sort_key")
+    stmt = (sa.select(e.id, e.name, e.district, e.households, now.c.orders, now.c.complaints, now.c.ratings_count,
+                      now.c.ratings_sum, prev.c.orders.label("prev_orders"),
+                      prev.c.complaints.label("prev_complaints"), value.label("value"), key)
+            .select_from(Estate.__table__
+                         .outerjoin(now, sa.and_(now.c.estate_id == e.id, now.c.month == month))
+                         .outerjoin(prev, sa.and_(prev.c.estate_id == e.id,
+                                                  prev.c.month == label(*shift(year, mon, -1)))))
+            .where(e.city == city, e.status == "active"))
+    if district:
+        stmt = stmt.where(e.district == district)
+    page = paginate(stmt, [key, e.id], limit=limit, cursor=cursor, before=before, descending=not ascending,
+                    scalars=False, key_of=lambda r: [r.sort_key, r.id])
+    scale = 1 if kpi in ("orders", "complaints") else 1000
+    page.items = [{
+        "estate": {"id": r.id, "name": r.name, "district": r.district}, "households": r.households,
+        "value": None if r.value is None else r.value / scale,
+        "orders": r.orders or 0, "complaints": r.complaints or 0,
+        "orders_change": (r.orders or 0) - (r.prev_orders or 0),
+        "complaints_change": (r.complaints or 0) - (r.prev_complaints or 0),
+        "no_orders": not r.orders,
+    } for r in page.items]
+    return page
+
+
+def league_size(*, city: str, district: str | None = None) -> int:
+    """How many active estates the scope holds (one city's estates by index: cheap)."""
+    stmt = sa.select(sa.func.count()).select_from(Estate).where(Estate.city == city, Estate.status == "active")
+    if district:
+        stmt = stmt.where(Estate.district == district)
+    return db.session.scalar(stmt)

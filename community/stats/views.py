@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 
 from community.estates import services as estates
 from community.stats import services
@@ -53,20 +53,31 @@ def estate_kpis_csv(estate_id):
 @bp.route("/admin/estate-league")
 @pages.staff_only
 def estate_league():
-    kpi = request.args.get("kpi") or "orders_per_1000"
+    """Every estate of a city (or district) ranked by one KPI of a month, those without orders
+    included. The scope is required (a city's estates, never the network's 500k): it opens on the
+    reader's last choice (kept in their session), else the city with the most estates; an agent
+    on duty stays within their duties (services.scope_for)."""
+    kpi = request.args.get("kpi") if request.args.get("kpi") in KPI_LABELS else "orders_per_1000"
     month = request.args.get("month") or _this_month()
-    city = request.args.get("city") or None
-    district = request.args.get("district") or None
-    order = request.args.get("order") or "desc"
-    items, error = [], None
-    if city or district:
+    order = "asc" if request.args.get("order") == "asc" else "desc"
+    asked = request.args.get("city")
+    last = session.get("league_scope") or {}
+    city = asked if asked is not None else last.get("city")
+    district = request.args.get("district") if asked is not None else last.get("district")
+    scope = services.scope_for(pages.principal(), city or services.default_city(), district)
+    page, total, error = None, None, None
+    if scope["city"]:
+        session["league_scope"] = {"city": scope["city"], "district": scope["district"]}
         try:
-            items = services.league(kpi, month, city=city, district=district, ascending=order == "asc")
+            page = services.league_page(kpi, month, city=scope["city"], district=scope["district"],
+                                        ascending=order == "asc", limit=50, cursor=pages.cursor(),
+                                        before=request.args.get("before") or None)
+            total = services.league_size(city=scope["city"], district=scope["district"])
         except APIError as exc:
             error = exc.message
-    return render_template("admin/community/stats/estate_league.html", nav="league", items=items, error=error, kpi=kpi,
-                           month=month, city=city or "", district=district or "", order=order,
-                           kpi_labels=KPI_LABELS)
+    return render_template("admin/community/stats/estate_league.html", nav="league", page=page, total=total,
+                           error=error, kpi=kpi, month=month, scope=scope, order=order, kpi_labels=KPI_LABELS,
+                           cities=services.cities())
 
 
 KPI_LABELS = {"orders_per_1000": "每千户订单", "complaints_per_1000": "每千户投诉", "orders": "订单数",

@@ -1,6 +1,6 @@
 """The binding call after a scan, the resident's stewards, and the engineer's binding codes. (The
 engineer's customer list and detail live in community.book, with their health.)"""
-from flask import Response
+from flask import Response, request
 
 from community.estates import services as estates
 from community.stewards import services
@@ -9,6 +9,11 @@ from community.stewards.schemas import (
     BindingCodeSchema,
     BindingCreateSchema,
     BindingResultSchema,
+    ChangeRequestCreateSchema,
+    DropStewardArgsSchema,
+    HandoverListSchema,
+    HandoverRefuseSchema,
+    HandoverSchema,
     StewardListSchema,
 )
 from core.accounts.api import token_response
@@ -29,8 +34,9 @@ def create_binding(body):
 
     Repeating it (with a fresh wx.login code) is harmless: nothing is duplicated.
     """
+    location = (body["latitude"], body["longitude"]) if body["latitude"] is not None else None
     user, outcome = services.bind_by_scene(body["code"], body["scene"], rating=body["rating"],
-                                           comment=body["comment"])
+                                           comment=body["comment"], location=location)
     steward = {"id": outcome.binding.id, "started_at": outcome.binding.started_at, "engineer": outcome.binding.engineer,
                "estate": outcome.binding.estate, "rank": outcome.rank} if outcome.binding else None
     return {**token_response(user, "wechat"), "result": outcome.result, "steward": steward,
@@ -53,6 +59,53 @@ def binding_code_image(scene):
 def my_stewards():
     """My steward (管家): the engineer who looks after me"""
     return {"items": services.stewards_of(current_principal().id)}
+
+
+@bp.route("/me/stewards/<int:binding_id>", methods=["DELETE"])
+@auth_required()
+@bp.arguments(DropStewardArgsSchema, location="query")
+@bp.response(204)
+def drop_steward(args, binding_id):
+    """Drop my steward, saying why (`reason` in the query or the JSON body); no steward until my next scan"""
+    body = request.get_json(silent=True)
+    reason = args["reason"] or (body.get("reason") if isinstance(body, dict) and isinstance(body.get("reason"), str) else None)
+    services.drop_steward(current_principal(), binding_id, reason)
+
+
+@bp.route("/me/stewards/change-requests", methods=["POST"])
+@auth_required()
+@bp.arguments(ChangeRequestCreateSchema)
+@bp.response(201, HandoverSchema)
+def request_steward_change(body):
+    """Ask for another engineer of my estate as my steward; staff decide (repeating it answers the open request)"""
+    handover, _created = services.request_change(current_principal(), body["engineer_id"], body["reason"],
+                                                 body["estate_id"])
+    return handover
+
+
+@bp.route("/me/handovers")
+@auth_required()
+@bp.response(200, HandoverListSchema)
+def my_handovers():
+    """My changes of steward (offered to me, or asked for by me), newest first"""
+    return {"items": services.my_handovers(current_principal().id)}
+
+
+@bp.route("/me/handovers/<int:handover_id>/refuse", methods=["POST"])
+@auth_required()
+@bp.arguments(HandoverRefuseSchema)
+@bp.response(200, HandoverSchema)
+def refuse_handover(body, handover_id):
+    """Refuse a change of steward within 24 hours (my own change request: withdraw it); repeating it is harmless"""
+    return services.refuse_handover(current_principal(), handover_id, body["reason"])
+
+
+@bp.route("/me/handovers/<int:handover_id>/accept", methods=["POST"])
+@auth_required()
+@bp.response(200, HandoverSchema)
+def accept_handover(handover_id):
+    """Accept a change of steward now instead of waiting 24 hours; repeating it is harmless"""
+    return services.accept_handover(current_principal(), handover_id)
 
 
 @bp.route("/engineer/binding-codes", methods=["POST"])

@@ -85,3 +85,50 @@ class Visit(db.Model):
         sa.Index("ix_visits_resident_id_engineer_id", "resident_id", "engineer_id", "id"),
         sa.Index("ix_visits_engineer_id", "engineer_id", "id"),
     )
+
+
+class StewardHandover(db.Model):
+    """A change of steward waiting for, or decided by, the customer (modelled on WeCom's customer
+    handover). `kind`: `reassign` (an admin moved the customer), `engineer_left` (their engineer
+    left with a successor), both of which complete by themselves at `due_at` unless the customer
+    refuses; `request` (the resident asked for another engineer of the estate), which staff
+    approve or reject and which never completes by itself (`due_at` NULL). At most one pending row
+    per resident (partial unique index): repeats and races cannot offer two changes at once."""
+
+    __tablename__ = "steward_handovers"
+
+    id: Mapped[int] = mapped_column(BigID, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # reassign | engineer_left | request
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    from_engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engineers.id"))  # None: no steward (request)
+    to_engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"))
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"))
+    # pending | completed | refused (by the customer) | rejected (a request, by staff) | cancelled
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(sa.String(200))  # why it was started (a request's reason)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    due_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))  # None: the job
+    refusal_reason: Mapped[str | None] = mapped_column(sa.String(200))
+
+    from_engineer: Mapped[Engineer | None] = relationship(foreign_keys=[from_engineer_id], lazy="joined")
+    to_engineer: Mapped[Engineer] = relationship(foreign_keys=[to_engineer_id], lazy="joined", innerjoin=True)
+    estate: Mapped[Estate] = relationship(lazy="joined", innerjoin=True)
+    resident: Mapped[User] = relationship(foreign_keys=[resident_id])
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('reassign', 'engineer_left', 'request')", name="kind"),
+        sa.CheckConstraint("status IN ('pending', 'completed', 'refused', 'rejected', 'cancelled')", name="status"),
+        sa.Index("uq_steward_handovers_pending_resident", "resident_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+        # the completion job: due rows, oldest first
+        sa.Index("ix_steward_handovers_pending_due", "due_at", "id",
+                 sqlite_where=sa.text("status = 'pending' AND due_at IS NOT NULL"),
+                 postgresql_where=sa.text("status = 'pending' AND due_at IS NOT NULL")),
+        sa.Index("ix_steward_handovers_status", "status", "id"),
+        sa.Index("ix_steward_handovers_resident", "resident_id", "id"),
+        sa.Index("ix_steward_handovers_from", "from_engineer_id", "id"),
+        sa.Index("ix_steward_handovers_to", "to_engineer_id", "id"),
+    )

@@ -39,6 +39,14 @@ class BindingCreateSchema(ma.Schema):
                           metadata={"description": "decodeURIComponent(query.scene)"})
     rating = fields.Integer(load_default=None, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, validate=validate.Length(max=500))
+    latitude = fields.Float(load_default=None, validate=validate.Range(-90, 90), metadata={
+        "description": "where the phone is (wx.getLocation, GCJ-02), optional; far from the estate is flagged"})
+    longitude = fields.Float(load_default=None, validate=validate.Range(-180, 180))
+
+    @ma.validates_schema
+    def _both_or_neither(self, data, **kwargs):
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            raise ma.ValidationError("经纬度须同时提供", "longitude" if data.get("longitude") is None else "latitude")
 
 
 def _get(obj, name):
@@ -54,11 +62,31 @@ class EngineerPublicSchema(ma.Schema):
     photo_url = fields.Function(lambda e: upload_url(_get(e, "photo")), allow_none=True)
 
 
+class HandoverEngineerSchema(ma.Schema):
+    """An engineer on either side of a handover, as the resident sees them."""
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    photo_url = fields.Function(lambda e: upload_url(_get(e, "photo")), allow_none=True)
+
+
+class OfferedHandoverSchema(ma.Schema):
+    """The handover offered to the customer, as their steward card shows it."""
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "reassign (an admin moved the customer) | engineer_left"})
+    status = fields.String()
+    to_engineer = fields.Nested(HandoverEngineerSchema)
+    due_at = fields.DateTime(metadata={"description": "without a refusal before this time the change takes effect"})
+    created_at = fields.DateTime()
+
+
 class StewardSchema(ma.Schema):
     binding_id = fields.Integer(attribute="id")
     engineer = fields.Nested(EngineerPublicSchema)
     estate = fields.Nested(EstateBriefSchema)
     since = fields.DateTime(attribute="started_at")
+    handover = fields.Nested(OfferedHandoverSchema, allow_none=True, metadata={
+        "description": "a pending change of steward the resident may accept or refuse (null: none)"})
 
 
 class StewardCardSchema(StewardSchema):
@@ -78,6 +106,8 @@ class VisitSchema(ma.Schema):
 class PointsOutcomeSchema(ma.Schema):
     granted = fields.Integer(attribute="points", metadata={"description": "points granted by this call"})
     refused = fields.Method("dump_refused", metadata={"description": "why no points, when a rule refused"})
+    pending = fields.Boolean(attribute="points_pending", metadata={
+        "description": "true: the granted points wait until the resident shows a sign of life (docs/community.md)"})
 
     def dump_refused(self, outcome):
         refused = outcome.points_refused
@@ -149,5 +179,82 @@ class ReassignSchema(ma.Schema):
     estate_id = id_field(load_default=None, metadata={"description": "only this estate's customers"})
 
 
+class SkippedSchema(ma.Schema):
+    limit = fields.Integer(metadata={"description": "already handed over twice in 90 days"})
+    pending = fields.Integer(metadata={"description": "a handover or change request of theirs is open"})
+
+
 class MovedSchema(ma.Schema):
-    moved = fields.Integer()
+    moved = fields.Integer(metadata={
+        "description": "customers offered to the new engineer: pending handovers, effective after 24 h unless refused"})
+    skipped = fields.Function(lambda o: sum(o.skipped.values()), metadata={
+        "type": "integer", "description": "customers who stay where they are"})
+    skipped_reasons = fields.Nested(SkippedSchema, attribute="skipped")
+    ended = fields.Integer(metadata={
+        "description": "an engineer leaving: bindings ended at once (customers not handed over)"})
+
+
+# -- handover -------------------------------------------------------------------------------------
+
+HANDOVER_KINDS = ("reassign", "engineer_left", "request")
+HANDOVER_STATUSES = ("pending", "completed", "refused", "rejected", "cancelled")
+
+
+class EngineerBriefSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+
+
+class HandoverSchema(ma.Schema):
+    """A change of steward as the resident sees it."""
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "reassign | engineer_left | request (my own change request)"})
+    status = fields.String(metadata={"description": "pending | completed | refused | rejected | cancelled"})
+    from_engineer = fields.Nested(HandoverEngineerSchema, allow_none=True)
+    to_engineer = fields.Nested(HandoverEngineerSchema)
+    estate = fields.Nested(EstateBriefSchema)
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "effective then unless refused; null for a request"})
+    decided_at = fields.DateTime(allow_none=True)
+    refusal_reason = fields.String(allow_none=True)
+
+
+HandoverListSchema = list_schema(HandoverSchema)
+
+
+class HandoverAdminSchema(HandoverSchema):
+    """A change of steward as staff see it in the queue."""
+    from_engineer = fields.Nested(EngineerBriefSchema, allow_none=True)
+    to_engineer = fields.Nested(EngineerBriefSchema)
+    resident_id = fields.Integer()
+    resident_name = fields.String(attribute="resident.display_name", allow_none=True)
+    created_by_id = fields.Integer(allow_none=True)
+    decided_by_id = fields.Integer(allow_none=True, metadata={"description": "null: completed by the job"})
+
+
+class HandoverQueryArgsSchema(PageArgsSchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(HANDOVER_STATUSES))
+    kind = fields.String(load_default=None, validate=validate.OneOf(HANDOVER_KINDS))
+    engineer_id = id_field(load_default=None, metadata={"description": "the engineer on either side"})
+    resident_id = id_field(load_default=None)
+
+
+class HandoverRefuseSchema(ma.Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class HandoverRejectSchema(ma.Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200))
+
+
+class DropStewardArgsSchema(ma.Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "why (required: here or in the JSON body)"})
+
+
+class ChangeRequestCreateSchema(ma.Schema):
+    engineer_id = id_field(required=True, metadata={"description": "an active engineer covering the estate"})
+    estate_id = id_field(load_default=None, metadata={"description": "default: my steward's estate"})
+    reason = fields.String(required=True, validate=validate.Length(1, 200))

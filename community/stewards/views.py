@@ -10,8 +10,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from community.estates import services as estates
+from community.stats import services as stats
 from community.stewards import services
-from core import pages
+from core import charts, pages, signals
 from core.auth import codes_per_ip, codes_per_user
 
 bp = Blueprint("community_stewards_pages", __name__)
@@ -28,15 +29,30 @@ class PasswordForm(FlaskForm):
 
 
 class ReassignForm(FlaskForm):
-    target = StringField("接收工程师的工号", validators=[DataRequired(), Length(max=32)])
+    target = StringField("接收工程师（姓名、工号或手机号）", validators=[DataRequired("请选择接收工程师"), Length(max=64)],
+                         render_kw={"data-autocomplete": "engineers", "data-target": "target_id", "type": "search"})
     estate_id = SelectField("范围", choices=[], validate_choice=False)
 
 
 @bp.route("/admin/")
-@pages.admin_only
+@pages.staff_only
 def admin_home():
-    """The console's overview: estates, engineers, customers, the last day's bindings and visits."""
-    return render_template("admin/community/stewards/index.html", nav="admin", counts=services.overview_counts())
+    """The console's home: the work waiting for this reader (every feature answers
+    core.signals.work_waiting with the queues they may work) and their scope at a glance, drawn
+    from the statistics' rollups (community.stats.services.overview), never from a scan."""
+    who = pages.principal()
+    scope = stats.scope_for(who, request.args.get("city"), request.args.get("district"))
+    data = stats.overview(city=scope["city"], district=scope["district"])
+    days = data["bindings_per_day"]
+    months = data["months"]
+    return render_template(
+        "admin/community/stewards/index.html", nav="admin", scope=scope, data=data,
+        queues=signals.collect(signals.work_waiting, who=who),
+        cities=stats.cities() if not scope["duties"] else sorted({c for c, _ in scope["duties"]}),
+        bindings_chart=charts.bar_chart([d["label"] for d in days], [d["value"] for d in days]),
+        months_chart=charts.line_chart([m["label"][2:] for m in months], [
+            ("每千户订单", "orders", [m["orders_per_1000"] for m in months]),
+            ("每千户投诉", "complaints", [m["complaints_per_1000"] for m in months])]))
 
 
 @bp.route("/admin/engineers")
@@ -118,15 +134,26 @@ def engineer_reassign(engineer_id):
         leaving = request.form.get("action") == "deactivate"
 
         def action():
-            target = estates.engineer_by_employee_no(form.target.data.strip())
+            target = pages.picked("target", estates.get_engineer, estates.resolve_engineer)
             if leaving:
                 return services.deactivate_engineer(engineer, current_user, target)
             return services.reassign_customers(engineer, target, current_user, int(form.estate_id.data or 0) or None)
 
-        done, moved = pages.apply(action, "工程师已离职" if leaving else "客户已转交")
+        done, outcome = pages.apply(action, "工程师已离职" if leaving else "已发起客户交接")
         if done:
-            flash(f"共转交 {moved} 位客户", "info")
+            flash(handover_summary(outcome), "info")
     return redirect(url_for(".engineer_detail", engineer_id=engineer_id))
+
+
+def handover_summary(outcome: services.HandoverOutcome) -> str:
+    text = f"已向 {outcome.moved} 位客户发出管家变更通知，24 小时内未拒绝即生效"
+    skipped = outcome.skipped
+    if skipped["limit"] or skipped["pending"]:
+        text += f"；{skipped['limit'] + skipped['pending']} 位未转交（90 天内已交接 2 次：{skipped['limit']} 位，" \
+                f"已有待处理的变更：{skipped['pending']} 位）"
+    if outcome.ended:
+        text += f"；{outcome.ended} 位客户暂无管家，直到下次上门扫码"
+    return text
 
 
 @bp.route("/admin/engineers/<int:engineer_id>/deactivate", methods=["POST"])
@@ -145,6 +172,49 @@ def engineer_customers(engineer_id):
     estate_id = request.args.get("estate_id", type=int)
     page = services.customers_of(current_user, engineer.id, estate_id=estate_id, **pages.cursor_args())
     return render_template("admin/community/stewards/customers.html", nav="engineers", engineer=engineer, page=page, estate_id=estate_id)
+
+
+# -- the handover queue -----------------------------------------------------------------------
+
+HANDOVER_TABS = {"request": "待审核申请", "pending": "交接中", "completed": "已生效", "refused": "住户拒绝",
+                 "rejected": "已驳回", "cancelled": "已取消", "all": "全部"}
+
+
+class RejectForm(FlaskForm):
+    reason = StringField("驳回原因", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/admin/handovers")
+@pages.staff_only
+def handovers():
+    """Changes of steward: residents' change requests to decide, handovers waiting or decided."""
+    tab = request.args.get("tab") if request.args.get("tab") in HANDOVER_TABS else "request"
+    filters = {"status": "pending", "kind": "request"} if tab == "request" else {
+        "status": None if tab == "all" else tab}
+    engineer_id = pages.id_arg("engineer_id")
+    engineer = estates.get_engineer(engineer_id) if engineer_id else None
+    page = services.list_handovers(**filters, engineer_id=engineer_id, **pages.cursor_args())
+    return render_template("admin/community/stewards/handovers.html", nav="handovers", page=page, tab=tab,
+                           tabs=HANDOVER_TABS, engineer=engineer, reject_form=RejectForm(),
+                           kinds=services.KIND_LABELS, statuses=services.STATUS_LABELS)
+
+
+@bp.route("/admin/handovers/<int:handover_id>/approve", methods=["POST"])
+@pages.staff_only
+def handover_approve(handover_id):
+    pages.apply(lambda: services.approve_request(current_user, handover_id), "已通过，住户的管家已更换")
+    return redirect(pages.back(".handovers"))
+
+
+@bp.route("/admin/handovers/<int:handover_id>/reject", methods=["POST"])
+@pages.staff_only
+def handover_reject(handover_id):
+    form = RejectForm()
+    if form.validate_on_submit():
+        pages.apply(lambda: services.reject_request(current_user, handover_id, form.reason.data), "已驳回该申请")
+    else:
+        flash("请填写驳回原因", "error")
+    return redirect(pages.back(".handovers"))
 
 
 # -- engineer workbench -----------------------------------------------------------------------

@@ -12,6 +12,8 @@ from core.extensions import db
 
 ROLES = ("resident", "engineer", "agent", "admin", "partner")
 STAFF_ROLES = frozenset({"engineer", "agent", "admin", "partner"})  # who may log in to the web console
+# A phone number's last four digits, as the database computes them (users and engineers).
+PHONE_TAIL_SQL = "substr(phone, length(phone) - 3)"
 
 
 class RoleSet(sa.TypeDecorator):
@@ -42,6 +44,9 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(sa.String(64), default="")
     avatar: Mapped[str | None] = mapped_column(sa.String(48))  # an upload's name (core.uploads)
     phone: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    # The phone's last four digits, computed by the database: the console's phone-tail search
+    # (core.accounts.services.search_users, docs/decisions.md "Phone-tail search").
+    phone_tail: Mapped[str | None] = mapped_column(sa.String(4), sa.Computed(PHONE_TAIL_SQL), index=True)
     # When WeChat confirmed the phone (the getPhoneNumber button); None: typed, imported or none.
     phone_confirmed_at: Mapped[datetime | None]
     # Staff web login; engineers use their employee number.
@@ -59,7 +64,11 @@ class User(UserMixin, db.Model):
 
     identities: Mapped[list["WeChatIdentity"]] = relationship(back_populates="user", lazy="raise")
 
-    __table_args__ = (sa.CheckConstraint("status in ('active', 'disabled')", name="status"),)
+    __table_args__ = (
+        sa.CheckConstraint("status in ('active', 'disabled')", name="status"),
+        # Name prefixes (the console's user search): LIKE 'q%' on PostgreSQL whatever the collation.
+        sa.Index("ix_users_display_name", "display_name", postgresql_ops={"display_name": "varchar_pattern_ops"}),
+    )
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

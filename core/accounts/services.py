@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit, crypto, signals
 from core.accounts.models import ROLES, STAFF_ROLES, ApiToken, User, WeChatIdentity
-from core.db import utcnow
+from core.db import starts_with, utcnow
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, UpstreamError, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -42,6 +42,7 @@ def login_with_wechat(code: str) -> User:
                                session_key_sealed=crypto.seal(info["session_key"], SESSION_KEY_PURPOSE))
     if identity.user.status != "active":
         raise Forbidden("该账号已被停用", code="account_disabled")
+    signals.user_active.send(user_id=identity.user.id)
     return identity.user
 
 
@@ -230,6 +231,7 @@ def _note_activity(user_id: int, last_active_on: date | None) -> None:
     today = datetime.now(BUSINESS_TZ).date()
     if last_active_on is None or last_active_on < today:
         db.session.execute(_NOTE_ACTIVITY, {"user_id": user_id, "today": today})
+        signals.user_active.send(user_id=user_id)
 
 
 def revoke_token(token: str) -> None:
@@ -309,7 +311,7 @@ def new_password_account(username: str, password: str, roles: set[str], display_
     give and audits (create_staff; activation.partners for partner staff)."""
     username = username.strip()
     if not username:
-        raise ValidationFailed("用户名不能为空", details={"fields": {"username": ["required"]}})
+        raise ValidationFailed("用户名不能为空", details={"fields": {"username": ["必填"]}})
     if db.session.scalars(sa.select(User.id).where(User.username == username)).first():
         raise Conflict("用户名已存在", code="username_taken", details={"fields": {"username": ["用户名已存在"]}})
     user = User(username=username, display_name=display_name or username, roles=frozenset(roles))
@@ -322,7 +324,7 @@ def create_staff(username: str, password: str, roles: set[str], display_name: st
                  actor: User | None = None) -> User:
     if not roles or not set(roles) <= {"admin", "agent"}:  # engineers and partners have their own flows
         raise ValidationFailed("后台账号的角色须为 admin 或 agent",
-                               details={"fields": {"roles": ["admin and/or agent"]}})
+                               details={"fields": {"roles": ["须为 admin（管理员）或 agent（客服）"]}})
     user = new_password_account(username, password, roles, display_name)
     audit.record(actor, "user.staff.create", "user", user.id, after={"username": user.username, "roles": sorted(roles)})
     return user
@@ -336,7 +338,7 @@ def set_roles(user: User, roles: set[str], actor: User) -> User:
     roles = set(roles)
     unknown = roles - set(ROLES)
     if unknown:
-        raise ValidationFailed("角色无效", details={"fields": {"roles": [f"unknown role {r}" for r in sorted(unknown)]}})
+        raise ValidationFailed("角色无效", details={"fields": {"roles": [f"未知的角色：{r}" for r in sorted(unknown)]}})
     if ("engineer" in roles) != ("engineer" in user.roles):
         raise Conflict("工程师角色随工程师档案变化（激活或离职），不能直接修改", code="engineer_role_managed")
     if ("partner" in roles) != ("partner" in user.roles):
@@ -354,7 +356,7 @@ def set_roles(user: User, roles: set[str], actor: User) -> User:
 def set_status(user: User, status: str, actor: User) -> User:
     """Disable (every token revoked at once) or enable an account (audited)."""
     if status not in ("active", "disabled"):
-        raise ValidationFailed("状态无效", details={"fields": {"status": ["active or disabled"]}})
+        raise ValidationFailed("状态无效", details={"fields": {"status": ["须为 active（启用）或 disabled（停用）"]}})
     if user.id == actor.id and status == "disabled":
         raise Conflict("不能停用自己的账号", code="cannot_disable_self")
     before = user.status
@@ -367,18 +369,83 @@ def set_status(user: User, status: str, actor: User) -> User:
     return user
 
 
+# -- finding people: name prefixes and phone tails, from indexes ------------------------------------
+
+PHONE_TAIL_MIN = 4  # digits: fewer would match a tenth of everyone
+PICK_LIMIT = 10  # suggestions per picker search
+
+
+def phone_digits(q: str) -> str | None:
+    """The digits of a typed phone number or phone tail (spaces and dashes dropped), or None."""
+    digits = q.replace(" ", "").replace("-", "")
+    return digits if digits.isascii() and digits.isdigit() and len(digits) >= PHONE_TAIL_MIN else None
+
+
+def phone_match(phone: sa.ColumnElement, tail: sa.ColumnElement, q: str) -> sa.ColumnElement | None:
+    """The rows whose phone is `q` whole (11+ digits) or ends with it (4–10 digits), answered from
+    the index on the phone's last four digits (`phone_tail`, docs/decisions.md); None when `q`
+    is no phone number."""
+    digits = phone_digits(q)
+    if digits is None:
+        return None
+    if len(digits) >= 11:
+        return sa.and_(tail == digits[-4:], phone == digits)
+    return sa.and_(tail == digits[-4:], phone.like("%" + digits))
+
+
+def _user_conditions(q: str, *, by_id: bool) -> list:
+    conditions = [User.username == q, starts_with(User.display_name, q)]
+    if (phone := phone_match(User.phone, User.phone_tail, q)) is not None:
+        conditions.append(phone)
+    if by_id and q.isascii() and q.isdigit() and len(q) < 19:
+        conditions.append(User.id == int(q))
+    return conditions
+
+
 def search_users(*, q: str | None = None, role: str | None = None, limit: int = 20,
                  cursor: str | None = None) -> Page:
-    """Users by exact id, phone or username (or all), optionally with a role; newest first."""
+    """Users whose name starts with `q`, whose phone is or ends with it (4+ digits), whose
+    username or id it is (or all), optionally with a role; newest first."""
     stmt = sa.select(User)
+    q = (q or "").strip()[:64]
     if q:
-        conditions = [User.phone == q, User.username == q]
-        if q.isdigit() and len(q) < 19:
-            conditions.append(User.id == int(q))
-        stmt = stmt.where(sa.or_(*conditions))
+        stmt = stmt.where(sa.or_(*_user_conditions(q, by_id=True)))
     if role:  # role names are no substrings of one another
         stmt = stmt.where(sa.type_coerce(User.roles, sa.String).like(f"%{role}%"))
     return paginate(stmt, [User.id], limit=limit, cursor=cursor)
+
+
+def pick_users(q: str, *, role: str | None = None, limit: int = PICK_LIMIT) -> list[User]:
+    """A picker's suggestions: at most `limit` users by name prefix, phone (tail) or username, each
+    condition its own index range with a limit (no scan, however common the prefix); exact
+    matches first."""
+    q = (q or "").strip()[:64]
+    if not q:
+        return []
+    found: dict[int, User] = {}
+    for condition in _user_conditions(q, by_id=False):
+        stmt = sa.select(User).where(condition)
+        if role:
+            stmt = stmt.where(sa.type_coerce(User.roles, sa.String).like(f"%{role}%"))
+        for user in db.session.scalars(stmt.limit(limit)):
+            found.setdefault(user.id, user)
+    exact = {u.id for u in found.values() if q in (u.display_name, u.username, u.phone)}
+    return sorted(found.values(), key=lambda u: (u.id not in exact, u.display_name or "", u.id))[:limit]
+
+
+def resolve_user(text: str, *, role: str | None = None) -> User:
+    """The one user a typed text names (a form without its picker's script): an exact phone or
+    username, or the only suggestion; refused in Chinese otherwise."""
+    q = (text or "").strip()
+    if not q:
+        raise invalid("user", "请选择用户")
+    found = pick_users(q, role=role)
+    exact = [u for u in found if q in (u.username, u.phone) or phone_digits(q) == u.phone]
+    if len(exact) == 1 or len(found) == 1:
+        return (exact or found)[0]
+    if not found:
+        raise invalid("user", f"没有找到“{q}”，请输入姓名、手机号（或后 4 位）或用户名")
+    raise invalid("user", f"“{q}”匹配到多位用户，请从列表中选择或输入完整手机号")
 
 
 def add_role(user: User, role: str) -> None:

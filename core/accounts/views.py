@@ -11,6 +11,7 @@ from core.accounts.models import ROLES
 from core.auth import end_web_session, login_per_account, login_per_ip, page_roles_required, start_web_session
 from core.errors import APIError
 from core.extensions import db
+from core.formatting import mask_phone, role_name
 
 bp = Blueprint("web", __name__)
 
@@ -27,7 +28,7 @@ class PasswordForm(FlaskForm):
 
 
 def home_for(user) -> str:
-    if user.has_role("admin"):
+    if user.has_role("admin", "agent"):  # agents: the queues they work and their scope
         return url_for("community_stewards_pages.admin_home")
     if user.has_role("engineer"):
         return url_for("community_book_pages.workbench")
@@ -102,6 +103,15 @@ def users():
     q, role = request.args.get("q") or None, request.args.get("role") or None
     page = services.search_users(q=q, role=role, limit=20, cursor=request.args.get("cursor") or None)
     return render_template("admin/accounts/users.html", nav="users", page=page, q=q, role=role, roles=ROLES)
+
+
+@bp.route("/admin/api/autocomplete/users")
+@page_roles_required("admin", "agent")
+def autocomplete_users():
+    """A picker's suggestions (static/js/autocomplete.js): name prefix, phone or its last 4+ digits, username."""
+    return {"items": [{"id": u.id, "label": u.display_name or u.username or f"用户 #{u.id}",
+                       "detail": " · ".join(filter(None, [mask_phone(u.phone), "、".join(role_name(r) for r in sorted(u.roles))]))}
+                      for u in services.pick_users(request.args.get("q", ""))]}
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])

@@ -22,7 +22,10 @@ class SubscriptionQuota(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (sa.CheckConstraint("remaining >= 0", name="remaining"),
-                      sa.Index("ix_subscription_quotas_template", "template_id", "user_id"))
+                      sa.Index("ix_subscription_quotas_template", "template_id", "user_id"),
+                      # The console's quota per template reads only the users who hold some.
+                      sa.Index("ix_subscription_quotas_holding", "template_id", "remaining",
+                               sqlite_where=sa.text("remaining > 0"), postgresql_where=sa.text("remaining > 0")))
 
 
 class Notification(db.Model):
@@ -73,10 +76,13 @@ class OutboxMessage(db.Model):
     msgid: Mapped[str | None] = mapped_column(sa.String(32))
     last_error: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A staff resend of a failed (or maybe delivered) message: at most one per original.
+    resent_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox_messages.id"), unique=True)
 
     __table_args__ = (
         sa.CheckConstraint("status in ('pending', 'sending', 'sent', 'failed', 'unknown')", name="status"),
         sa.Index("ix_outbox_messages_due", "status", "next_attempt_at", "id"),
+        sa.Index("ix_outbox_messages_status_id", "status", "id"),  # the console's list and counts by status
     )
 
 

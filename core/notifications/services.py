@@ -38,12 +38,13 @@ from typing import Iterable
 import sqlalchemy as sa
 from flask import current_app
 
+from core import audit
 from core.accounts.models import WeChatIdentity
 from core.db import upsert_add, utcnow
-from core.errors import APIError, NotFound, ValidationFailed
+from core.errors import APIError, Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
-from core.notifications.models import Notification, OutboxMessage, SubscriptionQuota, TemplatePause
+from core.notifications.models import OUTBOX_STATUSES, Notification, OutboxMessage, SubscriptionQuota, TemplatePause
 from core.pagination import Page, paginate
 from core.wechat import gateway
 
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 PURPOSES = {"visit": "WECHAT_TEMPLATE_VISIT", "activity": "WECHAT_TEMPLATE_ACTIVITY", "order": "WECHAT_TEMPLATE_ORDER",
             "redemption": "WECHAT_TEMPLATE_REDEMPTION", "maintenance": "WECHAT_TEMPLATE_MAINTENANCE",
-            "offer": "WECHAT_TEMPLATE_OFFER"}
+            "offer": "WECHAT_TEMPLATE_OFFER", "steward": "WECHAT_TEMPLATE_STEWARD"}
 FINAL_ERRORS = {43101, 40003, 40037, 47003}
 MAX_ATTEMPTS = 5
 BACKOFF = timedelta(seconds=30)  # 30 s, 1 min, 2 min, 4 min between attempts
@@ -101,7 +102,7 @@ def add_subscriptions(user_id: int, template_ids: Iterable[str]) -> dict[str, in
     template_ids = list(template_ids)
     unknown = sorted(set(template_ids) - known_templates())
     if unknown:
-        raise ValidationFailed("未知的订阅消息模板", details={"fields": {"template_ids": [f"unknown: {', '.join(unknown)}"]}})
+        raise ValidationFailed("未知的订阅消息模板", details={"fields": {"template_ids": [f"未知的模板：{'、'.join(unknown)}"]}})
     for tid in template_ids:
         upsert_add(SubscriptionQuota.__table__, {"user_id": user_id, "template_id": tid}, {"remaining": 1},
                    updated_at=utcnow())
@@ -122,6 +123,7 @@ PURPOSE_LABELS = {
     "maintenance": ("保养提醒", "家中产品该换滤芯、清洗或检测时提醒您，可一键预约管家上门"),
     "offer": ("小区优惠与活动", "您所在的小区有新的优惠券、社区活动或伙伴服务时通知您（可在小区优惠中按类别关闭）"),
     "activity": ("活动报名提醒", "报名的活动开始前一天提醒您；候补转正、活动变更或取消时通知您"),
+    "steward": ("管家变更", "您的管家将要变更（可在 24 小时内拒绝）或更换申请有结果时通知您"),
 }
 
 
@@ -335,3 +337,132 @@ def get_notification(user_id: int, notification_id: int) -> Notification:
     if item is None or item.user_id != user_id:
         raise NotFound("通知不存在", code="notification_not_found")
     return item
+
+
+# -- the console: the outbox by status, failures, quota per template, resend ----------------------
+
+# WeChat's answers to a subscribe-message send, as staff read them (the error policy above).
+ERROR_MEANINGS = {
+    43101: "用户拒收或订阅次数已用完（已将该用户此模板的次数清零）",
+    40003: "openid 无效：用户不属于本小程序，或账号已注销",
+    40037: "模板 ID 无效：模板已删除或不属于本小程序",
+    47003: "模板参数不正确：内容超长或格式不符合关键词类型",
+    45009: "超过接口每日调用上限：模板已暂停发送至次日",
+    45011: "调用过于频繁：模板已暂停发送至次日",
+    -1: "微信系统繁忙（已按退避重试）",
+    41030: "跳转页面路径不正确",
+    40001: "access_token 无效（已刷新后重试）",
+    42001: "access_token 已过期（已刷新后重试）",
+}
+STATUS_LABELS = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "unknown": "结果未知"}
+COUNT_CAP = 100_000  # a status's count stops here ("100,000+"): each is an index range, never a scan of all
+RESENDABLE = ("failed", "unknown")
+_ERRCODE = re.compile(r"errcode (-?\d+)")
+
+
+def error_code(last_error: str | None) -> int | None:
+    """WeChat's errcode in a message's last error ("errcode 43101"), else None."""
+    match = _ERRCODE.search(last_error or "")
+    return int(match.group(1)) if match else None
+
+
+def error_meaning(last_error: str | None) -> str:
+    code = error_code(last_error)
+    if code is not None:
+        return ERROR_MEANINGS.get(code, "微信返回的其他错误")
+    if last_error and ("no answer" in last_error or "after a reclaim" in last_error):
+        return "微信未应答或发送中断：可能已送达，系统不会自动重发"
+    return ""
+
+
+def status_counts(cap: int = COUNT_CAP) -> dict[str, tuple[int, bool]]:
+    """{status: (count, capped)} from the (status, id) index: each count reads at most `cap` + 1
+    index entries, so a table of millions of sent messages costs the same as a small one."""
+    counts = {}
+    for status in OUTBOX_STATUSES:
+        found = db.session.scalar(sa.select(sa.func.count()).select_from(
+            sa.select(OutboxMessage.id).where(OutboxMessage.status == status).limit(cap + 1).subquery()))
+        counts[status] = (min(found, cap), found > cap)
+    return counts
+
+
+def outbox_messages(status: str, *, limit: int = 20, cursor: str | None = None) -> Page:
+    """The outbox rows of one status, newest first (the (status, id) index)."""
+    if status not in OUTBOX_STATUSES:
+        raise ValidationFailed("状态无效", details={"fields": {"status": ["须为 pending、sending、sent、failed 或 unknown"]}})
+    return paginate(sa.select(OutboxMessage).where(OutboxMessage.status == status), [OutboxMessage.id],
+                    limit=limit, cursor=cursor)
+
+
+def resends_of(message_ids) -> dict[int, int]:
+    """{original id: resend id} of these messages (one query)."""
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(OutboxMessage.resent_from_id, OutboxMessage.id)
+                                   .where(OutboxMessage.resent_from_id.in_(ids))).all())
+
+
+def quota_by_template(now: datetime | None = None) -> list[dict]:
+    """Per template (the configured ones, and any other that holds quota or is paused): its
+    purpose, how many users hold quota, the sends they hold in all, and a pause in force. Reads
+    only the holders' rows (a partial index of remaining > 0)."""
+    now = now or utcnow()
+    q = SubscriptionQuota
+    held = {tid: (users, total) for tid, users, total in db.session.execute(
+        sa.select(q.template_id, sa.func.count(), sa.func.sum(q.remaining)).where(q.remaining > 0)
+        .group_by(q.template_id)).all()}
+    paused = dict(db.session.execute(sa.select(TemplatePause.template_id, TemplatePause.until)
+                                     .where(TemplatePause.until > now)).all())
+    purposes = {template_id(purpose): purpose for purpose in PURPOSES}
+    rows = []
+    for tid in list(dict.fromkeys([*purposes, *held, *paused])):
+        purpose = purposes.get(tid)
+        users, total = held.get(tid, (0, 0))
+        rows.append({"template_id": tid, "purpose": purpose,
+                     "name": PURPOSE_LABELS[purpose][0] if purpose in PURPOSE_LABELS else "（未配置的模板）",
+                     "holders": users, "remaining": int(total or 0), "paused_until": paused.get(tid)})
+    return rows
+
+
+def resend(message_id: int, actor, *, confirmed: bool = False) -> tuple[OutboxMessage, bool]:
+    """Queue a failed (or maybe delivered) message again for the same user, template, data and page,
+    spending one of the user's sends of that template: refused (in Chinese) without quota, without
+    a WeChat identity, or for a message of another status; a message whose outcome is `unknown`
+    may already have been delivered, so it is resent only when the admin `confirmed` it. At most
+    one resend per message (resent_from_id is unique; the original is locked first): asking again
+    returns the first resend and queues nothing. Audited. Returns (the resend, created now)."""
+    stmt = sa.select(OutboxMessage).where(OutboxMessage.id == message_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    original = db.session.scalars(stmt).first()
+    if original is None:
+        raise NotFound("消息不存在", code="message_not_found")
+    earlier = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.resent_from_id == original.id)).first()
+    if earlier is not None:
+        return earlier, False
+    if original.status not in RESENDABLE:
+        raise Conflict(f"只能重发发送失败或结果未知的消息（该消息{STATUS_LABELS.get(original.status, original.status)}）",
+                       code="message_not_resendable")
+    if original.status == "unknown" and not confirmed:
+        raise Conflict("该消息可能已经送达，重发可能让用户收到两条；请确认后再重发", code="resend_needs_confirmation")
+    openid = db.session.scalar(sa.select(WeChatIdentity.openid).where(
+        WeChatIdentity.user_id == original.user_id, WeChatIdentity.appid == current_app.config["WECHAT_APPID"]))
+    if openid is None:
+        raise Conflict("该用户没有本小程序的微信身份，无法重发", code="no_wechat_identity")
+    q = SubscriptionQuota.__table__.c
+    spent = db.session.execute(sa.update(SubscriptionQuota.__table__).where(
+        q.user_id == original.user_id, q.template_id == original.template_id, q.remaining > 0)
+        .values(remaining=q.remaining - 1).returning(q.remaining)).first()
+    if spent is None:
+        raise Conflict("该用户已没有此模板的订阅次数，需用户在小程序中再次同意订阅后才能重发", code="no_quota")
+    now = utcnow()
+    message = OutboxMessage(notification_id=original.notification_id, user_id=original.user_id, openid=openid,
+                            template_id=original.template_id, page=original.page, data=original.data, status="pending",
+                            attempts=0, next_attempt_at=now, created_at=now, resent_from_id=original.id)
+    db.session.add(message)
+    db.session.flush()
+    audit.record(actor, "notification.resend", "outbox_message", original.id,
+                 before={"status": original.status, "last_error": original.last_error},
+                 after={"resent_as": message.id, "confirmed_maybe_delivered": original.status == "unknown"})
+    return message, True

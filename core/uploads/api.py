@@ -6,6 +6,7 @@ from core.auth import auth_required, current_principal, rate_key_user
 from core.blueprint import Blueprint
 from core.errors import APIError, ValidationFailed
 from core.extensions import limit_from, limiter
+from core.schemas import upload_url
 from core.uploads import services
 
 bp = Blueprint("uploads", __name__, url_prefix="/api/v1", description="图片上传")
@@ -20,7 +21,7 @@ class UploadSchema(Schema):
     created_at = fields.DateTime()
 
     def _url(self, upload):
-        return f"/api/v1/uploads/{upload.name}"
+        return upload_url(upload.name)
 
 
 @bp.route("/uploads", methods=["POST"])

@@ -116,7 +116,7 @@ def test_garbage_cursor_is_400_invalid_cursor(client, admin, make_estate):
         response = client.get("/api/v1/admin/estates", headers=admin.headers, query_string={"cursor": cursor})
         assert response.status_code == 400, (name, response.json)
         assert response.json["error"]["code"] == "invalid_cursor", name
-        assert response.json["error"]["details"]["fields"] == {"cursor": ["invalid cursor"]}
+        assert response.json["error"]["details"]["fields"] == {"cursor": ["分页游标无效"]}
 
 
 def test_garbage_cursor_on_engineer_customers(client, make_estate, make_engineer):
@@ -125,3 +125,33 @@ def test_garbage_cursor_on_engineer_customers(client, make_estate, make_engineer
                           query_string={"cursor": encode_cursor(["x"])})
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_cursor"
+
+
+def test_pages_go_back_with_a_before_cursor_to_exactly_the_pages_seen(app, make_estate):
+    """Forwards with `cursor`, backwards with `before`: the same pages in the same order, the
+    first page without a way back, the last without a way on (ascending and descending)."""
+    import sqlalchemy as sa
+
+    from community.estates.models import Estate
+    from core.pagination import paginate
+
+    ids = [make_estate() for _ in range(7)]
+    with app.app_context():
+        for descending in (True, False):
+            stmt = sa.select(Estate).where(Estate.id.in_(ids))
+            forward, page = [], paginate(stmt, [Estate.id], limit=3, cursor=None, descending=descending)
+            assert page.prev_cursor is None
+            while True:
+                forward.append([e.id for e in page.items])
+                if page.next_cursor is None:
+                    break
+                page = paginate(stmt, [Estate.id], limit=3, cursor=page.next_cursor, descending=descending)
+                assert page.prev_cursor is not None
+            assert forward == [ids[::-1][:3], ids[::-1][3:6], ids[::-1][6:]] if descending else \
+                [ids[:3], ids[3:6], ids[6:]]
+            backward = [[e.id for e in page.items]]
+            while page.prev_cursor:
+                page = paginate(stmt, [Estate.id], limit=3, cursor=None, before=page.prev_cursor, descending=descending)
+                assert page.next_cursor is not None  # the page we came from is after it
+                backward.append([e.id for e in page.items])
+            assert backward[::-1] == forward

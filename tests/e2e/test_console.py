@@ -40,7 +40,7 @@ def test_admin_creates_estate_with_field_errors(live_app, page):
     page.get_by_label("区县").fill("南山区")
     page.get_by_label("户数").fill("很多")
     page.get_by_role("button", name="保存").click()
-    expect(page.get_by_text("must be a whole number")).to_be_visible()
+    expect(page.get_by_text("应为不小于 0 的整数")).to_be_visible()
     page.get_by_label("户数").fill("1260")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("小区已创建")).to_be_visible()

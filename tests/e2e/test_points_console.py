@@ -50,7 +50,7 @@ def test_reward_redeemed_approved_in_bulk_and_fulfilled(live_app, page, wechat):
     # The admin gives the resident points from their ledger page.
     page.get_by_role("link", name="积分", exact=True).click()
     page.get_by_role("link", name="查询用户积分").click()
-    page.get_by_label("用户 ID、手机号或用户名").fill(str(resident.user_id))
+    page.get_by_label("姓名、手机号（或后 4 位）、用户名或用户 ID").fill(str(resident.user_id))
     page.get_by_role("button", name="查询").click()
     page.get_by_label("积分数量").fill("500")
     page.get_by_label("原因（必填，将记入审计日志）").fill("新用户体验积分")

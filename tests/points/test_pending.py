@@ -76,7 +76,8 @@ def test_a_crash_mid_batch_loses_nothing(user_id):
     assert services.release_pending(limit=2, now=RELEASE) == 2
     db.session.rollback()  # the process died before the batch committed
     assert state(user_id) == (0, 6)
-    assert jobs._in_batches(lambda: services.release_pending(limit=2, now=RELEASE)) == 3
+    from core.scheduler import in_batches
+    assert in_batches(lambda: services.release_pending(limit=2, now=RELEASE)) == 3
     assert state(user_id) == (6, 0)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == 3
 

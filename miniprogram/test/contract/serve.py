@@ -49,6 +49,8 @@ def main() -> None:
         "SECRET_KEY": "contract-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'linli.db'}",
         "WECHAT_API_BASE": fake.url, "WECHAT_APPID": "wx_fake_appid", "WECHAT_SECRET": "fake_secret",
         "RATELIMIT_ENABLED": False, "UPLOAD_DIR": str(workdir / "uploads"), "LINLI_INSTANCE_DIR": str(workdir),
+        # the mini-program's apiBase (src/config.js): the origin the API's absolute URLs name
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     })
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

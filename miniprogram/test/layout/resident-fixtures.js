@@ -81,9 +81,9 @@ const VISITS = { items: [
 ] }
 
 /** GET /api/v1/posts/{id} */
-const answer = (id, author, extra = {}) => ({ id, post_id: 3, author_id: author.id, author, text: `回答${id}`, status: 'published',
+const answer = (id, author, extra = {}) => ({ id, post_id: 3, author, text: `回答${id}`, status: 'published',
   status_label: '已发布', accepted: false, created_at: '2026-12-04T03:00:00+00:00', ...extra })
-const comment = (id, author, extra = {}) => ({ id, post_id: 3, author_id: author.id, author, text: `评论${id}`, status: 'published',
+const comment = (id, author, extra = {}) => ({ id, post_id: 3, author, text: `评论${id}`, status: 'published',
   status_label: '已发布', created_at: '2026-12-04T04:00:00+00:00', ...extra })
 const POST_DETAIL = (extra = {}) => {
   const { accepted_answer: _, liked: __, ...question } = QUESTION

@@ -146,7 +146,7 @@ scenarios.push(
 
 const FOLLOW_UPS = [
   F.followUp(3, { due_on: '2026-11-30', overdue: true, text: '确认投诉处理结果，顺便看看厨房的油烟机是否需要清洗'.repeat(2),
-    resident_name: '欧阳娜娜娜娜娜娜娜娜娜娜', author_name: '李师傅（前任管家）' }),
+    resident_name: '欧阳娜娜娜娜娜娜娜娜娜娜', author: { id: 9, name: '李师傅（前任管家）' } }),
   F.followUp(1),
   F.followUp(2, { done: true, done_at: '2026-12-04T06:00:00+00:00' }),
 ]
@@ -206,7 +206,7 @@ scenarios.push(
     async (page) => { page.instance.setData({ fuErrors: { due_on: '跟进日期不能早于今天' } }) }),
   bookSection('work-customer-notes', 'notes', [['GET', `${BOOK}/notes`, 200, { items: [
     F.note(2, '家中有老人，上门前先电话联系女儿（139 0000 1111），周末白天一般不在家，晚上七点以后方便。'.repeat(2)),
-    F.note(1, 'VIP 客户', { author_name: '客服小李' })], next_cursor: 'n' }]]),
+    F.note(1, 'VIP 客户', { author: { id: 5, name: '客服小李' } })], next_cursor: 'n' }]]),
   bookSection('work-customer-timeline', 'timeline', [['GET', `${BOOK}/timeline`, 200, { items: [...F.TIMELINE,
     { kind: 'health_alert', at: '2026-12-01T18:30:00+00:00', title: '健康分降至 30（红色预警）', detail: '2 个投诉未处理；超过 120 天未联系或服务', links: { alert_id: 1 } },
     { kind: 'order_requested', at: '2026-11-30T02:00:00+00:00', title: '申请清洗服务',

@@ -63,9 +63,9 @@ test('no scene: tells the resident to scan the code', async () => {
   expect(mp.requests).toEqual([])
 })
 
-test('rating sends the same binding call with the stars and shows the points', async () => {
+test('rating sends the same binding call with the stars and says the points are pending', async () => {
   answerBinding(200, (req) => (req.data.rating ? { ...BOUND, result: 'unchanged', visit: { id: 1, rating: req.data.rating },
-    points: { granted: 20, refused: null } } : BOUND))
+    points: { granted: 20, refused: null, pending: true } } : BOUND))
   const page = load('pages/bind/index')
   page.instance.onLoad({ scene: 'SCENE' })
   await flush()
@@ -76,6 +76,18 @@ test('rating sends the same binding call with the stars and shows the points', a
   page.instance.onComment({ detail: { value: ' 准时 ' } })
   await tap(page, '.submit-rating')
   expect(mp.requests[1].data).toEqual({ code: 'code-2', scene: 'SCENE', rating: 4, comment: '准时' })
+  expect(text(page, '.thanks')).toBe('感谢您的评价，20 积分待到账（完成一次服务、登记家电或改天再来看看后发放）')
+})
+
+test('points already released (a household known to be real) read as earned', async () => {
+  answerBinding(200, (req) => (req.data.rating ? { ...BOUND, result: 'unchanged', visit: { id: 1, rating: req.data.rating },
+    points: { granted: 20, refused: null, pending: false } } : BOUND))
+  const page = load('pages/bind/index')
+  page.instance.onLoad({ scene: 'SCENE' })
+  await flush()
+  page.querySelectorAll('.rating >>> .star')[4].dispatchEvent('tap')
+  await flush()
+  await tap(page, '.submit-rating')
   expect(text(page, '.thanks')).toBe('感谢您的评价，获得 20 积分')
 })
 

@@ -10,11 +10,11 @@ const POST = { id: 3, estate_id: 12, kind: 'question', text: '电梯维保一般
   accepted_answer_id: 9, review_id: null, created_at: '2026-12-04T02:00:00+00:00' }
 
 function answer(id, author, extra = {}) {
-  return { id, post_id: 3, author_id: author.id, author, text: `回答${id}`, status: 'published', status_label: '已发布',
+  return { id, post_id: 3, author, text: `回答${id}`, status: 'published', status_label: '已发布',
     accepted: false, created_at: '2026-12-04T03:00:00+00:00', ...extra }
 }
 function comment(id, author, extra = {}) {
-  return { id, post_id: 3, author_id: author.id, author, text: `评论${id}`, status: 'published', status_label: '已发布',
+  return { id, post_id: 3, author, text: `评论${id}`, status: 'published', status_label: '已发布',
     created_at: '2026-12-04T04:00:00+00:00', ...extra }
 }
 

@@ -81,7 +81,7 @@ const question = (id, text, extra = {}) => ({
 
 /** POST /api/v1/posts/{id}/answers */
 const answer = (postId, text, status = 'published') => ({
-  id: 70, post_id: postId, author_id: 9, author: { id: 9, name: '王建国', badge: 'engineer', badge_label: '工程师' },
+  id: 70, post_id: postId, author: { id: 9, name: '王建国', badge: 'engineer', badge_label: '工程师' },
   text, status, status_label: status === 'published' ? '已发布' : '已提交，审核通过后显示', accepted: false,
   created_at: '2026-12-04T02:00:00+00:00',
 })
@@ -134,13 +134,13 @@ const outcomeResult = (item, order = null) => ({ item, order })
 /** A follow-up (CustomerFollowUpSchema). */
 const followUp = (id, extra = {}) => ({
   id, resident_id: 21, resident_name: '陈阿姨', engineer_id: 3, due_on: '2026-12-08', text: '回访净水器出水情况',
-  author_id: 9, author_name: '王建国', overdue: false, done: false, done_at: null, done_by_id: null,
+  author: { id: 9, name: '王建国' }, overdue: false, done: false, done_at: null, done_by_id: null,
   created_at: '2026-12-01T02:00:00+00:00', ...extra,
 })
 
 /** A note (CustomerNoteSchema). */
 const note = (id, text, extra = {}) => ({
-  id, resident_id: 21, text, author_id: 9, author_name: '王建国', created_at: '2026-12-02T02:00:00+00:00', ...extra,
+  id, resident_id: 21, text, author: { id: 9, name: '王建国' }, created_at: '2026-12-02T02:00:00+00:00', ...extra,
 })
 
 const SUGGESTED_TAGS = ['VIP', '老人独居', '有宠物', '白天不在家', '需提前电话', '多套房产', '价格敏感', '意见领袖']

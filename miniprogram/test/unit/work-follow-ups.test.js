@@ -20,7 +20,7 @@ async function open(options = {}) {
 const queries = () => mp.requests.filter((r) => r.path === '/api/v1/engineer/follow-ups').map((r) => Object.fromEntries(r.query))
 const OPEN = { items: [
   F.followUp(3, { due_on: '2026-11-30', overdue: true, text: '确认投诉处理结果' }),
-  F.followUp(1, { resident_id: 22, resident_name: '张先生', author_name: '李师傅' }),
+  F.followUp(1, { resident_id: 22, resident_name: '张先生', author: { id: 9, name: '李师傅' } }),
 ], next_cursor: null }
 
 test('open follow-ups, the overdue first (as the server sorts them), each with the customer, what and who wrote it', async () => {

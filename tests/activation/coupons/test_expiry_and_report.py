@@ -2,10 +2,11 @@
 formula-like cells kept as text) and the admin console pages."""
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from core.formatting import business_today
 from tests.conftest import flashes, html, post_form
 
 
@@ -24,7 +25,7 @@ def test_the_job_expires_past_coupons_and_tells_holders_once_before(client, logi
     from activation.coupons.models import Coupon
     from core.notifications.models import Notification
     t = make_template(per_user_limit=5)
-    today = date.today()
+    today = business_today()
     a, b = login(), login()
     past, soon, later, soon_b = (issue(t["id"], a.user_id), issue(t["id"], a.user_id), issue(t["id"], a.user_id),
                                  issue(t["id"], b.user_id))
@@ -86,7 +87,7 @@ def test_the_report_counts_issued_claimed_used_and_cost_per_estate(client, admin
     assert everything["totals"]["issued"] == 5 and everything["items"][0]["estate"]["name"] == "北园"
     assert [r["estate"]["name"] for r in _report(client, admin, city="深圳市")["items"]] == ["=SUM(A1)南苑"]
     assert [r["estate"]["name"] for r in _report(client, admin, q="北")["items"]] == ["北园"]
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (business_today() + timedelta(days=1)).isoformat()
     assert _report(client, admin, **{"from": tomorrow})["totals"] == {"issued": 0, "claimed": 0, "used": 0, "cost_fen": 0}
     page = _report(client, admin, limit=1)
     assert len(page["items"]) == 1 and page["next_cursor"]
@@ -117,8 +118,8 @@ def test_the_console_creates_a_template_grants_it_and_exports_the_report(console
     assert r.status_code == 200 and "折扣券须填写最高减免金额" in html(r)
     r = post_form(client, "/admin/coupons/new", "/admin/coupons/new", [
         ("name", "清洗八五折"), ("kind", "percent"), ("percent_off", "15"), ("cap_yuan", "30.5"), ("min_spend_yuan", "100"),
-        ("service_types", "cleaning"), ("validity", "fixed"), ("valid_from", date.today().isoformat()),
-        ("valid_until", (date.today() + timedelta(days=30)).isoformat()), ("total_stock", "100"),
+        ("service_types", "cleaning"), ("validity", "fixed"), ("valid_from", business_today().isoformat()),
+        ("valid_until", (business_today() + timedelta(days=30)).isoformat()), ("total_stock", "100"),
         ("per_user_limit", "1"), ("claimable", "y")])
     assert r.status_code == 302, html(r)[:2000]
     t = query(lambda db: db.session.scalars(sa.select(CouponTemplate)).one())
@@ -173,5 +174,5 @@ def test_a_used_at_outside_the_period_leaves_the_use_out(client, admin, make_est
         db.session.execute(sa.update(CouponUse).values(used_at=datetime.now(timezone.utc) - timedelta(days=40)))
         db.session.commit()
     query(backdate)
-    since = (date.today() - timedelta(days=7)).isoformat()
+    since = (business_today() - timedelta(days=7)).isoformat()
     assert _report(client, admin, **{"from": since})["totals"] == {"issued": 1, "claimed": 0, "used": 0, "cost_fen": 0}

@@ -4,6 +4,7 @@ grants to users or estates, idempotent per grant id."""
 import pytest
 import sqlalchemy as sa
 
+from core.formatting import business_today
 from tests.activation.coupons.conftest import err
 from tests.conftest import bearer
 
@@ -75,8 +76,8 @@ def test_stock_pause_end_and_unclaimable_templates_refuse_claims(client, admin, 
 
 def test_a_fixed_date_template_past_its_last_day_is_not_issued(client, admin, estate, resident, make_template, offer,
                                                                claim, issue):
-    from datetime import date, timedelta
-    today = date.today()
+    from datetime import timedelta
+    today = business_today()
     t = make_template(valid_days=None, valid_from=today.isoformat(), valid_until=(today + timedelta(days=1)).isoformat())
     offer(t["id"], estate)
     assert issue(t["id"], resident.user_id, today=today + timedelta(days=2)) is None

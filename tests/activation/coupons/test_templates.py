@@ -1,9 +1,10 @@
 """Coupon templates through the admin API: the terms checked field by field in Chinese, what may
 change once coupons are out, pausing and ending, one template per automatic event, and the audit."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from core.formatting import business_today
 from tests.activation.coupons.conftest import err, fields
 
 URL = "/api/v1/admin/coupon-templates"
@@ -38,7 +39,7 @@ def test_a_percentage_needs_its_cap_and_reads_as_a_discount(client, admin):
 
 
 def test_every_field_at_fault_is_named_in_chinese(client, admin):
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (business_today() - timedelta(days=2)).isoformat()
     r = client.post(URL, headers=admin.headers, json={
         "name": "", "kind": "amount", "amount_fen": 0, "min_spend_fen": -1, "valid_from": yesterday,
         "valid_until": yesterday, "total_stock": -5, "per_user_limit": 0, "partner_id": 99})

@@ -2,10 +2,11 @@
 cancelled; the manufacturer's signed redeem and refund (refusals of the signature, idempotency, the
 minimum spend, the cap, the refund window); a holder's coupon tabs."""
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
+from core.formatting import business_today
 from tests.activation.coupons.conftest import err, fields, signed_post
 
 
@@ -94,7 +95,7 @@ def test_an_expired_coupon_is_refused_even_before_the_job_ran(client, estate, re
     _, coupon_id = _coupon(make_template, issue, resident)
 
     def age(db):
-        db.session.execute(sa.update(Coupon).values(expires_on=date.today() - timedelta(days=3)))
+        db.session.execute(sa.update(Coupon).values(expires_on=business_today() - timedelta(days=3)))
         db.session.commit()
     query(age)
     r = request_service(resident, estate, coupon_id=coupon_id)
@@ -114,7 +115,7 @@ def test_my_coupons_by_tab_soonest_to_expire_first_with_cursor_and_service_type(
 
     def states(db):
         db.session.execute(sa.update(Coupon).where(Coupon.id == used).values(status="used"))
-        db.session.execute(sa.update(Coupon).where(Coupon.id == gone).values(expires_on=date.today() - timedelta(days=1)))
+        db.session.execute(sa.update(Coupon).where(Coupon.id == gone).values(expires_on=business_today() - timedelta(days=1)))
         db.session.commit()
     query(states)
     page = client.get("/api/v1/me/coupons?limit=2", headers=resident.headers).json
@@ -215,7 +216,7 @@ def test_a_refund_after_the_window_changes_nothing_and_an_expired_coupon_comes_b
         db.session.execute(sa.update(CouponUse).where(CouponUse.external_order_id == "W-1").values(
             used_at=datetime.now(timezone.utc) - timedelta(days=7, minutes=1)))
         db.session.execute(sa.update(Coupon).where(Coupon.id == lapsed).values(
-            expires_on=date.today() - timedelta(days=1)))
+            expires_on=business_today() - timedelta(days=1)))
         db.session.commit()
     query(shift)
     r = refund("W-1")

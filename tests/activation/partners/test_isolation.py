@@ -4,7 +4,7 @@ partner's own rows. The tests enumerate the routes, so a new route with an id mu
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -16,6 +16,7 @@ from core.accounts import services as accounts
 from core.accounts.models import User
 from core.db import utcnow
 from core.extensions import db
+from core.formatting import business_today
 from tests.activation.partners.conftest import SERVICE, submit_listing, web_client
 from tests.conftest import csrf_token, html
 
@@ -37,8 +38,8 @@ def _audience(app, admin_id: int, partner_id: int, listing_id: int, resident_id:
         db.session.add_all([template, activity])
         db.session.flush()
         coupon = Coupon(code=secrets.token_hex(6).upper(), template_id=template.id, user_id=resident_id,
-                        estate_id=estate_id, slot=1, source="claim", valid_from=date.today(),
-                        expires_on=date.today() + timedelta(days=30))
+                        estate_id=estate_id, slot=1, source="claim", valid_from=business_today(),
+                        expires_on=business_today() + timedelta(days=30))
         signup = ActivitySignup(activity_id=activity.id, user_id=resident_id, estate_id=estate_id, status="confirmed",
                                 code=secrets.token_hex(8), contact_name="林女士", contact_phone="13811113333")
         db.session.add_all([coupon, signup])

@@ -157,7 +157,12 @@ def test_ambassadors_list_and_detail_with_actions(app, console, make_ambassador,
     with app.app_context():
         assert db.session.get(Ambassador, two.user_id).city == "北京市"
     response = post_form(console, url, f"{url}/estates", {"estate_ids": "abc"}, follow_redirects=True)
-    assert any("请填写小区 ID" in f for f in flashes(response))
+    assert any("服务小区无效" in f for f in flashes(response))
+    # The kept estates (checkboxes) and one added by name with the picker (no script: the typed name).
+    response = post_form(console, url, f"{url}/estates", [("estate_ids", str(south)), ("estate", "北苑")],
+                         follow_redirects=True)
+    assert any("服务小区已更新" in f for f in flashes(response))
+    assert 'id="estate-%d" name="estate_ids" value="%d" checked' % (north, north) in html(response)
     response = post_form(console, url, f"{url}/status", {"action": "remove", "reason": "违规"}, follow_redirects=True)
     assert any("代言人已移除" in f for f in flashes(response)) and "该代言人已移除" in html(response)
     response = post_form(console, url, f"{url}/status", {"action": "reinstate", "reason": "申诉"},

@@ -4,15 +4,17 @@ engineer gets the same 404 as for a customer who does not exist, a resident 403,
 404, an engineer who left 403."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from community.book.models import FollowUp, HealthAlert
 from core.extensions import db
+from core.formatting import business_today
+from tests.community.stewards.test_handover import complete_handovers
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+TOMORROW = (business_today() + timedelta(days=1)).isoformat()
 
 # (method, path, body, success status); {user} is the customer, {follow_up} and {alert} theirs
 ENDPOINTS = [
@@ -36,7 +38,7 @@ def book(app, customer, steward, estate):
     """The customer's follow-up and open alert (written straight to the tables)."""
     with app.app_context():
         follow_up = FollowUp(resident_id=customer.user_id, engineer_id=steward.engineer_id,
-                             author_id=steward.user_id, due_on=date.today(), text="问问热水器")
+                             author_id=steward.user_id, due_on=business_today(), text="问问热水器")
         alert = HealthAlert(resident_id=customer.user_id, engineer_id=steward.engineer_id, estate_id=estate,
                             score=30, reasons=[], status="open")
         db.session.add_all([follow_up, alert])
@@ -108,7 +110,7 @@ def test_a_stranger_and_an_unknown_customer_get_the_same_answer(client, make_eng
     assert theirs.status_code == unknown.status_code == 404 and theirs.json == unknown.json
 
 
-def test_the_book_follows_the_customer_to_the_new_steward(client, admin, make_engineer, estate, steward, customer):
+def test_the_book_follows_the_customer_to_the_new_steward(app, client, admin, make_engineer, estate, steward, customer):
     """Handover: the notes, tags and open follow-ups stay with the resident; the old steward loses
     the book, the new one has it whole, follow-ups included in their own list."""
     h = steward.headers
@@ -122,6 +124,7 @@ def test_the_book_follows_the_customer_to_the_new_steward(client, admin, make_en
     successor = make_engineer([estate])
     assert client.post(f"/api/v1/admin/engineers/{steward.engineer_id}/reassign", headers=admin.headers,
                        json={"to_engineer_id": successor.engineer_id}).status_code == 200
+    complete_handovers(app)  # the customer did not refuse within 24 hours
 
     assert client.get(f"/api/v1/engineer/customers/{customer.user_id}/notes", headers=h).status_code == 404
     assert client.get("/api/v1/engineer/follow-ups", headers=h).json["items"] == []

@@ -16,11 +16,11 @@ def path(customer, tail=""):
 def test_notes_newest_first_with_their_author_and_limits(client, steward, admin, customer):
     first = client.post(path(customer, "/notes"), headers=steward.headers, json={"text": "  家里有老人，先联系女儿  "})
     assert first.status_code == 201
-    assert first.json["text"] == "家里有老人，先联系女儿" and first.json["author_name"] == "王建国"
+    assert first.json["text"] == "家里有老人，先联系女儿" and first.json["author"] == {"id": steward.user_id, "name": "王建国"}
     assert client.post(path(customer, "/notes"), headers=admin.headers, json={"text": "客户来电询问延保"}).status_code == 201
     notes = client.get(path(customer, "/notes"), headers=steward.headers).json["items"]
     assert [n["text"] for n in notes] == ["客户来电询问延保", "家里有老人，先联系女儿"]
-    assert notes[0]["author_name"] == "admin1"
+    assert notes[0]["author"] == {"id": admin.user_id, "name": "admin1"}
     page = client.get(path(customer, "/notes"), headers=steward.headers, query_string={"limit": 1}).json
     rest = client.get(path(customer, "/notes"), headers=steward.headers,
                       query_string={"limit": 1, "cursor": page["next_cursor"]}).json

@@ -1,11 +1,13 @@
 """One timeline per customer: every kind of event, newest first, the same list page by page."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from core.formatting import business_today
 from tests.community.book.conftest import care_item, complain, recompute, request_order, review, served, set_user
+from tests.community.stewards.test_handover import complete_handovers
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+TOMORROW = (business_today() + timedelta(days=1)).isoformat()
 
 
 def walk(client, who, user_id, limit):
@@ -25,9 +27,9 @@ def test_everything_with_a_customer_in_one_list(app, client, admin, make_enginee
     review(client, customer, order["id"], 2, "师傅态度一般")
     complain(client, customer, order["id"], "迟到两小时")
     booked = request_order(client, customer, estate, preferred_engineer_id=steward.engineer_id, service_type="maintenance")
-    care_item(app, customer.user_id, estate, due_on=date.today() + timedelta(days=3), status="booked",
+    care_item(app, customer.user_id, estate, due_on=business_today() + timedelta(days=3), status="booked",
               order_id=booked["id"])
-    care_item(app, customer.user_id, estate, due_on=date.today() - timedelta(days=30), status="declined",
+    care_item(app, customer.user_id, estate, due_on=business_today() - timedelta(days=30), status="declined",
               outcome_note="客户说刚换过滤芯")
     h = steward.headers
     client.post(f"/api/v1/engineer/customers/{customer.user_id}/notes", headers=h, json={"text": "客户对价格敏感"})
@@ -39,6 +41,7 @@ def test_everything_with_a_customer_in_one_list(app, client, admin, make_enginee
     successor = make_engineer([estate], name="李师傅")
     client.post(f"/api/v1/admin/engineers/{steward.engineer_id}/reassign", headers=admin.headers,
                 json={"to_engineer_id": successor.engineer_id})
+    complete_handovers(app)  # the customer did not refuse within 24 hours
 
     items = walk(client, successor, customer.user_id, limit=50)
     kinds = [e["kind"] for e in items]

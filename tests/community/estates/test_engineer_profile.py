@@ -44,7 +44,7 @@ def test_intro_and_photo_are_set_checked_and_shown(client, engineer, admin, wech
                                                                 "photo": photo})
     assert response.status_code == 200, response.json
     assert response.json["intro"] == "十年空调维修经验，\n周末也可以上门。"
-    assert response.json["photo_url"] == f"/api/v1/uploads/{photo}"
+    assert response.json["photo_url"] == f"http://linli.test/api/v1/uploads/{photo}"
     assert client.get(URL, headers=engineer.headers).json == response.json
     detail = client.get(f"/api/v1/admin/engineers/{engineer.engineer_id}", headers=admin.headers).json
     assert detail["intro"] == response.json["intro"] and detail["photo_url"] == response.json["photo_url"]
@@ -60,7 +60,7 @@ def test_only_what_is_sent_changes_and_empty_or_null_removes(client, engineer, w
     photo = upload(client, engineer)
     client.put(URL, headers=engineer.headers, json={"intro": "你好", "photo": photo})
     response = client.put(URL, headers=engineer.headers, json={"intro": "你好"})
-    assert response.json["photo_url"] == f"/api/v1/uploads/{photo}"
+    assert response.json["photo_url"] == f"http://linli.test/api/v1/uploads/{photo}"
     assert len(wechat.calls("wxa/msg_sec_check")) == 1  # unchanged: not asked again
     response = client.put(URL, headers=engineer.headers, json={"photo": None})
     assert response.json["photo_url"] is None and response.json["intro"] == "你好"

@@ -116,10 +116,10 @@ def test_bad_rows_are_reported_by_file_line_and_the_import_goes_on(write_csv, ru
 
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
-        "第 6 行：households: must be a whole number ≥ 0",
-        "第 8 行：lat: must be between -90 and 90; households: must be a whole number ≥ 0; "
-        "status: must be active or inactive（该记录跨第 8–9 行）",
-        "第 10 行：code: required",
+        "第 6 行：households: 应为不小于 0 的整数",
+        "第 8 行：lat: 应在 -90 到 90 之间; households: 应为不小于 0 的整数; "
+        "status: 须为 active（启用）或 inactive（停用）（该记录跨第 8–9 行）",
+        "第 10 行：code: 必填",
         "第 11 行：列数不符：表头 10 列，本行 11 列",
     ]
     assert "读取数据行：7" in result.stdout and "新增：3" in result.stdout and "错误行：4" in result.stdout
@@ -137,14 +137,14 @@ def test_errors_file_lists_every_bad_row_and_the_terminal_only_the_first(write_c
 
     assert result.exit_code == 0, result.output
     shown = result.stderr.splitlines()
-    assert shown[:2] == ["第 3 行：households: must be a whole number ≥ 0",
-                         "第 4 行：households: must be a whole number ≥ 0"]
+    assert shown[:2] == ["第 3 行：households: 应为不小于 0 的整数",
+                         "第 4 行：households: 应为不小于 0 的整数"]
     assert shown[2] == f"……另有 4 行错误未显示，全部错误见 {errors}"
     with open(errors, encoding="utf-8-sig", newline="") as f:
         report = list(csv.reader(f))
     assert report[0] == ["line", "code", "error"]
-    assert report[1:] == [[str(i + 2), f"B{i}", "households: must be a whole number ≥ 0"] for i in range(1, 6)] + [
-        ["8", "", "code: required; city: required"]]
+    assert report[1:] == [[str(i + 2), f"B{i}", "households: 应为不小于 0 的整数"] for i in range(1, 6)] + [
+        ["8", "", "code: 必填; city: 必填"]]
 
 
 def test_missing_required_column_stops_before_writing(write_csv, run_import, estates):

@@ -44,7 +44,7 @@ def test_open_questions_of_my_estates_oldest_first(app, client, login, estates, 
     assert [(q["id"], q["estate_id"], q["estate_name"], q["text"]) for q in page["items"]] == [
         (first["id"], mine, "翠竹苑", "热水器漏水怎么办？"), (second["id"], also_mine, "碧水湾", "净水器滤芯多久换？")]
     shown = page["items"][0]
-    assert shown["photos"] == [f"/api/v1/uploads/{photo}"]
+    assert shown["photos"] == [f"http://linli.test/api/v1/uploads/{photo}"]
     assert shown["author"] == {"id": asker.user_id, "name": "陈阿姨", "badge": None, "badge_label": None}
     assert page["items"][1]["author"]["name"] == "邻居"  # no display name
     assert shown["my_answer_held"] is False and shown["created_at"]

@@ -65,7 +65,7 @@ def test_posts_validate_kind_text_and_photos(client, estate, resident, login):
     assert r.status_code == 422
     mine = upload(client, resident)
     r = post(client, resident, estate, kind="photo", text="", photo_ids=[mine])
-    assert r.status_code == 201 and r.json["photos"] == [f"/api/v1/uploads/{mine}"]
+    assert r.status_code == 201 and r.json["photos"] == [f"http://linli.test/api/v1/uploads/{mine}"]
     assert client.get(r.json["photos"][0]).status_code == 200
 
 

@@ -67,7 +67,7 @@ def test_the_author_shares_a_review_once_with_its_text_and_photos(app, client, e
     assert first.status_code == 201, first.json
     body = first.json
     assert (body["kind"], body["estate_id"], body["text"], body["photos"]) == (
-        "review", estate, "师傅很专业，半小时就修好了", [f"/api/v1/uploads/{photo}"])
+        "review", estate, "师傅很专业，半小时就修好了", [f"http://linli.test/api/v1/uploads/{photo}"])
     assert body["review_id"] == reviewed["review"]["id"]
     assert (body["status"], body["status_label"]) == ("published", "已发布")
     assert body["author"] == {"id": resident.user_id, "name": "邻居", "badge": None, "badge_label": None}

@@ -128,7 +128,7 @@ def test_photos_are_my_own_uploads_and_come_back_as_urls(client, estate, residen
     mine = [upload(client, resident), upload(client, resident)]
     r = request(client, resident, estate, photos=mine)
     assert r.status_code == 201, r.json
-    assert r.json["photos"] == [f"/api/v1/uploads/{name}" for name in mine]
+    assert r.json["photos"] == [f"http://linli.test/api/v1/uploads/{name}" for name in mine]
     assert client.get(r.json["photos"][0]).status_code == 200
     theirs = upload(client, login())
     r = request(client, resident, estate, photos=[mine[0], theirs])

@@ -32,7 +32,7 @@ def test_an_order_carries_its_engineer_and_after_the_review_the_review(client, e
     r = _request(client, resident, estate, preferred_engineer_id=engineer.engineer_id)
     assert r.status_code == 201, r.json
     order = r.json
-    assert order["engineer"] == {"id": engineer.engineer_id, "name": "王建国", "photo_url": f"/api/v1/uploads/{photo}"}
+    assert order["engineer"] == {"id": engineer.engineer_id, "name": "王建国", "photo_url": f"http://linli.test/api/v1/uploads/{photo}"}
     assert order["review"] is None
     soon = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     assert client.post(f"/api/v1/engineer/service-orders/{order['id']}/schedule", headers=engineer.headers,
@@ -44,7 +44,7 @@ def test_an_order_carries_its_engineer_and_after_the_review_the_review(client, e
                            json={"rating": 4, "text": "准时，干净", "photos": [shot]})
     assert reviewed.status_code == 201, reviewed.json
     shown = client.get(f"/api/v1/service-orders/{order['id']}", headers=resident.headers).json
-    assert shown["review"] == {**reviewed.json["review"], "photos": [f"/api/v1/uploads/{shot}"]}
+    assert shown["review"] == {**reviewed.json["review"], "photos": [f"http://linli.test/api/v1/uploads/{shot}"]}
     assert (shown["review"]["rating"], shown["review"]["text"], shown["rating"]) == (4, "准时，干净", 4)
     # the list carries the same, and the engineer sees it in theirs
     mine = client.get("/api/v1/me/service-orders", headers=resident.headers).json["items"]

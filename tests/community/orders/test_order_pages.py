@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from core.formatting import business_today
 from tests.community.stats.test_ranking_and_history import _import
 from tests.conftest import csrf_token
 
@@ -36,7 +37,7 @@ def test_engineer_schedules_completes_and_cancels_in_the_workbench(app, client, 
                     follow_redirects=True)
     assert "已预约上门时间" in r.get_data(as_text=True)
     order = client.get(f"/api/v1/service-orders/{first['id']}", headers=resident.headers).json
-    assert order["status"] == "scheduled" and order["scheduled_for"].endswith("01:30:00+00:00")  # 09:30 Beijing
+    assert order["status"] == "scheduled" and order["scheduled_for"].endswith("09:30:00+08:00")
     r = client.post(f"/engineer/orders/{first['id']}/complete", data={"csrf_token": token}, follow_redirects=True)
     assert "已标记为完成" in r.get_data(as_text=True)
     r = client.post(f"/engineer/orders/{second['id']}/cancel", data={"csrf_token": token, "reason": "住户改期"},
@@ -101,7 +102,7 @@ def test_residents_and_engineers_cannot_open_the_console_pages(client, make_esta
 
 
 def test_engineer_announces_a_visit_from_the_workbench(app, client, make_estate, make_engineer, login, engineer_web):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     estate = make_estate(name="翠苑一区")
     engineer = make_engineer([estate])
@@ -110,7 +111,7 @@ def test_engineer_announces_a_visit_from_the_workbench(app, client, make_estate,
         client.post("/api/v1/me/estates", headers=who.headers, json={"estate_id": estate})
     engineer_web(engineer)
     page = client.get("/engineer/visits").get_data(as_text=True)
-    day = (date.today() + timedelta(days=3)).isoformat()
+    day = (business_today() + timedelta(days=3)).isoformat()
     r = client.post("/engineer/visits", data={"csrf_token": csrf_token(page), "estate_id": estate, "date": day,
                                                "slots": "09:00-10:00，10:00-11:00", "note": ""}, follow_redirects=True)
     text = r.get_data(as_text=True)

@@ -190,7 +190,7 @@ def test_review_photos_must_be_the_reviewers_own_uploads(client, estate, residen
     mine = upload(resident)
     r = client.post(f"/api/v1/service-orders/{order['id']}/review", headers=resident.headers,
                     json={"rating": 4, "photos": [mine]})
-    assert r.status_code == 201 and r.json["review"]["photos"] == [f"/api/v1/uploads/{mine}"]
+    assert r.status_code == 201 and r.json["review"]["photos"] == [f"http://linli.test/api/v1/uploads/{mine}"]
 
 
 def test_complaints_once_per_order_resolved_by_agents(client, estate, resident, make_engineer, agent, admin, login):

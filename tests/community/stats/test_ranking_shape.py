@@ -24,5 +24,5 @@ def test_ranked_engineers_carry_their_photo(client, make_estate, make_engineer, 
     items = client.get(f"/api/v1/estates/{estate}/engineers", headers=login().headers).json["items"]
     by_id = {item["engineer"]["id"]: item["engineer"] for item in items}
     assert by_id[with_photo.engineer_id] == {"id": with_photo.engineer_id, "name": "王建国",
-                                             "photo_url": f"/api/v1/uploads/{photo}"}
+                                             "photo_url": f"http://linli.test/api/v1/uploads/{photo}"}
     assert by_id[without.engineer_id] == {"id": without.engineer_id, "name": "李师傅", "photo_url": None}

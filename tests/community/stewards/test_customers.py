@@ -3,6 +3,7 @@
 import pytest
 
 from tests.community.estates.test_engineers import create_engineer
+from tests.community.stewards.test_handover import complete_handovers
 from tests.conftest import bearer
 
 
@@ -63,13 +64,17 @@ def book(make_estate, make_engineer, mint_code, bind):
     return {"x": x, "y": y, "a": a, "b": b, "in_x": in_x, "in_y": in_y}
 
 
-def test_reassign_one_estate_then_all(client, admin, book):
+def test_reassign_one_estate_then_all(app, client, admin, book):
     a, b = book["a"], book["b"]
     x_ids = [r["user"]["id"] for r in book["in_x"]]
     y_id = book["in_y"][0]["user"]["id"]
     response = client.post(f"/api/v1/admin/engineers/{a.engineer_id}/reassign", headers=admin.headers,
                            json={"to_engineer_id": b.engineer_id, "estate_id": book["x"]})
-    assert response.status_code == 200 and response.json == {"moved": 2}
+    assert response.status_code == 200 and response.json == {
+        "moved": 2, "skipped": 0, "skipped_reasons": {"limit": 0, "pending": 0}, "ended": 0}
+    # a pending handover: nothing moves before the customers had 24 hours to refuse
+    assert sorted(customers(client, a)) == sorted(x_ids + [y_id])
+    assert complete_handovers(app)["completed"] == 2
     assert customers(client, a) == [y_id]
     assert sorted(customers(client, b)) == sorted(x_ids)
     for resident in book["in_x"]:
@@ -82,7 +87,8 @@ def test_reassign_one_estate_then_all(client, admin, book):
 
     response = client.post(f"/api/v1/admin/engineers/{a.engineer_id}/reassign", headers=admin.headers,
                            json={"to_engineer_id": b.engineer_id})
-    assert response.json == {"moved": 1}
+    assert response.json["moved"] == 1
+    complete_handovers(app)
     assert customers(client, a) == []
     assert len(customers(client, b)) == 3
 
@@ -102,15 +108,19 @@ def test_reassign_refusals(client, admin, book, make_estate):
     assert len(customers(client, a)) == 3  # nothing moved
 
 
-def test_deactivate_with_reassign(client, admin, book):
+def test_deactivate_with_reassign(app, client, admin, book):
     a, b = book["a"], book["b"]
     residents = book["in_x"] + book["in_y"]
     response = client.post(f"/api/v1/admin/engineers/{a.engineer_id}/deactivate", headers=admin.headers,
                            json={"reassign_to": b.engineer_id})
-    assert response.status_code == 200 and response.json == {"moved": 3}
+    assert response.status_code == 200 and (response.json["moved"], response.json["ended"]) == (3, 0)
+    # until the handover decides, the customers stay with the engineer who left
+    assert stewards(client, residents[0]["token"]) == [a.engineer_id]
+    complete_handovers(app)
     for resident in residents:
         assert stewards(client, resident["token"]) == [b.engineer_id]
-        assert [h["end_reason"] for h in history(client, admin, resident["user"]["id"])] == [None, "reassigned"]
+        new, old = history(client, admin, resident["user"]["id"])
+        assert (new["start_reason"], new["end_reason"], old["end_reason"]) == ("handover", None, "engineer_left")
     # The engineer who left cannot work any more, though their WeChat account lives on.
     minted = client.post("/api/v1/engineer/binding-codes", headers=a.headers, json={"estate_id": book["x"]})
     assert minted.status_code == 403
@@ -126,7 +136,7 @@ def test_deactivate_without_reassign_ends_the_bindings(client, admin, book, mint
     a = book["a"]
     residents = book["in_x"] + book["in_y"]
     response = client.post(f"/api/v1/admin/engineers/{a.engineer_id}/deactivate", headers=admin.headers, json={})
-    assert response.status_code == 200 and response.json == {"moved": 0}
+    assert response.status_code == 200 and (response.json["moved"], response.json["ended"]) == (0, 3)
     for resident in residents:
         assert stewards(client, resident["token"]) == []
         [ended] = history(client, admin, resident["user"]["id"])

@@ -149,9 +149,9 @@ def test_avatar_is_my_own_upload_and_null_removes_it(client, login):
     name = upload(client, resident)
     response = put_me(client, resident, avatar=name)
     assert response.status_code == 200, response.json
-    assert response.json["avatar_url"] == f"/api/v1/uploads/{name}"
+    assert response.json["avatar_url"] == f"http://linli.test/api/v1/uploads/{name}"
     assert client.get(response.json["avatar_url"]).status_code == 200
-    assert put_me(client, resident, display_name="阿明").json["avatar_url"] == f"/api/v1/uploads/{name}"
+    assert put_me(client, resident, display_name="阿明").json["avatar_url"] == f"http://linli.test/api/v1/uploads/{name}"
     response = put_me(client, resident, avatar=None)
     assert response.status_code == 200 and response.json["avatar_url"] is None
     assert me(client, resident)["avatar_url"] is None
@@ -174,7 +174,7 @@ def test_login_answers_with_the_profile(client, login, wechat):
     put_me(client, resident, avatar=name, display_name="阿明")
     response = client.post("/api/v1/auth/wechat-login", json={"code": wechat.code(resident.openid)})
     assert response.status_code == 200
-    assert response.json["user"]["avatar_url"] == f"/api/v1/uploads/{name}"
+    assert response.json["user"]["avatar_url"] == f"http://linli.test/api/v1/uploads/{name}"
     assert response.json["user"]["display_name"] == "阿明"
     assert response.json["user"]["phone_confirmed"] is False
 

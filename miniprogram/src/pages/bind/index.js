@@ -23,6 +23,18 @@ const HEADLINES = {
   kept: ['已加入小区', '您最近服务过的管家仍为您服务'],
 }
 
+/**
+ * What the thanks line says of the points: binding points wait until the household shows it is
+ * real (an order, a product registered, another day in the app, a confirmed phone), so a pending
+ * grant says when it arrives instead of "获得".
+ * @param {{ granted?: number, pending?: boolean } | undefined} points
+ */
+function pointsText(points) {
+  if (!points || !points.granted) return ''
+  if (points.pending) return `，${points.granted} 积分待到账（完成一次服务、登记家电或改天再来看看后发放）`
+  return `，获得 ${points.granted} 积分`
+}
+
 Component({
   data: {
     state: 'binding',
@@ -103,8 +115,7 @@ Component({
       this.setData({ sending: true })
       try {
         const outcome = await api.bind(this.data.scene, { rating: this.data.rating, comment: this.data.comment.trim() })
-        const granted = outcome.points && outcome.points.granted
-        this.setData({ rated: true, pointsText: granted ? `，获得 ${granted} 积分` : '' })
+        this.setData({ rated: true, pointsText: pointsText(outcome.points) })
       } catch (err) {
         api.showError(err)
       } finally {

@@ -6,12 +6,17 @@
  * for engineers, the 工程师工作台 entry. A new user with neither a steward nor an estate is told
  * how to get them. Every show reloads (coming back from 添加小区, a binding, a left estate).
  *
+ * A change of steward offered to me (an admin's move, or my engineer left: the steward's
+ * `handover`) shows under the card with its deadline, 同意 and 拒绝 (a reason may be typed; without
+ * an answer it takes effect after 24 hours, docs/community.md "Steward handover").
+ *
  * It is also the page an ambassador's invite opens (their code's scene `i=<code>`, or the shared
  * card's `?scene=`): the newcomer is attributed to the inviter at once (POST /api/v1/referrals,
  * first touch wins on the server) and offered the ambassador application with the code filled in.
  * A refused invite (one's own, an inviter who may no longer recruit) is not worth an error.
  */
 const api = require('../../utils/api')
+const format = require('../../utils/format')
 const reloadable = require('../../utils/reloadable')
 
 /** @param {unknown} err */
@@ -38,6 +43,8 @@ Component({
     isEngineer: false,
     /** the estate being left */
     leavingId: 0,
+    /** the handover being accepted or refused */
+    decidingId: 0,
     /** @type {{ code: string, inviter: string } | null} the invite this visit came through */
     invite: null,
   },
@@ -89,7 +96,8 @@ Component({
         const unread = inbox ? inbox.unread_count || 0 : this.data.unread
         this.setData({
           state: stewards.items.length || estates.length ? 'ready' : 'empty',
-          stewards: stewards.items,
+          stewards: stewards.items.map((/** @type {any} */ s) => (
+            s.handover ? { ...s, handoverDue: format.datetime(s.handover.due_at) } : s)),
           estates,
           unread,
           unreadText: badgeText(unread),
@@ -144,6 +152,47 @@ Component({
         this.load()
       } finally {
         this.setData({ leavingId: 0 })
+      }
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onAcceptHandover(e) {
+      this.decide(Number(e.currentTarget.dataset.id), 'accept', null)
+    },
+
+    /** @param {WechatMiniprogram.TouchEvent} e */
+    onRefuseHandover(e) {
+      const id = Number(e.currentTarget.dataset.id)
+      const steward = this.data.stewards.find((s) => s.handover && s.handover.id === id)
+      if (!steward || this.data.decidingId) return
+      wx.showModal({
+        title: '拒绝更换管家',
+        content: '',
+        editable: true,
+        placeholderText: `拒绝原因（选填）。拒绝后${steward.engineer.status === 'left' ? '您将暂无管家，工程师下次上门扫码即可重新绑定' : `仍由${steward.engineer.name}为您服务`}`,
+        confirmText: '拒绝',
+        confirmColor: '#c0392b',
+        success: (res) => { if (res.confirm) this.decide(id, 'refuse', (res.content || '').trim() || null) },
+      })
+    },
+
+    /**
+     * @param {number} id the handover
+     * @param {'accept' | 'refuse'} action
+     * @param {string | null} reason
+     */
+    async decide(id, action, reason) {
+      if (this.data.decidingId) return
+      this.setData({ decidingId: id })
+      try {
+        await api.request(`/api/v1/me/handovers/${id}/${action}`, {
+          method: 'POST', data: action === 'refuse' ? { reason } : {} })
+        wx.showToast({ title: action === 'accept' ? '已更换管家' : '已拒绝更换', icon: 'none' })
+      } catch (err) {
+        api.showError(err)
+      } finally {
+        this.setData({ decidingId: 0 })
+        this.load()
       }
     },
 

@@ -66,14 +66,14 @@ function product(p) {
 /** @param {any} f the API's follow-up (CustomerFollowUpSchema) */
 function followUp(f) {
   return {
-    id: f.id, due: format.day(f.due_on), text: f.text, author: f.author_name, overdue: Boolean(f.overdue),
+    id: f.id, due: format.day(f.due_on), text: f.text, author: f.author ? f.author.name : '', overdue: Boolean(f.overdue),
     done: Boolean(f.done), doneAt: f.done_at ? format.datetime(f.done_at) : '',
   }
 }
 
 /** @param {any} n the API's note (CustomerNoteSchema) */
 function note(n) {
-  return { id: n.id, text: n.text, author: n.author_name, at: format.datetime(n.created_at) }
+  return { id: n.id, text: n.text, author: n.author ? n.author.name : '', at: format.datetime(n.created_at) }
 }
 
 /** @param {any} e the API's timeline entry (CustomerTimelineEntrySchema) */

@@ -28,7 +28,7 @@ function followUp(f) {
     customer: f.resident_name,
     due: format.day(f.due_on),
     text: f.text,
-    author: f.author_name,
+    author: f.author ? f.author.name : '',
     overdue: Boolean(f.overdue),
     done: Boolean(f.done),
     doneAt: f.done_at ? format.datetime(f.done_at) : '',
