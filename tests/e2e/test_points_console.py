@@ -52,6 +52,10 @@ def test_reward_redeemed_approved_in_bulk_and_fulfilled(live_app, page, wechat):
     page.get_by_role("link", name="查询用户积分").click()
     page.get_by_label("姓名、手机号（或后 4 位）、用户名或用户 ID").fill(str(resident.user_id))
     page.get_by_role("button", name="查询").click()
+    try:  # the one match opens its ledger (a slow shared machine gets time)
+        page.wait_for_url(f"**/admin/points/users/{resident.user_id}", timeout=30_000)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "test_points_console_lookup.png"), full_page=True)
     page.get_by_label("积分数量").fill("500")
     page.get_by_label("原因（必填，将记入审计日志）").fill("新用户体验积分")
     page.get_by_role("button", name="提交").click()
