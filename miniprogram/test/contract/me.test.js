@@ -100,7 +100,7 @@ test('通知设置: a purpose is turned on through WeChat\'s dialog and its quot
   const page = load('pages/subscriptions/index')
   page.instance.onLoad({})
   await waitFor(() => page.data.state !== 'loading', { what: 'the settings' })
-  expect(page.data.purposes.map((p) => p.purpose)).toEqual(['visit', 'order', 'redemption', 'maintenance', 'offer', 'activity'])
+  expect(page.data.purposes.map((p) => p.purpose)).toEqual(['visit', 'order', 'redemption', 'maintenance', 'offer', 'activity', 'steward'])
   expect(text(page, '.purpose-order .remaining')).toBe('未开启，收不到微信通知')
   mp.subscribeAnswers = { [page.data.purposes[1].template_id]: 'accept' }
   await tap(page, '.purpose-order .enable')
