@@ -147,6 +147,10 @@ const offerRoutes = () => [...estateRoutes(), ['GET', '/api/v1/estates/12/offers
 const scenarios = [
   // -- 首页
   { name: 'index-ready', route: 'pages/index/index', before: token, routes: home() },
+  { name: 'index-handover', route: 'pages/index/index', before: token, routes: home({ stewards: [F.steward(7, '王建国', F.CUIZHU, {
+    engineer: { id: 9, name: '王建国', phone: '13800138000', status: 'left', photo_url: null },
+    handover: { id: 41, kind: 'engineer_left', status: 'pending', due_at: '2026-12-06T10:00:00+08:00', created_at: '2026-12-05T10:00:00+08:00',
+      to_engineer: { id: 4, name: F.LONG_NAME, status: 'active', photo_url: null } } })] }) },
   { name: 'index-new', route: 'pages/index/index', before: token, routes: home({ stewards: [], estates: [], me: F.me(), unread: 0 }) },
   { name: 'index-invite', route: 'pages/index/index', options: { scene: encodeURIComponent('i=AB12CD') }, before: token, routes: [
     ...home({ stewards: [], estates: [F.CUIZHU], me: F.me(), unread: 0 }),
