@@ -607,8 +607,8 @@ def command_line(args) -> str:
         value = getattr(args, name)
         if value != getattr(defaults, name):
             parts += [f"--{name.replace('_', '-')}", str(value)]
-    if not args.pre_ping:
-        parts.append("--no-pre-ping")
+    if args.pre_ping:
+        parts.append("--pre-ping")
     return shlex.join(parts)
 
 
@@ -756,8 +756,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--balance", type=int, default=1000, help="starting balance of every account")
     p.add_argument("--grant-points", type=int, default=10, help="points per grant")
     p.add_argument("--reward-cost", type=int, default=10, help="points per redemption")
-    p.add_argument("--no-pre-ping", dest="pre_ping", action="store_false",
-                   help="pool_pre_ping off (the app's default, DATABASE_PRE_PING, is on)")
+    p.add_argument("--pre-ping", dest="pre_ping", action="store_true",
+                   help="pool_pre_ping on (the app's default, DATABASE_PRE_PING, is off: core.db replaces a "
+                        "connection the server closed from its socket, without a round trip)")
     p.add_argument("--seed", default="ledger", help="random seed of the clients' choices")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                    help="PostgreSQL server (any database on it) where the benchmark database is created")

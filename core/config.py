@@ -88,7 +88,7 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             required("DATABASE_URL", lambda: f"sqlite:///{INSTANCE_DIR / 'linli.db'}")
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_PRE_PING", True), "pool_recycle": 1800},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_PRE_PING", False), "pool_recycle": 1800},
         "REDIS_URL": redis_url,
         # Tamper evidence of the audit log and the ledger (docs/security.md): the key of the audit
         # chain and of the checkpoints, and where the checkpoints are kept (a redis:// URL or a directory)

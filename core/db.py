@@ -1,12 +1,15 @@
 """The declarative base, the one way we store time, and database-wide settings."""
 from __future__ import annotations
 
+import select
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.pool import Pool
 
 # Constraint names are spelled out so Alembic produces the same migrations on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -69,6 +72,19 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _drop_closed_connection(dbapi_connection, connection_record, connection_proxy):
+    """A pooled PostgreSQL connection whose socket has something to read while idle was closed
+    by the server (a restart, pg_terminate_backend, an idle timeout: the server says why and
+    hangs up). Tell the pool, which opens a fresh one: what pre-ping gives, without its round
+    trip (DATABASE_PRE_PING stays available for networks that drop connections silently)."""
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        if poller.poll(0):
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 @event.listens_for(Engine, "savepoint")
