@@ -30,6 +30,13 @@ Everything runs on this machine and is torn down at the end (also on Ctrl-C and 
    time is until the fake recorded the last message (its own `sent_at`, `GET /_fake/messages`),
    and every one of the 5,000 residents must have exactly one message.
 
+With --coverers 10,100,1000,10000 it measures only the ranking read against the coverage of an
+estate (issue 15): each size N gets one estate of its own covered by 3 + N engineers (every 10th
+invited; 3 in 4 with 1-3 rated orders there, scored by the rebuild), and after a warm-up that lets
+every worker prepare its statements, five requests one at a time and one wrk round of --duration
+seconds per size are reported (req/s, latencies, CPU per request). No feed, bare Flask or
+notifications then, and bench/README.md is not written.
+
 The machine is shared: the load average and the share of CPU other processes used are printed.
 Figures are printed with the command that reproduces them and written into bench/README.md
 (only runs at the issue's sizes; --no-readme leaves it alone).
@@ -234,6 +241,50 @@ def seed(args, database_url: str) -> dict:
             "readers": tokens[:-1], "engineer_token": tokens[-1][2]}
 
 
+# Parameters: now, estate, base (engineer ids base+1..base+n), n. Every 10th coverer is invited
+# (ranked by imported history, as the app ranks them); 3 in 4 have 1-3 completed, rated orders
+# so that scores differ and the ranking's order matters; the others have no record in the estate.
+COVERERS_SQL = [
+    ("engineers", """INSERT INTO engineers (id, name, phone, employee_no, status, claimed_at, created_at)
+        SELECT %(base)s + g, '覆盖工程师' || g, '136' || lpad((%(base)s + g)::text, 8, '0'),
+               'BENCHC' || lpad((%(base)s + g)::text, 8, '0'), CASE WHEN g %% 10 = 0 THEN 'invited' ELSE 'active' END,
+               CASE WHEN g %% 10 <> 0 THEN %(now)s END, %(now)s
+        FROM generate_series(1, %(n)s) g"""),
+    ("engineer_estates", """INSERT INTO engineer_estates (engineer_id, estate_id, assigned_at)
+        SELECT %(base)s + g, %(estate)s, %(now)s FROM generate_series(1, %(n)s) g"""),
+    ("service_orders", """INSERT INTO service_orders (source, estate_id, resident_phone, engineer_id, service_type,
+            description, status, requested_at, assigned_at, completed_at, rating, complained, created_at, updated_at)
+        SELECT 'import', %(estate)s, '139' || lpad(g::text, 8, '0'), %(base)s + g, 'repair', '', 'completed', req,
+               req + interval '2 hours', req + interval '1 day', 3 + (g * 7 + k) %% 3, (g + k) %% 37 = 0, req, req
+        FROM generate_series(1, %(n)s) g CROSS JOIN LATERAL generate_series(1, 1 + g %% 3) k
+        CROSS JOIN LATERAL (SELECT %(now)s - ((g * 13 + k * 101) %% 700) * interval '1 day' AS req) r
+        WHERE g %% 4 <> 0"""),
+]
+
+
+def coverers_estates(args) -> list[tuple[int, int]]:
+    """(coverers, estate) for each --coverers size: the last estates, away from the readers' ones."""
+    return [(n, args.estates - i) for i, n in enumerate(args.coverers)]
+
+
+def seed_coverers(args, database_url: str) -> list[tuple[int, int]]:
+    """For each --coverers size N, one estate gets N more covering engineers (before the rebuild,
+    which scores them from their orders). Set-based SQL, one transaction."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+    base = args.estates
+    started = time.monotonic()
+    with psycopg.connect(database_url) as conn:
+        for n, estate in coverers_estates(args):
+            for table, sql in COVERERS_SQL:
+                conn.execute(sql, {"now": now, "estate": estate, "base": base, "n": n})
+            base += n
+        conn.execute("SELECT setval(pg_get_serial_sequence('engineers', 'id'), (SELECT max(id) FROM engineers))")
+        conn.commit()
+    log(f"coverers: {base - args.estates:,} more engineers over {len(args.coverers)} estates "
+        f"in {time.monotonic() - started:.1f} s")
+    return coverers_estates(args)
+
+
 def vacuum_analyze(database_url: str) -> float:
     started = time.monotonic()
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -399,6 +450,55 @@ def read_throughput(args, stack: dict, readers: list, tmp: Path) -> dict:
     return out
 
 
+def ranking_by_coverers(args, stack: dict, estates: list[tuple[int, int]], token: str, tmp: Path) -> list[dict]:
+    """`GET /api/v1/estates/{id}/engineers` of an estate covered by 3 + N engineers, for each
+    --coverers N: a check of the first page, a 3 s warm-up (every worker prepares its statements:
+    psycopg does after 5 executions, and PostgreSQL may then reuse a generic plan), then one wrk
+    round of --duration seconds. Returns req/s and latencies per size."""
+    wrk, s, out = ensure_wrk(), requests.Session(), []
+    for n, estate in estates:
+        path = f"/api/v1/estates/{estate}/engineers"
+        items = call(s, "GET", stack["app_url"] + path, 200, token=token).json()["items"]
+        if len(items) != min(50, n + 3) or [i["rank"] for i in items] != list(range(1, len(items) + 1)):
+            raise BenchError(f"estate {estate} ({n} coverers): unexpected ranking of {len(items)} rows")
+        script = wrk_script(tmp, f"coverers-{n}", [(path, token)])
+        try:
+            run_wrk(args, wrk, script, stack["app_url"], stack["access_log"], RANKING_RE, "app", 3, stack["cpu"])
+        except BenchError as exc:  # a request slower than wrk's 5 s timeout: the round below says so
+            log(f"warm-up with {n:,} coverers: {str(exc).splitlines()[0]}")
+        alone = []
+        for _ in range(5):  # one request at a time, after the warm-up (plans prepared)
+            started = time.monotonic()
+            call(s, "GET", stack["app_url"] + path, 200, token=token)
+            alone.append((time.monotonic() - started) * 1000)
+        log(f"one request alone, {n:,} coverers: {statistics.median(alone):.1f} ms (median of 5)")
+        log(f"wrk: ranking of an estate with {n:,} coverers, {args.duration} s")
+        try:
+            figures = run_wrk(args, wrk, script, stack["app_url"], stack["access_log"], RANKING_RE, "app",
+                              args.duration, stack["cpu"])
+        except (BenchError, ZeroDivisionError) as exc:  # no request answered within wrk's 5 s timeout
+            figures = {"rps": 0.0, "error": (str(exc) or type(exc).__name__).splitlines()[0]}
+        out.append({"coverers": n, "estate": estate, "alone_ms": statistics.median(alone), **figures})
+        log(f"{n:,} coverers: {figures['rps']:.0f} req/s, one request alone {statistics.median(alone):.1f} ms")
+    return out
+
+
+def coverers_report(args, rows: list[dict]) -> list[str]:
+    out = ["", "=" * 84, f"Ranking by coverers, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC "
+           f"(load average {os.getloadavg()[0]:.2f}); wrk -t{args.wrk_threads} -c{args.connections}, "
+           f"one {args.duration} s round each",
+           f"{'coverers':>10}{'alone ms':>10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'srv p50':>9}{'srv p99':>9}"
+           f"{'app CPU ms':>12}{'PG CPU ms':>11}"]
+    for r in rows:
+        if "error" in r:
+            out.append(f"{r['coverers']:>10,}{r['alone_ms']:>10.1f}  no wrk figures: {r['error']}")
+            continue
+        out.append(f"{r['coverers']:>10,}{r['alone_ms']:>10.1f}{r['rps']:>9.0f}{r['p50_us'] / 1000:>9.1f}"
+                   f"{r['p99_us'] / 1000:>9.1f}{r['server_p50_ms']:>9.2f}{r['server_p99_ms']:>9.2f}"
+                   f"{r['cpu']['server']:>12.2f}{r['cpu']['postgres']:>11.2f}")
+    return out + ["", f"command: {command_line(args)}", "=" * 84]
+
+
 def _median_round(rounds: list[dict]) -> dict:
     """The round with the median req/s (its latencies and CPU go with it)."""
     return sorted(rounds, key=lambda r: r["rps"])[(len(rounds) - 1) // 2] | {
@@ -511,6 +611,8 @@ def command_line(args) -> str:
             parts += [f"--{name.replace('_', '-')}", str(value)]
     if args.no_limiter:
         parts.append("--no-limiter")
+    if args.coverers:
+        parts += ["--coverers", ",".join(map(str, args.coverers))]
     return shlex.join(parts)
 
 
@@ -646,6 +748,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="PostgreSQL server (any database on it) where the benchmark database is created")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="rate-limit storage")
     p.add_argument("--no-limiter", action="store_true", help="RATELIMIT_ENABLED=false instead of high limits")
+    p.add_argument("--coverers", type=lambda v: [int(x) for x in v.split(",")], default=[],
+                   help="only the ranking read, of estates covered by this many more engineers each "
+                        "(e.g. 10,100,1000,10000): one wrk round per size, no feed, bare Flask or notifications")
     p.add_argument("--no-readme", action="store_true", help="do not write the figures into bench/README.md")
     p.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with the server logs")
     return p
@@ -655,6 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.estates < max(args.tokens, 3) + 1 or args.residents < args.notify_residents + 20 * args.estates:
         raise SystemExit("need more estates than --tokens, and at least --notify-residents + 20 x --estates residents")
+    if args.coverers and args.estates - len(args.coverers) <= args.tokens:
+        raise SystemExit("--coverers needs an estate of its own for each size, beyond the --tokens readers' estates")
 
     def interrupted(signum, frame):
         raise Interrupted(signal.Signals(signum).name)
@@ -679,9 +786,15 @@ def main(argv: list[str] | None = None) -> int:
                 if result.returncode != 0:
                     raise BenchError(f"flask db upgrade failed:\n{result.stdout}\n{result.stderr}")
                 seeded = seed(args, database_url)
+                covered = seed_coverers(args, database_url) if args.coverers else []
                 rebuild = rebuild_stats(env, database_url)
                 vacuum_s = vacuum_analyze(database_url)
                 stack = start_stack(args, procs, env, tmp, fake_port, database)
+                if covered:  # the ranking by coverers only
+                    rows = ranking_by_coverers(args, stack, covered, seeded["readers"][0][2], tmp)
+                    print("\n".join(coverers_report(args, rows)))
+                    failed = False
+                    return 0
                 register_s = register_openids(stack["fake_url"], args.notify_residents)
                 read = read_throughput(args, stack, seeded["readers"], tmp)
                 notify = notify_estate(args, procs, env, stack, seeded["engineer_token"], database_url, tmp)

@@ -8,6 +8,7 @@ from flask import Flask
 from community.care import services as care
 from community.feed import services as feed
 from community.products import services as products
+from community.stats import services as stats
 from community.stewards import services as stewards
 from community.trust import services as trust
 from core import signals
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     signals.visit_ref_refusal.connect(_visit_ref_refusal)
     signals.work_waiting.connect(_flags_waiting)
     signals.work_waiting.connect(_complaints_and_posts_waiting)
+    signals.coverage_added.connect(_coverage_added)
 
 
 def _media_checked(event_type: str, event: dict) -> None:
@@ -43,6 +45,10 @@ def _phone_confirmed(sender, *, user_id: int, phone: str) -> None:
 def _service_completed(sender, *, resident_id: int, order_id: int) -> None:
     care.on_order_completed(order_id)  # the care item it booked is done
     trust.life_sign(resident_id, "order")  # binding points wait for a sign of life
+
+
+def _coverage_added(sender, *, engineer_ids: list[int]) -> None:
+    stats.on_covered(engineer_ids)  # the new coverage rows' ranking key (community.stats)
 
 
 def _service_cancelled(sender, *, order_id: int) -> None:

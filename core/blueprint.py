@@ -16,8 +16,11 @@ def _commit_boundary(view):
     def wrapper(*args, **kwargs):
         if request.method in READ_METHODS:
             # Reads need no transaction: without BEGIN/COMMIT a simple read is two round trips
-            # shorter. GET views never write (HTTP semantics; the convention of this codebase).
+            # shorter. GET views never write (HTTP semantics; the convention of this codebase),
+            # except the once-a-day activity mark of authentication, which autocommit commits
+            # as it runs: there is nothing to commit or roll back afterwards.
             db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            return view(*args, **kwargs)
         response = current_app.make_response(view(*args, **kwargs))
         if response.status_code < 400:
             db.session.commit()  # an IntegrityError here becomes a 409 in core.errors

@@ -17,6 +17,9 @@ FAKE_APPID = "wx_fake_appid"
 FAKE_SECRET = "fake_secret"
 
 
+MAX_TOKEN_CACHE_SECONDS = 60
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or malformed."""
 
@@ -126,6 +129,8 @@ def load_config() -> dict:
         "WECHAT_PUSH_MAX_SKEW_SECONDS": _int("WECHAT_PUSH_MAX_SKEW_SECONDS", 300),
         # Accounts
         "TOKEN_TTL_DAYS": _int("TOKEN_TTL_DAYS", 30),
+        # how long a worker may answer a read from its cache of a token's principal (core.auth); 0: never
+        "TOKEN_CACHE_SECONDS": _int("TOKEN_CACHE_SECONDS", 10),
         "ENGINEER_INVITE_TTL_DAYS": _int("ENGINEER_INVITE_TTL_DAYS", 14),
         # Steward binding
         "BINDING_CODE_TTL_SECONDS": _int("BINDING_CODE_TTL_SECONDS", 7200),
@@ -204,6 +209,10 @@ def load_config() -> dict:
     if cfg["PUBLIC_BASE_URL"] and not re.fullmatch(r"https?://[^/\s]+", cfg["PUBLIC_BASE_URL"]):
         raise ConfigError("PUBLIC_BASE_URL must be an origin such as https://linli.example.com, "
                           f"got {cfg['PUBLIC_BASE_URL']!r}")
+    if not 0 <= cfg["TOKEN_CACHE_SECONDS"] <= MAX_TOKEN_CACHE_SECONDS:
+        # The documented bound on a revocation reaching every worker: seconds, never the token's lifetime.
+        raise ConfigError(f"TOKEN_CACHE_SECONDS must be 0 to {MAX_TOKEN_CACHE_SECONDS}, "
+                          f"got {cfg['TOKEN_CACHE_SECONDS']}")
     if production and cfg["RATELIMIT_ENABLED"] and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         # Each worker would count on its own: a limit of 10 becomes 10 per worker and per restart.
         raise ConfigError("RATELIMIT_STORAGE_URI (or REDIS_URL) must name a shared storage such as "

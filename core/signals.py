@@ -72,9 +72,15 @@ None: where the client said it was), points_key (str | None: the key of the pend
 promised by this call). Sent by community.stewards.services.bind; received by community.trust
 (through community.init_app: the binding is watched for a sign of life and checked for flags).""")
 
+coverage_added = _signals.signal("coverage-added", doc="""\
+Engineers began to cover estates (an admin's edit, the engineers CSV import).
+kwargs: engineer_ids (list[int]). Sent by community.estates.services; received by community.stats
+(through community.init_app: the new coverage rows take the engineer's ranking key in the estate,
+which a record made before the coverage already fixes).""")
+
 user_active = _signals.signal("user-active", doc="""\
 A user opened a session: a WeChat login, or the first bearer-token request of an Asia/Shanghai day.
-kwargs: user_id (int). Sent by core.accounts.services (login_with_wechat, principal_for_token at
+kwargs: user_id (int). Sent by core.accounts.services (login_with_wechat, token_grant at
 most once a day per user); received by community.trust (a session on another day than the binding
 is a sign of life).""")
 

@@ -17,7 +17,8 @@ Rules it keeps (docs/points.md, "The ledger"):
 - System accounts (issuance, adjustments, held, redeemed, expired) keep no running balance: it
   would make one row every transaction must lock. Their balance is the sum of their postings.
 
-Statements are SQLAlchemy Core, built once: this is the platform's hottest write path.
+Statements are SQLAlchemy Core, built once: this is the platform's hottest write path. On PostgreSQL
+a grant is one statement and a redemption's hold part of one (see "one round trip on PostgreSQL").
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from core.db import insert_or_nothing, utcnow
+from core.db import UTCDateTime, insert_or_nothing, utcnow
 from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -267,11 +268,125 @@ def _put_back(original_tx_id: int, tx_id: int) -> None:
             {"lot_id": lot_id, "transaction_id": tx_id, "amount": -amount} for lot_id, amount in taken])
 
 
+# -- one round trip on PostgreSQL ------------------------------------------------------------
+# A grant, and the hold of a redemption (points.services), are the platform's hottest writes. On
+# PostgreSQL each is one statement of data-modifying CTEs, built once per process, sent with bound
+# parameters: the same rows as the statements above (tests/points/test_one_statement.py runs both
+# paths and compares), in one round trip instead of five to eleven. The rules stay in the SQL the
+# database runs: the key is claimed by INSERT … ON CONFLICT DO NOTHING, a debit is the conditional
+# UPDATE, and every later row is written only from what those two returned. SQLite (and
+# POINTS_ONE_STATEMENT = False) take the portable path.
+
+def one_statement() -> bool:
+    """Post grants and redemption holds in one statement each: PostgreSQL, unless the app sets
+    POINTS_ONE_STATEMENT to False (the tests do, to compare both paths on the same database)."""
+    return db.session.get_bind().dialect.name == "postgresql" and current_app.config.get("POINTS_ONE_STATEMENT", True)
+
+
+def _typed(sql: str, **types) -> sa.TextClause:
+    """A statement built once, its parameters typed (UTC datetimes are stored naive)."""
+    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=type_) for name, type_ in types.items()))
+
+
+_GRANT = _typed("""
+WITH account AS (
+    SELECT id FROM points_accounts WHERE user_id = :user_id
+), tx AS (
+    -- the key first: a concurrent twin waits on the unique index, a repeated key inserts nothing
+    INSERT INTO points_transactions (kind, idempotency_key, account_id, amount, reason, actor_id, created_at)
+    SELECT :kind, :key, account.id, :amount, :reason, :actor_id, :now FROM account
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, account_id
+), credit AS (
+    UPDATE points_accounts SET balance = balance + :amount FROM tx WHERE points_accounts.id = tx.account_id
+), postings AS (
+    INSERT INTO points_postings (transaction_id, account_id, amount)
+    SELECT tx.id, leg.account_id, leg.amount
+    FROM tx CROSS JOIN LATERAL (VALUES (1, :source, -:amount), (2, tx.account_id, :amount)) AS leg(n, account_id, amount)
+    ORDER BY leg.n
+), lot AS (
+    INSERT INTO points_lots (account_id, transaction_id, amount, remaining, expires_at, created_at)
+    SELECT account_id, id, :amount, :amount, :expires_at, :now FROM tx
+)
+SELECT (SELECT id FROM account) AS account_id, (SELECT id FROM tx) AS transaction_id
+""", user_id=sa.BigInteger(), kind=sa.String(), key=sa.String(), amount=sa.BigInteger(), reason=sa.String(),
+    actor_id=sa.BigInteger(), now=UTCDateTime(), source=sa.BigInteger(), expires_at=UTCDateTime())
+
+
+def _grant_in_one_statement(user_id: int, amount: int, kind: str, key: str, reason: str, *, actor_id: int | None,
+                            source: str, expires_at: datetime | None) -> Posted:
+    """`grant` on PostgreSQL: account, key, credit, postings and lot in one statement."""
+    params = {"user_id": user_id, "kind": kind, "key": key, "amount": amount, "reason": reason[:255],
+              "actor_id": actor_id, "now": utcnow(), "source": system_account_id(source), "expires_at": expires_at}
+    row = db.session.connection().execute(_GRANT, params).one()
+    if row.account_id is None:  # the user's first points: create the account, then post
+        account_id_of(user_id)
+        row = db.session.connection().execute(_GRANT, params).one()
+    if row.transaction_id is None:  # posted before, or a concurrent twin committed this key first
+        existing = _existing(key, kind, row.account_id, amount, [(params["source"], -amount), (row.account_id, amount)])
+        if existing is None:
+            raise RuntimeError(f"points: key {key} conflicted but cannot be read")
+        return existing
+    return Posted(row.transaction_id, True)
+
+
+# The hold of a redemption, as CTEs that points.services.redeem puts around its own (the reward's
+# per-user limit and stock, the redemption and its event), all in one statement. The statement must
+# come after one that locked the user's account row (the lock of its lots): PostgreSQL takes one
+# snapshot per statement, so only then does the lots' FIFO read below see every committed change.
+# `go` is the caller's CTE: one row when the debit passed and so did the caller's checks.
+HOLD_DEBIT = """
+tx AS (
+    INSERT INTO points_transactions (kind, idempotency_key, account_id, amount, reason, actor_id, created_at)
+    VALUES ('hold', :key, :account, :amount, :reason, :actor_id, :now)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+), debit AS (
+    -- never negative: this conditional update is the check
+    UPDATE points_accounts SET balance = balance - :amount
+    WHERE id = :account AND balance - :amount >= 0 AND EXISTS (SELECT FROM tx)
+    RETURNING id
+)"""
+HOLD_WRITES = """
+postings AS (
+    INSERT INTO points_postings (transaction_id, account_id, amount)
+    SELECT go.id, leg.account_id, leg.amount
+    FROM go CROSS JOIN LATERAL (VALUES (1, :account, -:amount), (2, :held, :amount)) AS leg(n, account_id, amount)
+    ORDER BY leg.n
+), spendable AS (
+    -- soonest expiry first, never-expiring last (NULLs sort last), oldest first among equals:
+    -- the order of ix_points_lots_spendable; `before` is what the lots ahead of this one hold
+    SELECT id, remaining,
+           sum(remaining) OVER (ORDER BY expires_at, id ROWS UNBOUNDED PRECEDING) - remaining AS before
+    FROM points_lots WHERE account_id = :account AND remaining > 0
+), taken AS (
+    SELECT spendable.id, least(spendable.remaining, :amount - spendable.before) AS amount, spendable.before
+    FROM spendable, go WHERE spendable.before < :amount
+), lots AS (
+    UPDATE points_lots SET remaining = points_lots.remaining - taken.amount FROM taken WHERE points_lots.id = taken.id
+), lot_uses AS (
+    INSERT INTO points_lot_uses (lot_id, transaction_id, amount)
+    SELECT taken.id, go.id, taken.amount FROM taken, go ORDER BY taken.before
+), hold AS (
+    INSERT INTO points_holds (account_id, amount, status, hold_transaction_id, created_at)
+    SELECT :account, :amount, 'held', go.id, :now FROM go
+    RETURNING id
+)"""
+HOLD_TYPES = {"key": sa.String(), "account": sa.BigInteger(), "amount": sa.BigInteger(), "reason": sa.String(),
+              "actor_id": sa.BigInteger(), "now": UTCDateTime(), "held": sa.BigInteger()}
+
+
 # -- the movements ----------------------------------------------------------------------------
 
 def grant(user_id: int, amount: int, kind: str, key: str, reason: str, *, actor_id: int | None = None,
           source: str = ISSUANCE, expires_at: datetime | None = ...) -> Posted:
-    """Give a user points (a new lot). Idempotent by `key`."""
+    """Give a user points (a new lot). Idempotent by `key`. On PostgreSQL one statement
+    (`_grant_in_one_statement`), elsewhere the statements below: the same rows either way."""
+    if one_statement():
+        if amount <= 0:
+            raise ValueError(f"nothing to grant: {amount}")
+        return _grant_in_one_statement(user_id, amount, kind, key, reason, actor_id=actor_id, source=source,
+                                       expires_at=expiry_for(utcnow()) if expires_at is ... else expires_at)
     account = account_id_of(user_id)
     posted = post(kind, key, reason, account_id=account, amount=amount, actor_id=actor_id,
                   legs=[(system_account_id(source), -amount), (account, amount)], user_accounts={account})
@@ -412,17 +527,29 @@ class Balance:
     expiring_before: datetime | None  # the soonest of those expiries
 
 
+def _balance_statement() -> sa.Select:
+    """The account's balance, its open holds and the points expiring before :horizon, with the
+    soonest of those expiries: one statement (a balance is read on every visit to the points page)."""
+    a, lots = _accounts.c, _lots.c
+    expiring = sa.and_(lots.account_id == a.id, lots.remaining > 0, lots.expires_at <= sa.bindparam("horizon"))
+    return sa.select(
+        a.balance,
+        sa.select(sa.func.coalesce(sa.func.sum(Hold.__table__.c.amount), 0)).where(
+            Hold.__table__.c.account_id == a.id, Hold.__table__.c.status == "held").scalar_subquery().label("held"),
+        sa.select(sa.func.coalesce(sa.func.sum(lots.remaining), 0)).where(expiring).scalar_subquery().label("expiring"),
+        sa.select(sa.func.min(lots.expires_at)).where(expiring).scalar_subquery().label("soonest"),
+    ).where(a.user_id == sa.bindparam("user_id"))
+
+
+_BALANCE = _balance_statement()
+
+
 def balance(user_id: int) -> Balance:
-    account = db.session.execute(sa.select(_accounts.c.id, _accounts.c.balance).where(
-        _accounts.c.user_id == user_id)).first()
-    if account is None:
-        return Balance(0, 0, 0, None)
-    held = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Hold.amount), 0)).where(
-        Hold.account_id == account.id, Hold.status == "held"))
     horizon = utcnow() + timedelta(days=current_app.config["POINTS_EXPIRY_NOTICE_DAYS"])
-    expiring, soonest = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(_lots.c.remaining), 0), sa.func.min(_lots.c.expires_at)).where(
-        _lots.c.account_id == account.id, _lots.c.remaining > 0, _lots.c.expires_at <= horizon)).one()
+    row = db.session.execute(_BALANCE, {"user_id": user_id, "horizon": horizon}).first()
+    if row is None:
+        return Balance(0, 0, 0, None)
+    soonest = row.soonest
     if soonest is not None and soonest.tzinfo is None:
         soonest = soonest.replace(tzinfo=horizon.tzinfo)
-    return Balance(account.balance, int(held), int(expiring), soonest)
+    return Balance(row.balance, int(row.held), int(row.expiring), soonest)

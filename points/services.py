@@ -19,7 +19,7 @@ from flask import current_app
 
 from core import audit, checkpoint, signals
 from core.accounts.models import User
-from core.db import insert_or_nothing, utcnow
+from core.db import UTCDateTime, insert_or_nothing, utcnow
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.formatting import BUSINESS_TZ, localtime
@@ -325,13 +325,9 @@ def _event(redemption: Redemption, status: str, actor_id: int | None, note: str 
     db.session.add(RedemptionEvent(redemption_id=redemption.id, status=status, actor_id=actor_id, note=note))
 
 
-def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
-    """Hold the points and reserve the stock in one transaction: a pending redemption (approved at
-    once for trusted users when the reward allows it)."""
-    if quantity < 1:
-        raise ValidationFailed("数量至少为 1", details={"fields": {"quantity": ["至少为 1"]}})
-    reward = get_reward(reward_id)
-    now = utcnow()
+def _check_redeemable(user: User, reward, now: datetime) -> None:
+    """On offer now, and for this user when the reward has an audience (`reward`: a Reward, or a
+    row with its columns)."""
     on_offer = reward.active and (reward.starts_at is None or reward.starts_at <= now) and (
         reward.ends_at is None or reward.ends_at > now)
     if not on_offer:
@@ -341,6 +337,28 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
         raise Forbidden("该奖品仅限相应等级的服务代言人兑换", code="reward_not_in_audience")
     if reward.offer_only and not signals.ask(signals.reward_offered, default=False, user_id=user.id, reward_id=reward.id):
         raise Forbidden("该奖品仅限活动小区的住户兑换", code="reward_not_offered")
+
+
+def _per_user_limit_reached(reward, taken: int) -> Conflict:
+    return Conflict(f"每人限兑 {reward.per_user_limit} 件", code="per_user_limit_reached",
+                    details={"limit": reward.per_user_limit, "already": int(taken)})
+
+
+def _out_of_stock() -> Conflict:
+    return Conflict("奖品库存不足", code="out_of_stock")
+
+
+def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
+    """Hold the points and reserve the stock in one transaction: a pending redemption (approved at
+    once for trusted users when the reward allows it). On PostgreSQL two statements
+    (`_redeem_in_two_statements`), elsewhere the ORM and the ledger's statements: the same rows."""
+    if quantity < 1:
+        raise ValidationFailed("数量至少为 1", details={"fields": {"quantity": ["至少为 1"]}})
+    if ledger.one_statement():
+        return _redeem_in_two_statements(user, reward_id, quantity)
+    reward = get_reward(reward_id)
+    now = utcnow()
+    _check_redeemable(user, reward, now)
     points = reward.cost * quantity
     # The hold's conditional debit locks the user's account row: this user's redemptions run one
     # at a time from here, so the per-user count below cannot be raced.
@@ -349,13 +367,12 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
     if reward.per_user_limit is not None:
         taken = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Redemption.quantity), 0)).where(
             Redemption.user_id == user.id, Redemption.reward_id == reward.id,
-            Redemption.status.in_(("pending", "approved", "fulfilled"))))
+            Redemption.status.in_(ACTIVE_STATUSES)))
         if taken + quantity > reward.per_user_limit:
-            raise Conflict(f"每人限兑 {reward.per_user_limit} 件", code="per_user_limit_reached",
-                           details={"limit": reward.per_user_limit, "already": int(taken)})
+            raise _per_user_limit_reached(reward, taken)
     if reward.stock is not None and not db.session.execute(sa.update(Reward).where(
             Reward.id == reward.id, Reward.stock >= quantity).values(stock=Reward.stock - quantity)).rowcount:
-        raise Conflict("奖品库存不足", code="out_of_stock")
+        raise _out_of_stock()
     redemption = Redemption(user_id=user.id, reward_id=reward.id, quantity=quantity, points=points, hold_id=held.id,
                             decide_by=now + timedelta(days=current_app.config["REDEMPTION_DECISION_DAYS"]))
     db.session.add(redemption)
@@ -364,6 +381,90 @@ def redeem(user: User, reward_id: int, quantity: int = 1) -> Redemption:
     if _trusted(user, reward):
         _decide(redemption, "approved", None, "自动审核通过")
     db.session.flush()
+    return redemption
+
+
+ACTIVE_STATUSES = ("pending", "approved", "fulfilled")  # what counts against a reward's per-user limit
+_rewards, _accounts = Reward.__table__, ledger._accounts
+# Statement 1: the reward, and the user's account row locked (the lock of its lots, and of this
+# user's redemptions: the per-user count in statement 2 cannot be raced).
+_REWARD_LOCKING_ACCOUNT = sa.select(
+    *(_rewards.c[name] for name in ("id", "name", "cost", "stock", "per_user_limit", "min_level", "offer_only",
+                                    "auto_approve", "auto_approve_min_level", "active", "starts_at", "ends_at")),
+    sa.select(_accounts.c.id).where(_accounts.c.user_id == sa.bindparam("user_id")).with_for_update()
+    .scalar_subquery().label("account_id"),
+).where(_rewards.c.id == sa.bindparam("reward_id"))
+# Statement 2: the hold (points.ledger's CTEs) and the redemption, written only when the debit, the
+# per-user limit and the stock (a conditional decrement) all pass; otherwise nothing but the
+# claimed key and the debit, which the caller's rollback undoes, as on the portable path.
+_REDEEM = ledger._typed(f"""
+WITH {ledger.HOLD_DEBIT}, within_limit AS (
+    SELECT coalesce(sum(quantity), 0) AS already,
+           :per_user_limit IS NULL OR coalesce(sum(quantity), 0) + :quantity <= :per_user_limit AS ok
+    FROM points_redemptions
+    WHERE user_id = :user_id AND reward_id = :reward_id AND status IN {ACTIVE_STATUSES!r}
+      AND :per_user_limit IS NOT NULL
+), stock AS (
+    UPDATE points_rewards SET stock = stock - :quantity
+    WHERE id = :reward_id AND stock >= :quantity AND :stock_limited
+      AND EXISTS (SELECT FROM debit) AND (SELECT ok FROM within_limit)
+    RETURNING id
+), go AS (
+    SELECT tx.id FROM tx
+    WHERE EXISTS (SELECT FROM debit) AND (SELECT ok FROM within_limit)
+      AND (NOT :stock_limited OR EXISTS (SELECT FROM stock))
+), {ledger.HOLD_WRITES}, redemption AS (
+    INSERT INTO points_redemptions (user_id, reward_id, quantity, points, status, hold_id, created_at, decide_by)
+    SELECT :user_id, :reward_id, :quantity, :amount, 'pending', hold.id, :now, :decide_by FROM hold
+    RETURNING id, hold_id
+), event AS (
+    INSERT INTO points_redemption_events (redemption_id, status, actor_id, created_at)
+    SELECT id, 'pending', :user_id, :now FROM redemption
+)
+SELECT EXISTS (SELECT FROM debit) AS debited, (SELECT already FROM within_limit) AS already,
+       (SELECT ok FROM within_limit) AS within_limit, (SELECT sum(amount) FROM taken) AS from_lots,
+       redemption.id AS redemption_id, redemption.hold_id
+FROM (SELECT 1) AS one LEFT JOIN redemption ON true
+""", **ledger.HOLD_TYPES, user_id=sa.BigInteger(), reward_id=sa.BigInteger(), quantity=sa.Integer(),
+    per_user_limit=sa.Integer(), stock_limited=sa.Boolean(), decide_by=UTCDateTime())
+
+
+def _redeem_in_two_statements(user: User, reward_id: int, quantity: int) -> Redemption:
+    """`redeem` on PostgreSQL: the reward with the account locked, then everything it writes in
+    one statement; refusals in the same order and with the same errors as the portable path."""
+    now = utcnow()
+    connection = db.session.connection()
+    reward = connection.execute(_REWARD_LOCKING_ACCOUNT, {"reward_id": reward_id, "user_id": user.id}).first()
+    if reward is None:
+        raise NotFound("奖品不存在", code="reward_not_found")
+    _check_redeemable(user, reward, now)
+    account = reward.account_id or ledger.account_id_of(user.id)  # no account yet: no points either
+    points = reward.cost * quantity
+    decide_by = now + timedelta(days=current_app.config["REDEMPTION_DECISION_DAYS"])
+    row = connection.execute(_REDEEM, {
+        "key": f"redemption:{uuid.uuid4().hex}", "account": account, "amount": points,
+        "reason": f"兑换「{reward.name}」×{quantity}"[:255], "actor_id": user.id, "now": now,
+        "held": ledger.system_account_id(ledger.HELD), "user_id": user.id, "reward_id": reward.id,
+        "quantity": quantity, "per_user_limit": reward.per_user_limit, "stock_limited": reward.stock is not None,
+        "decide_by": decide_by}).one()
+    if not row.debited:
+        raise InsufficientPoints(details={"needed": points})
+    if not row.within_limit:
+        raise _per_user_limit_reached(reward, row.already)
+    if row.redemption_id is None:
+        raise _out_of_stock()
+    if row.from_lots != points:
+        raise RuntimeError(f"account {account}: lots hold {row.from_lots} of the {points} its balance allowed")
+    # The row as written, without reading it back: a persistent object for the caller.
+    redemption = Redemption(id=row.redemption_id, user_id=user.id, reward_id=reward.id, quantity=quantity,
+                            points=points, status="pending", hold_id=row.hold_id, reason=None, note=None,
+                            created_at=now, decide_by=decide_by, decided_at=None, decided_by_id=None,
+                            fulfilled_at=None)
+    sa.orm.make_transient_to_detached(redemption)
+    db.session.add(redemption)
+    if _trusted(user, reward):
+        _decide(redemption, "approved", None, "自动审核通过")
+        db.session.flush()
     return redemption
 
 
@@ -659,9 +760,12 @@ class Summary(Balance):
     pending: int = 0  # promised, not yet spendable (sum of the user's pending grants)
 
 
+_PENDING_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(PendingGrant.__table__.c.amount), 0)).where(
+    PendingGrant.__table__.c.user_id == sa.bindparam("user_id"), PendingGrant.__table__.c.status == "pending")
+
+
 def pending_total(user_id: int) -> int:
-    return int(db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(PendingGrant.amount), 0)).where(
-        PendingGrant.user_id == user_id, PendingGrant.status == "pending")))
+    return int(db.session.scalar(_PENDING_TOTAL, {"user_id": user_id}))
 
 
 def balance(user_id: int) -> Summary:

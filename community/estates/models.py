@@ -75,14 +75,35 @@ class Engineer(db.Model):
     )
 
 
+# The score of an engineer with no record in an estate (community.stats.services.UNRANKED_SCORE,
+# the formula at zero: a test keeps the two equal). New coverage rows start from it.
+UNRANKED_SCORE = 36.75
+
+
 class EngineerEstate(db.Model):
-    """Coverage: an engineer serves an estate (an estate may have several engineers)."""
+    """Coverage: an engineer serves an estate (an estate may have several engineers).
+
+    The row also carries the engineer's ranking key in the estate, a copy of their
+    community.stats EngineerEstateStat (score, first service), or UNRANKED_SCORE and no first
+    service while they have no record there. The estate's ranking then reads its first page
+    straight from ix_engineer_estates_rank in order and stops: the same cost with 10 or 10,000
+    coverers (issue 15). community.stats writes the copy whenever it scores, when coverage is
+    added (signal coverage_added) and in its rebuild."""
 
     __tablename__ = "engineer_estates"
 
     engineer_id: Mapped[int] = mapped_column(sa.ForeignKey("engineers.id"), primary_key=True)
-    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True, index=True)
+    estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estates.id"), primary_key=True)
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rank_score: Mapped[float] = mapped_column(sa.Float, default=UNRANKED_SCORE,
+                                              server_default=sa.text(str(UNRANKED_SCORE)))
+    rank_first_service_at: Mapped[datetime | None]
+
+
+# The ranking's order (community.stats.services.RANK_ORDER), the estate first: also every lookup
+# of an estate's coverers.
+sa.Index("ix_engineer_estates_rank", EngineerEstate.estate_id, EngineerEstate.rank_score.desc(),
+         EngineerEstate.rank_first_service_at, EngineerEstate.engineer_id)
 
 
 class Residency(db.Model):

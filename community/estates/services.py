@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community.estates.models import Address, AgentDuty, Engineer, EngineerEstate, Estate, Residency
-from core import audit, crypto
+from core import audit, crypto, signals
 from core.accounts import services as accounts
 from core.accounts.models import User
 from core.db import insert_or_nothing, starts_with, utcnow
@@ -607,6 +607,8 @@ def set_engineer_estates(engineer: Engineer, estate_ids: list[int], *, actor: Us
     for estate_id in sorted(wanted - current):
         db.session.add(EngineerEstate(engineer_id=engineer.id, estate_id=estate_id))
     db.session.flush()
+    if wanted - current:  # the new rows' ranking key (community.stats)
+        signals.coverage_added.send(None, engineer_ids=[engineer.id])
     db.session.expire(engineer, ["estates"])
     if wanted != current:
         audit.record(actor, "engineer.estates.set", "engineer", engineer.id,
@@ -1022,6 +1024,7 @@ def import_engineers(rows: dict[str, tuple[int, dict]]) -> dict:
             sa.tuple_(EngineerEstate.engineer_id, EngineerEstate.estate_id).in_(removed[i:i + IN_CHUNK])))
     if added:
         db.session.execute(sa.insert(EngineerEstate), added)
+        signals.coverage_added.send(None, engineer_ids=sorted({row["engineer_id"] for row in added}))
     db.session.flush()
     return out
 

@@ -14,11 +14,13 @@ from community.feed.schemas import (
     PostSchema,
     PostUnlikeResultSchema,
     ReviewShareSchema,
+    dump_feed_post,
 )
 from core.auth import auth_required, current_api_user, current_principal
 from core.blueprint import Blueprint
 from core.idempotency import idempotent
 from core.pagination import PageArgsSchema, page_schema
+from core.schemas import fast_response
 
 bp = Blueprint("community_feed", __name__, url_prefix="/api/v1", description="小区动态与问答")
 
@@ -47,7 +49,8 @@ def estate_feed(args, estate_id):
 
     A question carries its accepted answer (`accepted_answer`: id, text, author) while it is published.
     """
-    return services.feed(current_principal(), estate_id, **args)
+    page = services.feed(current_principal(), estate_id, **args)
+    return fast_response({"items": [dump_feed_post(item) for item in page.items], "next_cursor": page.next_cursor})
 
 
 @bp.route("/posts/<int:post_id>")

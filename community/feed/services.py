@@ -13,6 +13,8 @@ and admins. Only they read, post, comment and like there.
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from community.estates.models import Engineer, EngineerEstate, Estate, Residency
@@ -42,14 +44,20 @@ STATUS_LABELS = {"published": "已发布", "held": "已提交，审核通过后�
 MAX_PHOTOS = 9
 
 
+# Every feed read runs this first, so it is built once (bound parameters per call).
+_r, _g, _c, _es = Residency.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c, Estate.__table__.c
+_MEMBERSHIP = sa.select(
+    _es.id,
+    sa.exists().where(_r.user_id == sa.bindparam("user_id"), _r.estate_id == _es.id, _r.left_at.is_(None))
+    .label("lives"),
+    sa.exists().where(_c.estate_id == _es.id, _c.engineer_id == _g.id, _g.user_id == sa.bindparam("user_id"),
+                      _g.status == "active").label("covers"),
+).where(_es.id == sa.bindparam("estate_id"))
+
+
 def _membership(who: Principal, estate_id: int):
     """(estate exists, lives there, covers it as an active engineer) in one statement."""
-    lives = sa.exists().where(Residency.user_id == who.id, Residency.estate_id == Estate.id,
-                              Residency.left_at.is_(None))
-    covers = sa.exists().where(EngineerEstate.estate_id == Estate.id, EngineerEstate.engineer_id == Engineer.id,
-                               Engineer.user_id == who.id, Engineer.status == "active")
-    return db.session.execute(sa.select(Estate.id, lives.label("lives"), covers.label("covers"))
-                              .where(Estate.id == estate_id)).first()
+    return db.session.execute(_MEMBERSHIP, {"user_id": who.id, "estate_id": estate_id}).first()
 
 
 def _role(who: Principal, row) -> str | None:
@@ -393,16 +401,12 @@ def _feed_item(row) -> dict:
     return item
 
 
-def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered: bool = False, limit: int = 20,
-         cursor: str | None = None) -> Page:
-    """The estate's posts, newest first: published ones, plus the caller's own held ones.
-
-    One statement for the page (author names and badges, the caller's likes, a question's accepted
-    answer with its author included), after the membership check: the page size does not change
-    the number of statements.
-    """
-    require_member(who, estate_id)
-    liked = sa.exists().where(PostLike.post_id == _p.id, PostLike.user_id == who.id)
+@functools.cache
+def _feed_statement(kind: bool, unanswered: bool, after: bool) -> sa.Select:
+    """The feed page's statement for one combination of filters, built once per process (a feed
+    read is a hot path: building this select costs more than running it). Parameters: user_id,
+    estate_id, kind, before_id (the cursor's post id), page (rows to fetch)."""
+    liked = sa.exists().where(PostLike.post_id == _p.id, PostLike.user_id == sa.bindparam("user_id"))
     stmt = (sa.select(_p.id, _p.estate_id, _p.author_id, _p.author_badge, _p.kind, _p.text, _p.photos, _p.status,
                       _p.answers_count, _p.comments_count, _p.likes_count, _p.accepted_answer_id, _p.review_id,
                       _p.created_at, sa.func.coalesce(_e.name, _u.display_name).label("author_name"),
@@ -418,17 +422,32 @@ def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered:
                          .outerjoin(_accepted_user, _au.id == _a.author_id)
                          .outerjoin(_accepted_engineer, sa.and_(_ae.user_id == _a.author_id,
                                                           _a.author_badge == "engineer")))
-            .where(_p.estate_id == estate_id,
-                   sa.or_(_p.status == "published", sa.and_(_p.status == "held", _p.author_id == who.id))))
+            .where(_p.estate_id == sa.bindparam("estate_id"),
+                   sa.or_(_p.status == "published",
+                          sa.and_(_p.status == "held", _p.author_id == sa.bindparam("user_id")))))
     if kind:
-        if kind not in POST_KINDS:
-            raise invalid("kind", f"类型须为：{'、'.join(POST_KINDS)}")
-        stmt = stmt.where(_p.kind == kind)
+        stmt = stmt.where(_p.kind == sa.bindparam("kind"))
     if unanswered:
         stmt = stmt.where(_p.kind == "question", _p.status == "published", _p.answers_count == 0)
-    if cursor:
-        stmt = stmt.where(_p.id < decode_cursor(cursor, 1, [int])[0])
-    rows = db.session.execute(stmt.order_by(_p.id.desc()).limit(limit + 1)).all()
+    if after:
+        stmt = stmt.where(_p.id < sa.bindparam("before_id"))
+    return stmt.order_by(_p.id.desc()).limit(sa.bindparam("page", type_=sa.Integer))
+
+
+def feed(who: Principal, estate_id: int, *, kind: str | None = None, unanswered: bool = False, limit: int = 20,
+         cursor: str | None = None) -> Page:
+    """The estate's posts, newest first: published ones, plus the caller's own held ones.
+
+    One statement for the page (author names and badges, the caller's likes, a question's accepted
+    answer with its author included), after the membership check: the page size does not change
+    the number of statements.
+    """
+    require_member(who, estate_id)
+    if kind and kind not in POST_KINDS:
+        raise invalid("kind", f"类型须为：{'、'.join(POST_KINDS)}")
+    params = {"user_id": who.id, "estate_id": estate_id, "kind": kind, "page": limit + 1,
+              "before_id": decode_cursor(cursor, 1, [int])[0] if cursor else None}
+    rows = db.session.execute(_feed_statement(bool(kind), unanswered, bool(cursor)), params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return Page([_feed_item(row) for row in rows], encode_cursor([rows[-1].id]) if more and rows else None)

@@ -38,9 +38,10 @@ class EngineerEstateStat(db.Model):
     first_service_at: Mapped[datetime | None]
     score: Mapped[float] = mapped_column(sa.Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    __table_args__ = (sa.Index("ix_engineer_estate_stats_rank", "estate_id", "score", "first_service_at",
-                               "engineer_id"),)
+    # Read by primary key only. The ranking's order is the coverage row's copy of score and first
+    # service (community.estates EngineerEstate, ix_engineer_estates_rank). No index by estate
+    # here: PostgreSQL's generic plan of the ranking took one to read every stats row of the
+    # estate and filter them against each coverer (issue 15).
 
 
 class EngineerEstateDay(db.Model):

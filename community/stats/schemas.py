@@ -3,7 +3,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from community.estates.schemas import EngineerNameSchema, EstateBriefSchema
-from core.schemas import upload_url
+from core.schemas import local_iso, upload_url
 
 
 class RankingComponentsSchema(ma.Schema):
@@ -31,6 +31,25 @@ class RankedEngineerSchema(ma.Schema):
     score = fields.Float()
     first_service_at = fields.DateTime(allow_none=True)
     components = fields.Nested(RankingComponentsSchema)
+
+
+def dump_ranked_engineer(item: dict) -> dict:
+    """`RankedEngineerSchema().dump(item)` for an item of community.stats.services.ranking, field by
+    field without marshmallow: the ranking is a hot read (core.schemas.fast_response).
+    tests/community/stats/test_ranking_fast_dump.py holds the two to the same output."""
+    engineer, parts = item["engineer"], item["components"]
+    avg = parts["avg_rating"]
+    return {
+        "rank": item["rank"], "activated": item["activated"], "score": float(item["score"]),
+        "engineer": {"id": engineer["id"], "name": engineer["name"], "photo_url": upload_url(engineer.get("photo"))},
+        "first_service_at": local_iso(item["first_service_at"]),
+        "components": {
+            "bayes_rating": float(parts["bayes_rating"]), "avg_rating": None if avg is None else float(avg),
+            "ratings_count": parts["ratings_count"], "likes": parts["likes"], "complaints": parts["complaints"],
+            "completed": parts["completed"], "recent_completed": parts["recent_completed"],
+            "quality": float(parts["quality"]), "volume": float(parts["volume"]),
+        },
+    }
 
 
 class RankingSchema(ma.Schema):

@@ -16,9 +16,16 @@ The score (documented in README.md, "Engineer ranking per estate"):
     score     = 100 * (0.6 * quality + 0.4 * volume), rounded to 4 decimals
 
 Ties: score, then earlier first service, then lower engineer id.
+
+The ranking key (score, first service) of each covering engineer is copied onto their coverage
+row (community.estates EngineerEstate.rank_score / rank_first_service_at; the unranked score while
+they have no record in the estate), whose index is the ranking's order: an estate's first page is
+an index range read in order and stopped, whatever the number of coverers (issue 15). Every
+write of a score here copies it (`_copy_keys`), as do new coverage (`on_covered`) and `rebuild`.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -79,6 +86,9 @@ def components(completed: int, recent: int, ratings_count: int, ratings_sum: int
     }
 
 
+UNRANKED_SCORE = components(0, 0, 0, 0, 0, 0)["score"]  # no record yet: EngineerEstate's default
+
+
 def score_of(stat: EngineerEstateStat) -> float:
     return components(stat.completed, stat.recent_completed, stat.ratings_count, stat.ratings_sum,
                       stat.complaints, stat.likes)["score"]
@@ -92,9 +102,37 @@ def _rescore(engineer_id: int, estate_ids: list[int] | None = None) -> None:
     stmt = sa.select(EngineerEstateStat).where(EngineerEstateStat.engineer_id == engineer_id)
     if estate_ids is not None:
         stmt = stmt.where(EngineerEstateStat.estate_id.in_(estate_ids))
+    keys = []
     for stat in db.session.scalars(stmt.execution_options(populate_existing=True)):
         stat.score = score_of(stat)
+        keys.append({"e": stat.engineer_id, "s": stat.estate_id, "score": stat.score, "first": stat.first_service_at})
     db.session.flush()
+    if keys:  # the coverage rows' copy of the ranking key (none where the engineer does not cover)
+        c = EngineerEstate.__table__.c
+        db.session.execute(sa.update(EngineerEstate.__table__)
+                           .where(c.engineer_id == sa.bindparam("e"), c.estate_id == sa.bindparam("s"))
+                           .values(rank_score=sa.bindparam("score"), rank_first_service_at=sa.bindparam("first")),
+                           keys)
+
+
+def _copy_keys(where=None) -> None:
+    """Set coverage rows' ranking key from their stats row (UNRANKED_SCORE and no first service
+    when there is none), set-based: `where` picks the coverage rows, all of them when None."""
+    c, s = EngineerEstate.__table__.c, EngineerEstateStat.__table__.c
+    stat = sa.select(EngineerEstateStat.__table__).where(s.engineer_id == c.engineer_id, s.estate_id == c.estate_id)
+    stmt = sa.update(EngineerEstate.__table__).values(
+        rank_score=sa.func.coalesce(stat.with_only_columns(s.score).scalar_subquery(), UNRANKED_SCORE),
+        rank_first_service_at=stat.with_only_columns(s.first_service_at).scalar_subquery())
+    db.session.execute(stmt if where is None else stmt.where(where))
+
+
+def on_covered(engineer_ids: Iterable[int]) -> None:
+    """Engineers began to cover estates (signal coverage_added, from community.estates): their
+    coverage rows take their ranking key, which a record made before the coverage (imported
+    history, a coverage removed and given back) already fixes."""
+    wanted = sorted(set(engineer_ids))
+    for i in range(0, len(wanted), 1000):
+        _copy_keys(EngineerEstate.__table__.c.engineer_id.in_(wanted[i:i + 1000]))
 
 
 def _stat(engineer_id: int, estate_id: int, *, first_service_at: datetime | None = None, **deltas) -> None:
@@ -186,23 +224,37 @@ def roll_window(today: date | None = None) -> int:
 RANKED_STATUSES = ("active", "invited")  # invited: not yet activated, their imported history counts
 
 
-def ranking(estate_id: int, *, limit: int = 50, activated_only: bool = False) -> list[dict]:
-    """The estate's covering engineers, best first, with the score's components: one query (the
-    estate's coverage rows by index, each engineer by primary key). Engineers who have not yet
-    activated their account (status invited) rank by the history the manufacturer imported,
-    marked `activated: False`; `activated_only` leaves them out (dispatch)."""
+def rank_order(c) -> tuple:
+    """The ranking's order over coverage rows `c` (a table's columns): best score, then earlier
+    first service (none last), then lower engineer id. Exactly ix_engineer_estates_rank's order,
+    so PostgreSQL reads an estate's rows from it in order and no sort is needed."""
+    return c.rank_score.desc(), c.rank_first_service_at.asc().nulls_last(), c.engineer_id.asc()
+
+
+@functools.cache
+def _ranking_statement(activated_only: bool) -> sa.Select:
+    """The ranking's statement, built once per process (the ranking is a hot read: building the
+    select cost more than running it). Parameters: estate_id, page (rows to return)."""
     s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
     statuses = ("active",) if activated_only else RANKED_STATUSES
-    rows = db.session.execute(
-        sa.select(g.id, g.name, g.photo, g.user_id, g.status, s.completed, s.recent_completed, s.ratings_count,
-                  s.ratings_sum, s.complaints, s.likes, s.first_service_at, s.score)
-        .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
-                     .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
-                                                                      s.estate_id == c.estate_id)))
-        .where(c.estate_id == estate_id, g.status.in_(statuses))
-        .order_by(sa.func.coalesce(s.score, components(0, 0, 0, 0, 0, 0)["score"]).desc(),
-                  s.first_service_at.asc().nulls_last(), g.id.asc())
-        .limit(limit)).all()
+    return (sa.select(g.id, g.name, g.photo, g.user_id, g.status, s.completed, s.recent_completed, s.ratings_count,
+                      s.ratings_sum, s.complaints, s.likes, s.first_service_at, s.score)
+            .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
+                         .outerjoin(EngineerEstateStat.__table__, sa.and_(s.engineer_id == c.engineer_id,
+                                                                          s.estate_id == c.estate_id)))
+            .where(c.estate_id == sa.bindparam("estate_id"), g.status.in_(statuses))
+            .order_by(*rank_order(c))
+            .limit(sa.bindparam("page", type_=sa.Integer)))
+
+
+def ranking(estate_id: int, *, limit: int = 50, activated_only: bool = False) -> list[dict]:
+    """The estate's covering engineers, best first, with the score's components: one query, the
+    estate's coverage rows read in ranking order from their index (rank_order) and stopped after
+    `limit`, each engineer and stats row by primary key, so it costs the same with 10 or 10,000
+    coverers (only engineers skipped for their status are read beyond the page). Engineers who
+    have not yet activated their account (status invited) rank by the history the manufacturer
+    imported, marked `activated: False`; `activated_only` leaves them out (dispatch)."""
+    rows = db.session.execute(_ranking_statement(activated_only), {"estate_id": estate_id, "page": limit}).all()
     ranked = []
     for position, row in enumerate(rows, start=1):
         figures = dict(completed=row.completed or 0, recent=row.recent_completed or 0,
@@ -230,10 +282,7 @@ def ranks_of(engineer_id: int) -> dict[int, dict]:
     coverers of those estates, invited ones included as `ranking` includes them). An engineer
     who is not active is given no place: {}."""
     s, g, c = EngineerEstateStat.__table__.c, Engineer.__table__.c, EngineerEstate.__table__.c
-    default = components(0, 0, 0, 0, 0, 0)["score"]
-    position = sa.func.row_number().over(
-        partition_by=c.estate_id,
-        order_by=(sa.func.coalesce(s.score, default).desc(), s.first_service_at.asc().nulls_last(), g.id.asc()))
+    position = sa.func.row_number().over(partition_by=c.estate_id, order_by=rank_order(c))
     ranked = (sa.select(c.estate_id, c.engineer_id, g.status, position.label("rank"), s.completed, s.recent_completed,
                         s.ratings_count, s.ratings_sum, s.complaints, s.likes)
               .select_from(EngineerEstate.__table__.join(Engineer.__table__, g.id == c.engineer_id)
@@ -247,6 +296,41 @@ def ranks_of(engineer_id: int) -> dict[int, dict]:
     return {row.estate_id: {"rank": row.rank, "score": components(
         row.completed or 0, row.recent_completed or 0, row.ratings_count or 0, row.ratings_sum or 0,
         row.complaints or 0, row.likes or 0)["score"]} for row in rows}
+
+
+def _ahead(c, me) -> sa.ColumnElement:
+    """Coverage row `c` comes before `me` in `rank_order`: higher score; on a tie, an earlier first
+    service (none last); on a tie again, the lower engineer id."""
+    first_earlier = sa.or_(c.rank_first_service_at < me.rank_first_service_at,
+                           sa.and_(c.rank_first_service_at.is_not(None), me.rank_first_service_at.is_(None)))
+    first_same = sa.or_(c.rank_first_service_at == me.rank_first_service_at,
+                        sa.and_(c.rank_first_service_at.is_(None), me.rank_first_service_at.is_(None)))
+    return sa.or_(c.rank_score > me.rank_score,
+                  sa.and_(c.rank_score == me.rank_score,
+                          sa.or_(first_earlier, sa.and_(first_same, c.engineer_id < me.engineer_id))))
+
+
+@functools.cache
+def _rank_in_statement() -> sa.Select:
+    """rank_in's statement, built once: 1 + the ranked coverers ahead of the engineer's own
+    coverage row, counted on ix_engineer_estates_rank; no row when the engineer is not active or
+    does not cover the estate. Parameters: engineer_id, estate_id."""
+    me, c = EngineerEstate.__table__.alias("me"), EngineerEstate.__table__.alias("c")
+    g, mine = Engineer.__table__.alias("g"), Engineer.__table__.alias("mine")
+    ahead = (sa.select(sa.func.count()).select_from(c.join(g, g.c.id == c.c.engineer_id))
+             .where(c.c.estate_id == me.c.estate_id, g.c.status.in_(RANKED_STATUSES), _ahead(c.c, me.c))
+             .scalar_subquery())
+    return (sa.select((ahead + 1).label("rank")).select_from(me.join(mine, mine.c.id == me.c.engineer_id))
+            .where(me.c.engineer_id == sa.bindparam("engineer_id"), me.c.estate_id == sa.bindparam("estate_id"),
+                   mine.c.status == "active"))
+
+
+def rank_in(engineer_id: int, estate_id: int) -> int | None:
+    """The engineer's place in one estate's ranking, as `ranking` and `ranks_of` give it (ties
+    included), or None when they do not cover it or are not active: one statement counting who is
+    ahead, cheaper than ranks_of's window over every estate they cover (the binding card shows
+    only the estate of the binding)."""
+    return db.session.scalar(_rank_in_statement(), {"engineer_id": engineer_id, "estate_id": estate_id})
 
 
 def likes_of(engineer_id: int, resident_id: int | None = None) -> tuple[int, bool]:
@@ -335,6 +419,7 @@ def rebuild(orders: Iterable, *, bindings: Iterable | None = None, bound_by_esta
         rows.append({"engineer_id": engineer_id, "estate_id": estate_id, **v, "likes": like_count, "score": score,
                      "updated_at": now})
     _insert_many(EngineerEstateStat, rows)
+    _copy_keys()  # every coverage row's ranking key, from the rows just written
     m, e = EstateMonthStat.__table__.c, Estate.__table__.c
     db.session.execute(sa.insert(RegionMonthStat.__table__).from_select(
         ["city", "district", "month", "orders", "complaints"],

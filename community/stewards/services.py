@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from community.estates import services as estates
-from community.estates.models import Engineer, Estate, Residency
+from community.estates.models import Engineer, EngineerEstate, Estate, Residency
 from community.stats import services as stats
 from community.stewards.models import BindingCode, StewardBinding, StewardHandover, Visit
 from core import audit, crypto, signals
@@ -57,12 +57,26 @@ def _verify_scene(scene: str) -> None:
         raise Gone("二维码已过期，请让工程师刷新后再扫", code="binding_code_expired")
 
 
+def _covers(engineer_id, estate_id) -> sa.Exists:
+    """The engineer covers the estate (an engineer_estates row: estates.covers), as a column of a
+    statement that loads something else anyway, so that the check costs no round trip of its own."""
+    return sa.exists().where(EngineerEstate.engineer_id == engineer_id, EngineerEstate.estate_id == estate_id)
+
+
+# Built once (bound parameters per call), as the binding flow's other statements below.
+_ESTATE_FOR_CODE = sa.select(Estate, _covers(sa.bindparam("engineer_id"), Estate.id)).where(
+    Estate.id == sa.bindparam("estate_id"))
+
+
 def mint_binding_code(engineer: Engineer, estate_id: int, visit_ref: str | None = None) -> BindingCode:
     """A fresh mini-program code for a visit to a covered estate (image fetched once, stored)."""
-    estate = estates.get_estate(estate_id)
+    row = db.session.execute(_ESTATE_FOR_CODE, {"estate_id": estate_id, "engineer_id": engineer.id}).first()
+    if row is None:
+        raise NotFound("小区不存在", code="estate_not_found")  # as estates.get_estate
+    estate, covered = row
     if estate.status != "active":
         raise Conflict("该小区已停用", code="estate_inactive")
-    if not estates.covers(engineer, estate_id):
+    if not covered:
         raise Forbidden("您未负责该小区，请联系管理员分配", code="estate_not_covered")
     refusal = signals.ask(signals.visit_ref_refusal, engineer_id=engineer.id, visit_ref=visit_ref) if visit_ref else None
     if refusal is not None:  # the order integration knows this engineer's orders, and not this one
@@ -79,12 +93,26 @@ def mint_binding_code(engineer: Engineer, estate_id: int, visit_ref: str | None 
     return code
 
 
+_CODE_BY_SCENE = sa.select(BindingCode, _covers(BindingCode.engineer_id, BindingCode.estate_id)).where(
+    BindingCode.scene == sa.bindparam("scene"))
+
+
 def binding_code_for_scene(scene: str) -> BindingCode:
+    """The minted code of a scene that is still good: signed by us, not expired, and its engineer
+    still active and covering its estate (checked before the wx.login code is spent)."""
     _verify_scene(scene)
-    code = db.session.scalars(sa.select(BindingCode).where(BindingCode.scene == scene)).first()
-    if code is None:
+    row = db.session.execute(_CODE_BY_SCENE, {"scene": scene}).first()
+    if row is None:
         raise BadRequest("二维码无效，请让工程师重新出示", code="binding_code_invalid")
+    code, covered = row
+    _check_live(code, covered)
     return code
+
+
+def _check_live(code: BindingCode, covered: bool) -> None:
+    """A code dies with its engineer's departure or the end of their coverage of its estate."""
+    if code.engineer.status != "active" or not covered:
+        raise Gone("该二维码已失效，请让工程师重新出示", code="binding_code_revoked")
 
 
 def binding_code_image(scene: str) -> tuple[bytes, str]:
@@ -116,14 +144,20 @@ def bind_by_scene(wx_code: str, scene: str, rating: int | None = None, comment: 
     """The one call after a scan: log in with the wx.login code, then bind steward and estate."""
     code = binding_code_for_scene(scene)  # checked before the wx code is spent
     user = accounts.login_with_wechat(wx_code)
-    return user, bind(user, code, rating=rating, comment=comment, location=location)
+    return user, _bind(user, code, rating=rating, comment=comment, location=location)
 
 
 def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: str | None = None,
          location: tuple[float, float] | None = None) -> BindingOutcome:
+    """Bind a logged-in user with a code loaded by other means than its scene (the demo data)."""
+    _check_live(code, estates.covers(code.engineer, code.estate_id))
+    return _bind(user, code, rating=rating, comment=comment, location=location)
+
+
+def _bind(user: User, code: BindingCode, *, rating: int | None, comment: str | None,
+          location: tuple[float, float] | None) -> BindingOutcome:
+    """The binding itself, for a code already checked live (_check_live)."""
     engineer = code.engineer
-    if engineer.status != "active" or not estates.covers(engineer, code.estate_id):
-        raise Gone("该二维码已失效，请让工程师重新出示", code="binding_code_revoked")
     if engineer.user_id == user.id:
         raise BadRequest("工程师不能绑定自己", code="self_binding")
     if rating is not None and not 1 <= rating <= 5:
@@ -137,7 +171,7 @@ def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: s
                                    first=result == "created" and _first_binding(user.id, binding.id))
     outcome = BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
     if binding is not None:
-        outcome.rank = stats.ranks_of(binding.engineer_id).get(binding.estate_id, {}).get("rank")
+        outcome.rank = stats.rank_in(binding.engineer_id, binding.estate_id)
     if visit.rating is not None and binding is not None and binding.engineer_id == code.engineer_id:
         _reward_rated_binding(user, binding, outcome)
     if binding is not None and binding.engineer_id == code.engineer_id:
@@ -150,10 +184,13 @@ def bind(user: User, code: BindingCode, *, rating: int | None = None, comment: s
     return outcome
 
 
+_OTHER_BINDING = sa.select(sa.literal(1)).where(
+    StewardBinding.resident_id == sa.bindparam("resident_id"), StewardBinding.id != sa.bindparam("binding_id")).limit(1)
+
+
 def _first_binding(resident_id: int, binding_id: int) -> bool:
     """The resident never had a steward before this binding (none ended either)."""
-    return db.session.scalar(sa.select(sa.literal(1)).where(
-        StewardBinding.resident_id == resident_id, StewardBinding.id != binding_id).limit(1)) is None
+    return db.session.scalar(_OTHER_BINDING, {"resident_id": resident_id, "binding_id": binding_id}) is None
 
 
 def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingOutcome) -> None:
@@ -173,27 +210,40 @@ def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingO
         outcome.points, outcome.points_pending = promise.grant.amount, True
 
 
+_codes = BindingCode.__table__.c
+# Count one more resident against the code's uses; the condition holds under concurrency.
+_TAKE_USE = BindingCode.__table__.update().where(
+    _codes.id == sa.bindparam("code_id"), _codes.uses < sa.bindparam("max_uses")).values(uses=_codes.uses + 1)
+_VISIT = sa.select(Visit).where(Visit.binding_code_id == sa.bindparam("code_id"),
+                                Visit.resident_id == sa.bindparam("resident_id"))
+
+
 def _record_visit(user: User, code: BindingCode, rating: int | None, comment: str | None) -> Visit:
-    visit = db.session.scalars(sa.select(Visit).where(
-        Visit.binding_code_id == code.id, Visit.resident_id == user.id)).first()
-    if visit is None:
-        # Count this resident against the code's uses; the condition holds under concurrency.
-        taken = db.session.execute(sa.update(BindingCode).where(
-            BindingCode.id == code.id, BindingCode.uses < current_app.config["BINDING_CODE_MAX_USES"]
-        ).values(uses=BindingCode.uses + 1)).rowcount
+    """One visit per resident and code, counted against the code's uses. The INSERT comes first
+    (a first scan, the usual call, is then two statements): when the code turns out used up, the
+    request fails and its rollback takes the visit back out; only a repeated call reads the visit."""
+    rated = {"rating": rating, "comment": _clean_comment(comment)} if rating is not None else {}
+    visit = insert_or_nothing(Visit, dict(
+        engineer_id=code.engineer_id, resident_id=user.id, estate_id=code.estate_id,
+        binding_code_id=code.id, visit_ref=code.visit_ref, **rated), conflict=["binding_code_id", "resident_id"])
+    if visit is not None:
+        taken = db.session.execute(_TAKE_USE, {
+            "code_id": code.id, "max_uses": current_app.config["BINDING_CODE_MAX_USES"]}).rowcount
         if not taken:
             raise Gone("该二维码使用次数已满，请让工程师刷新", code="binding_code_used_up")
-        visit = insert_or_nothing(Visit, dict(
-            engineer_id=code.engineer_id, resident_id=user.id, estate_id=code.estate_id,
-            binding_code_id=code.id, visit_ref=code.visit_ref), conflict=["binding_code_id", "resident_id"])
-        if visit is None:  # the same resident's twin request won
-            raise Conflict("请求重复，请稍后刷新", code="duplicate_request")
+        return visit
+    visit = db.session.scalars(_VISIT, {"code_id": code.id, "resident_id": user.id}).first()
+    if visit is None:  # the same resident's twin request won, then rolled back
+        raise Conflict("请求重复，请稍后刷新", code="duplicate_request")
     # The rating is given once; a repeated call may add it but never change it.
     if rating is not None and visit.rating is None:
-        visit.rating = rating
-        visit.comment = (comment or "").strip()[:500] or None
-    db.session.flush()
+        visit.rating, visit.comment = rating, _clean_comment(comment)
+        db.session.flush()
     return visit
+
+
+def _clean_comment(comment: str | None) -> str | None:
+    return (comment or "").strip()[:500] or None
 
 
 def active_binding(user_id: int, *, lock: bool = False) -> StewardBinding | None:
@@ -205,27 +255,42 @@ def active_binding(user_id: int, *, lock: bool = False) -> StewardBinding | None
 
 
 def _assign_steward(user: User, code: BindingCode) -> tuple[StewardBinding | None, str]:
+    """The resident's steward after the scan. The INSERT comes first: a resident without a steward
+    (every new one) gets theirs in one statement, and the partial unique index refuses a second
+    active binding; only then is the current binding read (locked) and weighed."""
+    binding = _insert_binding(user, code, "scan")
+    if binding is not None:
+        return binding, "created"
     current = active_binding(user.id, lock=True)
-    if current is not None and current.engineer_id == code.engineer_id:
-        return current, "unchanged"
-    if current is not None:
-        if _protected(current):
-            return current, "kept"
-        _end_binding(current, "takeover", None)
-        _cancel_offered(user.id)  # a handover of the ended binding has nothing left to move
-        result = "switched"
-    else:
-        result = "created"
-    binding = insert_or_nothing(StewardBinding, dict(
-        resident_id=user.id, engineer_id=code.engineer_id, estate_id=code.estate_id,
-        start_reason="scan" if result == "created" else "takeover"),
-        conflict=["resident_id"], where=StewardBinding.ended_at.is_(None))
+    if current is None or current.engineer_id == code.engineer_id:
+        # this engineer already; or none any more, ended by a concurrent call meanwhile (no
+        # steward this time, as when a concurrent call wins the takeover below)
+        return current, "unchanged" if current is not None else "kept"
+    if _protected(current):
+        return current, "kept"
+    _end_binding(current, "takeover", None)
+    _cancel_offered(user.id)  # a handover of the ended binding has nothing left to move
+    binding = _insert_binding(user, code, "takeover")
     if binding is None:
         # A concurrent call bound this resident first (the partial unique index held): use that.
         binding = active_binding(user.id)
         return binding, "unchanged" if binding and binding.engineer_id == code.engineer_id else "kept"
-    binding.engineer, binding.estate = code.engineer, code.estate  # known: no reload for the response
-    return binding, result
+    return binding, "switched"
+
+
+# The partial unique index of active bindings (one per resident), built once: insert_or_nothing
+# reuses its statement per `where` object.
+_ACTIVE = StewardBinding.ended_at.is_(None)
+
+
+def _insert_binding(user: User, code: BindingCode, start_reason: str) -> StewardBinding | None:
+    """The resident's new active binding to the code's engineer, or None while one is active."""
+    binding = insert_or_nothing(StewardBinding, dict(
+        resident_id=user.id, engineer_id=code.engineer_id, estate_id=code.estate_id, start_reason=start_reason),
+        conflict=["resident_id"], where=_ACTIVE)
+    if binding is not None:
+        binding.engineer, binding.estate = code.engineer, code.estate  # known: no reload for the response
+    return binding
 
 
 def _protected(binding: StewardBinding) -> bool:
@@ -618,7 +683,7 @@ def _complete(handover: StewardHandover, actor_id: int | None, now: datetime) ->
         _end_with(current, end_reason, handover.created_by_id if handover.kind != "request" else actor_id, now)
     binding = insert_or_nothing(StewardBinding, dict(
         resident_id=handover.resident_id, engineer_id=target.id, estate_id=handover.estate_id,
-        started_at=now, start_reason=start_reason), conflict=["resident_id"], where=StewardBinding.ended_at.is_(None))
+        started_at=now, start_reason=start_reason), conflict=["resident_id"], where=_ACTIVE)
     if binding is None:  # unreachable while the active binding is locked; never two stewards
         raise Conflict("请求重复，请稍后刷新", code="duplicate_request")
     return True

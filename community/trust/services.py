@@ -61,8 +61,8 @@ def binding_recorded(*, binding_id: int, resident_id: int, engineer_id: int, est
             bound_at=now, lapse_at=now + timedelta(days=current_app.config["BINDING_POINTS_LAPSE_DAYS"]),
             status="pending"), conflict=["binding_id"])
         if watch is not None:
-            _check_new_binding(watch, visit_ref, latitude, longitude)
-            sign = _known_alive(watch)
+            ordered = _check_new_binding(watch, visit_ref, latitude, longitude)
+            sign = _known_alive(watch, ordered)
             if sign:
                 _settle(watch, sign)
     watch = db.session.get(BindingWatch, binding_id)
@@ -74,15 +74,17 @@ def binding_recorded(*, binding_id: int, resident_id: int, engineer_id: int, est
 
 
 def _check_new_binding(watch: BindingWatch, visit_ref: str | None, latitude: float | None,
-                       longitude: float | None) -> None:
-    """The flags a binding can earn at once; each is an indexed look-up, never a scan."""
+                       longitude: float | None) -> bool:
+    """The flags a binding can earn at once; each is an indexed look-up, never a scan. Returns
+    whether the resident completed an order before (a sign of life `_known_alive` reads), which
+    the burst count's statement answers in the same round trip."""
     config = current_app.config
     estate = estates.get_estate(watch.estate_id)
     # (a) many bindings from one engineer in one estate in a day, beyond the estate's size
     since = watch.bound_at - timedelta(hours=config["BINDING_BURST_HOURS"])
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(BindingWatch).where(
-        BindingWatch.engineer_id == watch.engineer_id, BindingWatch.estate_id == watch.estate_id,
-        BindingWatch.bound_at >= since))
+    count, ordered = db.session.execute(_NEW_BINDING_FACTS, {
+        "engineer_id": watch.engineer_id, "estate_id": watch.estate_id, "since": since,
+        "resident_id": watch.resident_id}).one()
     limit = burst_limit(estate.households)
     if count > limit:
         _flag(watch, "burst", {"count": count, "limit": limit, "hours": config["BINDING_BURST_HOURS"],
@@ -100,6 +102,18 @@ def _check_new_binding(watch: BindingWatch, visit_ref: str | None, latitude: flo
     phone = db.session.get(User, watch.resident_id).phone  # loaded by the binding call already
     if phone:
         _check_shared_phone(watch.resident_id, phone)
+    return bool(ordered)
+
+
+# A new binding's two reads in one round trip, built once (every binding call runs it): the
+# engineer's watched bindings in the estate since the burst window began (this one included),
+# and whether the resident has a completed order (a sign of life, `_known_alive`).
+_w, _o = BindingWatch.__table__.c, ServiceOrder.__table__.c
+_NEW_BINDING_FACTS = sa.select(
+    sa.select(sa.func.count()).select_from(BindingWatch.__table__).where(
+        _w.engineer_id == sa.bindparam("engineer_id"), _w.estate_id == sa.bindparam("estate_id"),
+        _w.bound_at >= sa.bindparam("since", type_=_w.bound_at.type)).scalar_subquery().label("burst"),
+    sa.exists().where(_o.resident_id == sa.bindparam("resident_id"), _o.status == "completed").label("ordered"))
 
 
 def burst_limit(households: int) -> int:
@@ -108,14 +122,14 @@ def burst_limit(households: int) -> int:
     return max(config["BINDING_BURST_MIN"], math.ceil((households or 0) * config["BINDING_BURST_PERCENT"] / 100))
 
 
-def _known_alive(watch: BindingWatch) -> str | None:
+def _known_alive(watch: BindingWatch, ordered: bool) -> str | None:
     """A sign of life the resident showed before this binding: a session on an earlier day (their
-    account is older than today), a completed order, or a WeChat-confirmed phone of their own."""
+    account is older than today), a completed order (`ordered`, read with the burst count), or a
+    WeChat-confirmed phone of their own."""
     user = db.session.get(User, watch.resident_id)
     if _day(user.created_at) < _day(watch.bound_at):
         return "known"
-    if db.session.scalar(sa.select(ServiceOrder.id).where(
-            ServiceOrder.resident_id == user.id, ServiceOrder.status == "completed").limit(1)) is not None:
+    if ordered:
         return "known"
     if user.phone_confirmed_at is not None and user.phone and not _bound_sharers(user.id, user.phone):
         return "known"
@@ -175,6 +189,12 @@ def _settle(watch: BindingWatch, sign: str) -> bool:
 
 
 def user_active(user_id: int) -> int:
+    """A session: a sign of life for the bindings of an earlier day. A user created today
+    (Asia/Shanghai) has none (a binding comes after its resident's account), which is known without
+    a query when the session holds the user already: every first login, the binding call's too."""
+    user = db.session.identity_map.get(db.session.identity_key(User, user_id))
+    if user is not None and "created_at" in sa.inspect(user).dict and _day(user.created_at) >= _day(utcnow()):
+        return 0
     return life_sign(user_id, "session")
 
 

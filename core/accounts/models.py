@@ -56,7 +56,7 @@ class User(UserMixin, db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The last business day (Asia/Shanghai) the user's bearer token was used: written at most once
-    # a day per user (core.accounts.services.principal_for_token); customer health reads it.
+    # a day per user (core.accounts.services.token_grant); customer health reads it.
     last_active_on: Mapped[date | None]
     # Bumped when the user logs out of the web, changes password or is disabled: every web session
     # carries the version it was opened under (get_id), so an older session cookie stops working.

@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core import audit, crypto, signals
 from core.accounts.models import ROLES, STAFF_ROLES, ApiToken, User, WeChatIdentity
-from core.db import starts_with, utcnow
+from core.db import insert_or_nothing, starts_with, utcnow
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, UpstreamError, ValidationFailed, invalid
 from core.extensions import db
 from core.formatting import BUSINESS_TZ
@@ -68,27 +68,40 @@ def _identity(appid: str, openid: str) -> WeChatIdentity | None:
 
 
 def _create_identity(appid: str, openid: str, unionid: str | None, session_key_sealed: str | None) -> WeChatIdentity:
-    """First login of this openid; the same person in another of our apps (same unionid) keeps one user."""
+    """First login of this openid; the same person in another of our apps (same unionid) keeps one user.
+
+    Two statements for a new resident, without a savepoint (whose SAVEPOINT and RELEASE were two
+    more round trips of every first login, the binding flow's included): the user's INSERT, then
+    the identity's INSERT … ON CONFLICT DO NOTHING. A concurrent first login of the same openid
+    (a double tap) that won the race makes ours insert nothing: our own just-created user is
+    deleted again, and the winner's identity is used."""
     user = None
     if unionid:
         user = db.session.scalars(sa.select(User).join(WeChatIdentity).where(
             WeChatIdentity.unionid == unionid).limit(1)).first()
-    try:
-        with db.session.begin_nested():
-            if user is None:
-                user = User(roles=frozenset({"resident"}))
-                db.session.add(user)
-            identity = WeChatIdentity(user=user, appid=appid, openid=openid, unionid=unionid,
-                                      session_key_sealed=session_key_sealed)
-            db.session.add(identity)
-    except sa.exc.IntegrityError:
-        # A concurrent first login (double tap) created it: use theirs.
-        identity = _identity(appid, openid)
-        if identity is None:
-            raise
-        if session_key_sealed:
-            identity.session_key_sealed, identity.last_login_at = session_key_sealed, utcnow()
+    created = user is None
+    if created:
+        user = User(roles=frozenset({"resident"}))
+        db.session.add(user)
+        db.session.flush()
+    identity = insert_or_nothing(WeChatIdentity, dict(
+        user_id=user.id, appid=appid, openid=openid, unionid=unionid, session_key_sealed=session_key_sealed),
+        conflict=["appid", "openid"])
+    if identity is not None:
+        sa.orm.attributes.set_committed_value(identity, "user", user)  # known: no reload
+        return identity
+    if created:  # nothing refers to it yet
+        db.session.expunge(user)
+        db.session.execute(_DELETE_USER, {"user_id": user.id})
+    identity = _identity(appid, openid)
+    if identity is None:  # pragma: no cover - the conflicting row is committed once DO NOTHING returns
+        raise Conflict("请求重复，请稍后重试", code="duplicate_request")
+    if session_key_sealed:
+        identity.session_key_sealed, identity.last_login_at = session_key_sealed, utcnow()
     return identity
+
+
+_DELETE_USER = sa.delete(User.__table__).where(User.__table__.c.id == sa.bindparam("user_id"))
 
 
 def openid_of(user_id: int) -> str | None:
@@ -198,24 +211,49 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
 
-# Every API request runs this, so it is a Core statement built once (bound parameters per call):
-# an ORM load here cost more than the rest of a simple read.
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a live token grants as of one lookup, with what a cache of it must respect
+    (core.auth.PrincipalCache): the token's own end, and whether the user's activity today was
+    already on record before this request (when this request noted it, its commit is not certain
+    yet: the day must be looked up again, so that a rolled-back note is written by a later one)."""
+
+    principal: Principal
+    expires_at: datetime
+    noted_before: bool
+
+
+# Every API request runs this (core.auth, unless its worker's cache answers a read), so it is a
+# Core statement built once (bound parameters per call): an ORM load here cost more than the rest
+# of a simple read.
 _users, _tokens = User.__table__.c, ApiToken.__table__.c  # table columns: no ORM compile step
-_PRINCIPAL_FOR_TOKEN = sa.select(_users.id, _users.roles, _users.last_active_on).join_from(
+_PRINCIPAL_FOR_TOKEN = sa.select(_users.id, _users.roles, _users.last_active_on, _tokens.expires_at).join_from(
     User.__table__, ApiToken.__table__, _tokens.user_id == _users.id).where(
     _tokens.token_hash == sa.bindparam("token_hash"), _tokens.revoked_at.is_(None),
     _tokens.expires_at > sa.bindparam("now", type_=_tokens.expires_at.type), _users.status == "active")
 
 
-def principal_for_token(token: str) -> Principal | None:
-    """The active user behind a live token, in one query; None when unknown, expired or revoked."""
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    row = db.session.execute(_PRINCIPAL_FOR_TOKEN, {"token_hash": crypto.token_hash(token), "now": utcnow()}).first()
+def token_key(token: str) -> str | None:
+    """The hash a token is stored (and cached) under; None for text that is no token of ours."""
+    return crypto.token_hash(token) if token.startswith(TOKEN_PREFIX) else None
+
+
+def token_grant(token_hash: str, now: datetime) -> TokenGrant | None:
+    """The active user behind a live token (by its hash) at `now`, in one query, noting the day's
+    activity; None when unknown, expired or revoked."""
+    row = db.session.execute(_PRINCIPAL_FOR_TOKEN, {"token_hash": token_hash, "now": now}).first()
     if row is None:
         return None
-    _note_activity(row.id, row.last_active_on)
-    return Principal(row.id, row.roles)
+    noted = _note_activity(row.id, row.last_active_on, now.astimezone(BUSINESS_TZ).date())
+    return TokenGrant(Principal(row.id, row.roles), row.expires_at, noted_before=not noted)
+
+
+def principal_for_token(token: str) -> Principal | None:
+    """The active user behind a live token, straight from the database (core.auth.current_principal
+    is the cached way in); None when unknown, expired or revoked."""
+    token_hash = token_key(token)
+    grant = token_grant(token_hash, utcnow()) if token_hash else None
+    return grant.principal if grant else None
 
 
 _NOTE_ACTIVITY = sa.update(User.__table__).where(
@@ -224,19 +262,38 @@ _NOTE_ACTIVITY = sa.update(User.__table__).where(
 ).values(last_active_on=sa.bindparam("today", type_=sa.Date()))
 
 
-def _note_activity(user_id: int, last_active_on: date | None) -> None:
+def _note_activity(user_id: int, last_active_on: date | None, today: date) -> bool:
     """The user used the app today (Asia/Shanghai): one conditional UPDATE on their first
     authenticated request of the day, none on the others (customer health reads the date). A
-    request that fails rolls it back; the next one writes it."""
-    today = datetime.now(BUSINESS_TZ).date()
+    request that fails rolls it back; the next one writes it. True when this request wrote it."""
     if last_active_on is None or last_active_on < today:
         db.session.execute(_NOTE_ACTIVITY, {"user_id": user_id, "today": today})
         signals.user_active.send(user_id=user_id)
+        return True
+    return False
+
+
+def _forget_principals(*, user_id: int | None = None, token_hash: str | None = None) -> None:
+    """What a token grants changed: its worker's cached principals go (core.auth.forget_principals)."""
+    from core import auth  # core.auth imports this module
+    auth.forget_principals(user_id=user_id, token_hash=token_hash)
+
+
+@sa.event.listens_for(User.status, "set")
+@sa.event.listens_for(User.roles, "set")
+def _principal_changed(user: User, value, old, initiator) -> None:
+    """A token grants its user's roles while the user is active. Whatever changes either (set_roles,
+    add_role, remove_role, set_status, a partner's staff removal, ...) drops the user's cached
+    principals in this worker, so no such path can forget to."""
+    if user.id is not None and value != old:
+        _forget_principals(user_id=user.id)
 
 
 def revoke_token(token: str) -> None:
+    token_hash = crypto.token_hash(token)
     db.session.execute(sa.update(ApiToken).where(
-        ApiToken.token_hash == crypto.token_hash(token), ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    _forget_principals(token_hash=token_hash)
 
 
 def revoke_all_tokens(user: User, *, keep: str | None = None) -> int:
@@ -244,6 +301,7 @@ def revoke_all_tokens(user: User, *, keep: str | None = None) -> int:
     stmt = sa.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     if keep:
         stmt = stmt.where(ApiToken.token_hash != crypto.token_hash(keep))
+    _forget_principals(user_id=user.id)
     return db.session.execute(stmt.values(revoked_at=utcnow())).rowcount
 
 

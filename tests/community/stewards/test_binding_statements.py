@@ -1,0 +1,56 @@
+"""The round trips of the binding flow (issue 15: its p99 under load is CPU and round trips per
+flow, bench/binding.py): the SQL statements of the code request and of a new resident's binding
+call are pinned, so a change that adds one fails here and says which. When a change removes
+some, lower the numbers."""
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+# POST /api/v1/engineer/binding-codes: the caller's token (1), their engineer profile (1), the
+# estate with the engineer's coverage of it (1), the INSERT of the code (1).
+CODE_REQUEST = 4
+# POST /api/v1/bindings by a new resident, without a rating (as bench/binding.py): the code with its
+# engineer's coverage (1); the WeChat identity (1), the new user and identity in a savepoint (4),
+# the trust watch's sign of life (1); residency (2: estates.join_estate); the visit and the code's
+# use (2); the binding (1); the console's bindings per day (1); first steward ever? (1); the
+# first-binding coupon rule (1); the rank on the card (1); community.trust's watch, check and
+# flag (3) and its known-alive check (1); the token (1).
+BINDING_REQUEST = 21
+
+
+@contextmanager
+def count_statements(app):
+    """The SQL statements the app's engine runs inside the block."""
+    from core.extensions import db
+
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split())[:160])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_the_binding_flow_takes_a_known_number_of_statements(app, client, wechat, make_estate, make_engineer,
+                                                             mint_code, bind):
+    estate = make_estate()
+    engineer = make_engineer([estate])
+    bind(mint_code(engineer, estate)["scene"])  # a first flow: the WeChat token, first-use work
+
+    with count_statements(app) as statements:
+        response = client.post("/api/v1/engineer/binding-codes", headers=engineer.headers,
+                               json={"estate_id": estate})
+    assert response.status_code == 201, response.json
+    assert len(statements) <= CODE_REQUEST, "\n".join(statements)
+
+    code = wechat.code()  # the fake's control, outside the count
+    with count_statements(app) as statements:
+        response = client.post("/api/v1/bindings", json={"code": code, "scene": response.json["scene"]})
+    assert response.status_code == 200 and response.json["result"] == "created", response.json
+    assert len(statements) <= BINDING_REQUEST, "\n".join(statements)
