@@ -105,8 +105,18 @@ def label(sql):
     if sql == "COMMIT" or not m:
         return sql[:30]
     word = m.group(1).upper()
-    table = re.search(r"(?i)\bFROM\s+(\w+)", sql) if word in ("SELECT", "WITH") else re.match(r"(?i)\w+(?: INTO| FROM)?\s+(\w+)", sql)
-    return f"{word} {table.group(1) if table else '?'}"
+    if word not in ("SELECT", "WITH"):
+        table = re.match(r"(?i)\w+(?: INTO| FROM)?\s+(\w+)", sql)
+        return f"{word} {table.group(1) if table else '?'}"
+    depth = 0  # the statement's own FROM: the first one outside parentheses (not a subquery's)
+    for token in re.finditer(r"[()]|(?i:\bFROM\s+(\w+))", sql):
+        if token.group(0) == "(":
+            depth += 1
+        elif token.group(0) == ")":
+            depth -= 1
+        elif depth == 0:
+            return f"SELECT {token.group(1)}"
+    return "SELECT ?"
 
 def group(filename):
     if "site-packages/" in filename:

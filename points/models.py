@@ -104,7 +104,8 @@ class LotUse(db.Model):
     __tablename__ = "points_lot_uses"
 
     id: Mapped[int] = mapped_column(BigID, primary_key=True)
-    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("points_lots.id"), index=True)
+    # No index on lot_id: uses are read by transaction only (migration d15a00000002).
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("points_lots.id"))
     transaction_id: Mapped[int] = mapped_column(sa.ForeignKey("points_transactions.id"), index=True)
     amount: Mapped[int] = mapped_column(Points)  # > 0 taken from the lot, < 0 put back
 
@@ -221,7 +222,8 @@ class Redemption(db.Model):
                            name="status"),
         sa.Index("ix_points_redemptions_user_id_id", "user_id", "id"),
         sa.Index("ix_points_redemptions_status_id", "status", "id"),
-        sa.Index("ix_points_redemptions_user_reward", "user_id", "reward_id"),
+        # The per-user limit's count (user, reward) uses ix_points_redemptions_user_id_id: a user
+        # has few redemptions (migration d15a00000002 dropped the (user_id, reward_id) index).
         sa.Index("ix_points_redemptions_pending_due", "decide_by",
                  sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
     )

@@ -799,24 +799,33 @@ def earn_pending(user_id: int, kind: str, key: str, reason: str, *, release_at: 
     Caps count now, as in `earn` (a refusal raises EarningRefused and writes nothing). The same
     key again returns the first promise; the same key for another user, kind or amount is a 409.
     No points move until `release_pending`.
+
+    The INSERT comes first (ON CONFLICT on the key DO NOTHING): a first promise, the usual call (a
+    rated binding), reads nothing by its key; only a repeated key reads the first promise (a
+    concurrent twin waits on the key and reads the winner's). The caps are counted once the row
+    is ours; a cap that refuses takes the row back out before raising.
     """
     rule = _enabled_rule(kind)
     amount = rule.points * quantity
     if amount <= 0:
         raise ValueError(f"nothing to promise: {rule.points} × {quantity}")
-    existing = pending_by_key(key)
-    if existing is not None:
-        return _same_promise(existing, user_id, kind, amount)
-    counted = _count_within_caps(user_id, rule, amount)
     now = utcnow()
     created = insert_or_nothing(PendingGrant, {
         "user_id": user_id, "amount": amount, "kind": kind, "idempotency_key": key, "reason": reason[:255],
         "release_at": release_at, "status": "pending", "created_at": now, "updated_at": now},
         conflict=["idempotency_key"])
-    if created is None:  # a concurrent twin promised this key first: its count stands, ours goes
-        _uncount_all(user_id, kind, counted, amount)
+    if created is None:  # promised before, or by a concurrent twin first (its caps counted it)
         return _same_promise(pending_by_key(key), user_id, kind, amount)
+    try:
+        _count_within_caps(user_id, rule, amount)
+    except EarningRefused:
+        db.session.expunge(created)
+        db.session.execute(_DELETE_PENDING, {"id": created.id})
+        raise
     return Pending(created, True)
+
+
+_DELETE_PENDING = sa.delete(PendingGrant.__table__).where(PendingGrant.__table__.c.id == sa.bindparam("id"))
 
 
 def release_pending(limit: int = 500, now: datetime | None = None) -> int:

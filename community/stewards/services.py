@@ -172,15 +172,18 @@ def _bind(user: User, code: BindingCode, *, rating: int | None, comment: str | N
     outcome = BindingOutcome(binding=binding, estate=code.estate, visit=visit, result=result)
     if binding is not None:
         outcome.rank = stats.rank_in(binding.engineer_id, binding.estate_id)
+    promise = None
     if visit.rating is not None and binding is not None and binding.engineer_id == code.engineer_id:
-        _reward_rated_binding(user, binding, outcome)
+        promise = _reward_rated_binding(user, binding, outcome)
     if binding is not None and binding.engineer_id == code.engineer_id:
         signals.binding_recorded.send(
             binding_id=binding.id, resident_id=user.id, engineer_id=binding.engineer_id, estate_id=binding.estate_id,
             result=result, visit_ref=code.visit_ref, latitude=location[0] if location else None,
             longitude=location[1] if location else None)
-    if outcome.points_pending:  # a resident already known to be real is paid at once (community.trust)
-        outcome.points_pending = points.pending_by_key(f"binding:{binding.id}").status == "pending"
+    if promise is not None:  # a resident already known to be real is paid at once (community.trust):
+        # its release (points.release_now, UPDATE … RETURNING with populate_existing) refreshed this
+        # very row in the session, so its status is current without reading it again
+        outcome.points_pending = promise.status == "pending"
     return outcome
 
 
@@ -193,21 +196,24 @@ def _first_binding(resident_id: int, binding_id: int) -> bool:
     return db.session.scalar(_OTHER_BINDING, {"resident_id": resident_id, "binding_id": binding_id}) is None
 
 
-def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingOutcome) -> None:
+def _reward_rated_binding(user: User, binding: StewardBinding, outcome: BindingOutcome) -> points.PendingGrant | None:
     """A completed steward binding with a service rating earns the resident points, once per
     binding. The amount comes from the rule, never from the rating: rewarding good reviews is
     unlawful in China (Provisional Provisions against Unfair Competition on the Internet, Art. 9).
-    They are promised, and released when the resident shows a sign of life (community.trust)."""
+    They are promised, and released when the resident shows a sign of life (community.trust).
+    Returns the promise this call made (None: none made now)."""
     try:
         promise = points.earn_pending(user.id, rules.BINDING_RATING, f"binding:{binding.id}", "完成管家绑定并评价服务",
                                       release_at=points.ON_CONDITION)
     except points.EarningRefused as refused:
         outcome.points_refused = refused
-        return
+        return None
     except points.IdempotencyConflict:  # promised by an earlier call, before the rule's points changed
-        return
-    if promise.created:
-        outcome.points, outcome.points_pending = promise.grant.amount, True
+        return None
+    if not promise.created:
+        return None
+    outcome.points, outcome.points_pending = promise.grant.amount, True
+    return promise.grant
 
 
 _codes = BindingCode.__table__.c

@@ -208,6 +208,20 @@ def test_caps_count_the_promise_and_a_refused_promise_writes_nothing(user_id):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingGrant)) == 2
 
 
+def test_a_refused_promise_leaves_no_row_when_the_caller_goes_on(user_id):
+    """earn_pending inserts the promise before it counts the caps: a refusal takes the row back out
+    itself, since a caller that catches the refusal (a rated binding) commits its own work."""
+    rule(daily_cap=10)
+    promise(user_id, key="order:1:steward", quantity=4)  # 8 of 10 today
+    with pytest.raises(services.EarningRefused):
+        promise(user_id, key="order:2:steward", quantity=2)  # 12 > 10
+    db.session.commit()  # no rollback: the caller's work goes on
+    assert services.pending_by_key("order:2:steward") is None
+    assert state(user_id) == (0, 8)
+    promise(user_id, key="order:2:steward", quantity=1)  # the key is free again: 10 of 10
+    assert state(user_id) == (0, 10)
+
+
 def test_a_disabled_rule_promises_nothing(user_id):
     rule(enabled=False)
     with pytest.raises(services.EarningRefused) as caught:

@@ -65,3 +65,46 @@ def test_likes_of_counts_and_knows_mine(app, make_estate, login, make_engineer):
         assert services.likes_of(engineer.engineer_id, engineer.user_id) == (2, False)
         assert services.likes_of(engineer.engineer_id) == (2, False)
         assert services.likes_of(engineer.engineer_id + 1000, fans[0].user_id) == (0, False)
+
+
+def test_rank_in_one_estate_equals_its_ranking_ties_included(app, tmp_path, make_estate, make_engineer, admin, client):
+    """The binding card's rank (rank_in: one estate) is the ranking's, where scores tie too: the
+    earlier first service first, then the lower engineer id."""
+    from community.stats import services
+
+    a, elsewhere = make_estate(), make_estate()
+    early, late, once = make_engineer([a]), make_engineer([a]), make_engineer([a, elsewhere])
+    idle = [make_engineer([a]), make_engineer([a])]  # no record at all: tied, ordered by id
+    away = make_engineer([elsewhere])
+    now = datetime.now(timezone.utc)
+
+    def row(key, engineer, days, rating):
+        return (f"{key},{a},{engineer.employee_no},,repair,{(now - timedelta(days=days + 1)).isoformat()},"
+                f"{(now - timedelta(days=days)).isoformat()},{rating},0")
+
+    # early and late: the same record (a tied score), early's first service first
+    rows = [row(f"E{i}", early, 20 + i, 5) for i in range(3)] + [row(f"L{i}", late, 10 + i, 5) for i in range(3)]
+    rows += [row("O0", once, 15, 4)]
+    assert _import(app, tmp_path, rows).exit_code == 0
+    engineers = [early, late, once, *idle, away]
+    with app.app_context():
+        ranked = {item["engineer"]["id"]: item for item in services.ranking(a)}
+        assert ranked[early.engineer_id]["score"] == ranked[late.engineer_id]["score"]
+        assert [ranked[g.engineer_id]["rank"] for g in (early, late)] == [1, 2]
+        assert ranked[idle[0].engineer_id]["score"] == ranked[idle[1].engineer_id]["score"]
+        for engineer in engineers:
+            expected = ranked[engineer.engineer_id]["rank"] if engineer.engineer_id in ranked else None
+            assert services.rank_in(engineer.engineer_id, a) == expected, engineer.engineer_id
+        assert services.rank_in(once.engineer_id, elsewhere) == services.ranks_of(once.engineer_id)[elsewhere]["rank"]
+    with count_statements(app) as statements:
+        with app.app_context():
+            services.rank_in(late.engineer_id, a)
+    assert len(statements) == 1
+    # an engineer who left has no place, and those behind move up
+    r = client.post(f"/api/v1/admin/engineers/{early.engineer_id}/deactivate", headers=admin.headers, json={})
+    assert r.status_code == 200
+    with app.app_context():
+        assert services.rank_in(early.engineer_id, a) is None
+        assert services.rank_in(late.engineer_id, a) == 1
+        assert [services.rank_in(g.engineer_id, a) for g in idle] == [
+            item["rank"] for item in services.ranking(a) if item["engineer"]["id"] in {g.engineer_id for g in idle}]

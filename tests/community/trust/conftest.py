@@ -70,13 +70,15 @@ def flags(app, binding_id: int | None = None) -> list[tuple[int, str, str]]:
 
 
 def age_binding(app, binding_id: int, days: int = 1) -> None:
-    """Move a watched binding (and its resident's last active day) `days` into the past."""
+    """Move a watched binding (and its resident's last active day) `days` into the past, with its
+    resident's account at least as old, as a binding of that day would have (a binding comes after
+    its resident's account: community.trust.services.user_active relies on it)."""
     from community.trust.models import BindingWatch
     from core.accounts.models import User
     from core.extensions import db
     with app.app_context():
         watched = db.session.get(BindingWatch, binding_id)
         watched.bound_at -= timedelta(days=days)
-        db.session.execute(sa.update(User).where(User.id == watched.resident_id).values(
-            last_active_on=date(2000, 1, 1)))
+        resident = db.session.get(User, watched.resident_id)
+        resident.last_active_on, resident.created_at = date(2000, 1, 1), min(resident.created_at, watched.bound_at)
         db.session.commit()
