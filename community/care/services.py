@@ -33,7 +33,6 @@ from community.products import services as products
 from community.products.models import CATEGORIES, MaintenancePlan, Product, ProductModel, ProductSchedule
 from community.service_types import SERVICE_TYPES
 from community.stats import services as stats
-from community.stats.models import EngineerEstateStat
 from community.stewards import services as stewards
 from community.stewards.models import StewardBinding
 from core import audit
@@ -93,17 +92,14 @@ def _steward_of(resident, estate) -> sa.ScalarSelect:
 
 def _best_engineer_of(estate) -> sa.ScalarSelect:
     """The estate's best-ranked active covering engineer, ordered exactly as the ranking
-    (community.stats.services.ranking; dispatch's community.orders.services.best_engineer)."""
+    (community.stats.services.rank_order over the coverage rows, which carry the ranking key;
+    dispatch's community.orders.services.best_engineer)."""
     c = EngineerEstate.__table__.alias("rank_cover")
     g = Engineer.__table__.alias("rank_engineer")
-    s = EngineerEstateStat.__table__.alias("rank_stat")
-    unranked = stats.components(0, 0, 0, 0, 0, 0)["score"]
     return (sa.select(c.c.engineer_id)
-            .select_from(c.join(g, g.c.id == c.c.engineer_id)
-                         .outerjoin(s, sa.and_(s.c.engineer_id == c.c.engineer_id, s.c.estate_id == c.c.estate_id)))
+            .select_from(c.join(g, g.c.id == c.c.engineer_id))
             .where(c.c.estate_id == estate, g.c.status == "active")
-            .order_by(sa.func.coalesce(s.c.score, unranked).desc(), s.c.first_service_at.asc().nulls_last(),
-                      g.c.id.asc())
+            .order_by(*stats.rank_order(c.c))
             .limit(1).scalar_subquery())
 
 
