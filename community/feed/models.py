@@ -46,6 +46,9 @@ class Post(db.Model):
         sa.CheckConstraint("kind in ('question', 'review', 'photo', 'announcement')", name="kind"),
         sa.CheckConstraint("status in ('published', 'held', 'hidden')", name="status"),
         sa.Index("ix_estate_posts_feed", "estate_id", "status", "id"),
+        # The feed page's order (published and the caller's held posts, newest first): an index
+        # range read, also for an estate whose posts are old (issue 15, migration d15a00000003).
+        sa.Index("ix_estate_posts_estate_id_id", "estate_id", "id"),
         sa.Index("ix_estate_posts_kind", "estate_id", "kind", "status", "id"),
         sa.Index("ix_estate_posts_unanswered", "estate_id", "id",
                  sqlite_where=sa.text("kind = 'question' AND status = 'published' AND answers_count = 0"),
