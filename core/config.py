@@ -151,6 +151,9 @@ def load_config() -> dict:
         # Points
         "POINTS_EXPIRY_MONTHS": _int("POINTS_EXPIRY_MONTHS", 12),
         "POINTS_EXPIRY_NOTICE_DAYS": _int("POINTS_EXPIRY_NOTICE_DAYS", 30),
+        # On PostgreSQL a grant and a redemption's hold are one statement each (points.ledger);
+        # false takes the portable path SQLite takes (the tests compare both on PostgreSQL).
+        "POINTS_ONE_STATEMENT": _bool("POINTS_ONE_STATEMENT", True),
         "POINTS_RETURN_GRACE_DAYS": _int("POINTS_RETURN_GRACE_DAYS", 30),
         "REDEMPTION_DECISION_DAYS": _int("REDEMPTION_DECISION_DAYS", 14),
         # Ambassadors

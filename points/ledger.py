@@ -280,7 +280,7 @@ def _put_back(original_tx_id: int, tx_id: int) -> None:
 def one_statement() -> bool:
     """Post grants and redemption holds in one statement each: PostgreSQL, unless the app sets
     POINTS_ONE_STATEMENT to False (the tests do, to compare both paths on the same database)."""
-    return db.session.get_bind().dialect.name == "postgresql" and current_app.config.get("POINTS_ONE_STATEMENT", True)
+    return db.session.get_bind().dialect.name == "postgresql" and current_app.config["POINTS_ONE_STATEMENT"]
 
 
 def _typed(sql: str, **types) -> sa.TextClause:
