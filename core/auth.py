@@ -13,6 +13,7 @@ from flask_login import current_user, login_user, logout_user
 
 from core.accounts import services
 from core.accounts.models import User
+from core.blueprint import READ_METHODS
 from core.db import utcnow
 from core.errors import Forbidden, Unauthorized
 from core.extensions import db, limit_from, limiter
@@ -54,7 +55,6 @@ def current_principal() -> services.Principal | None:
 #   core.accounts.services._forget_principals) drops the affected entries at once and again when
 #   its transaction commits, so a read that looked up the old rows in between is not kept either.
 
-READ_METHODS = frozenset({"GET", "HEAD"})
 CACHE_KEY = "linli_principal_cache"  # in app.extensions: one cache per app, never shared between apps
 _FORGET_AFTER_COMMIT = "linli_forget_principals"  # in Session.info: drops to repeat after the commit
 

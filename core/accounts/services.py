@@ -248,14 +248,6 @@ def token_grant(token_hash: str, now: datetime) -> TokenGrant | None:
     return TokenGrant(Principal(row.id, row.roles), row.expires_at, noted_before=not noted)
 
 
-def principal_for_token(token: str) -> Principal | None:
-    """The active user behind a live token, straight from the database (core.auth.current_principal
-    is the cached way in); None when unknown, expired or revoked."""
-    token_hash = token_key(token)
-    grant = token_grant(token_hash, utcnow()) if token_hash else None
-    return grant.principal if grant else None
-
-
 _NOTE_ACTIVITY = sa.update(User.__table__).where(
     _users.id == sa.bindparam("user_id"),
     sa.or_(_users.last_active_on.is_(None), _users.last_active_on < sa.bindparam("today", type_=sa.Date()))

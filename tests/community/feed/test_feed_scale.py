@@ -4,7 +4,7 @@ index PostgreSQL walked the whole table's primary key backwards, filtering by es
 import pytest
 import sqlalchemy as sa
 
-from tests.community.stats.test_ranking_scale import _nodes, _prepared, _rows_read
+from tests.community.stats.test_ranking_scale import _explain_all, _nodes, _rows_read
 from tests.conftest import ON_POSTGRES
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="the query plan is PostgreSQL's")
@@ -51,18 +51,8 @@ def test_a_quiet_estates_first_page_is_an_index_range_read(app, client, owner_db
     assert {item["estate_id"] for item in page.json["items"]} == {quiet}
     statement, parameters = next((s, p) for s, p in captured if "estate_posts" in s and "LIMIT" in s)
 
-    prepare, execute = _prepared(statement, parameters)
-    with app.app_context():
-        conn = db.session.connection()
-        for mode, runs in (("force_generic_plan", 1), ("auto", 7)):
-            conn.exec_driver_sql(f"SET plan_cache_mode = {mode}")
-            conn.exec_driver_sql(prepare)
-            for _ in range(runs):
-                plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + execute).scalar()
-                plan = (plan if isinstance(plan, list) else __import__("json").loads(plan))[0]["Plan"]
-                nodes = list(_nodes(plan))
-                summary = [(n["Node Type"], n.get("Index Name"), _rows_read(n)) for n in nodes]
-                assert max(_rows_read(n) for n in nodes) <= MAX_ROWS_READ, (mode, summary)
-            conn.exec_driver_sql("DEALLOCATE ranking_page")
-        conn.exec_driver_sql("RESET plan_cache_mode")
-        db.session.rollback()
+    for mode, runs in (("force_generic_plan", 1), ("auto", 7)):
+        for plan in _explain_all(app, statement, parameters, mode, runs):
+            nodes = list(_nodes(plan))
+            summary = [(n["Node Type"], n.get("Index Name"), _rows_read(n)) for n in nodes]
+            assert max(_rows_read(n) for n in nodes) <= MAX_ROWS_READ, (mode, summary)

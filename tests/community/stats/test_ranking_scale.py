@@ -113,7 +113,7 @@ def _rows_read(node: dict) -> float:
 
 
 def _explain_all(app, statement: str, parameters: dict, mode: str, runs: int) -> list[dict]:
-    """EXPLAIN (ANALYZE) of the prepared ranking `runs` times under plan_cache_mode `mode` (from
+    """EXPLAIN (ANALYZE) of the prepared statement (the ranking, the feed page) `runs` times under plan_cache_mode `mode` (from
     the sixth run on, `auto` may switch to the generic plan, as a psycopg-prepared statement does)."""
     from core.extensions import db
 

@@ -2,9 +2,7 @@
 flow, bench/binding.py): the SQL statements of the code request and of a new resident's binding
 call are pinned, so a change that adds one fails here and says which. When a change removes
 some, lower the numbers."""
-from contextlib import contextmanager
-
-import sqlalchemy as sa
+from tests.community.stats.test_ranking_and_history import count_statements
 
 # POST /api/v1/engineer/binding-codes: the caller's token (1), their engineer profile (1), the
 # estate with the engineer's coverage of it (1), the INSERT of the code (1).
@@ -18,25 +16,6 @@ CODE_REQUEST = 4
 # known-alive order check (1); the token (1). (Past the estate's burst limit, as in the bench's
 # thousand bindings by one engineer, the trust watch's flag is one more.)
 BINDING_REQUEST = 16
-
-
-@contextmanager
-def count_statements(app):
-    """The SQL statements the app's engine runs inside the block."""
-    from core.extensions import db
-
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(" ".join(statement.split())[:160])
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_binding_flow_takes_a_known_number_of_statements(app, client, wechat, make_estate, make_engineer,
